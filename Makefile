@@ -1,0 +1,43 @@
+# Two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# One worker process with many threads: the in-process live broker reaches every viewer, and
+# each open projector or phone holds one thread for its event stream.
+GUNICORN_ARGS ?= --worker-class gthread --workers 1 --threads 256 --timeout 120
+
+.PHONY: run test install install-test chromium lint format
+
+$(BIN)/flask: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install: $(BIN)/flask
+
+install-test: install
+	$(BIN)/pip install --quiet -e '.[test]'
+
+run: install
+	$(BIN)/flask --app app db upgrade
+	@echo "Demo tambon loaded, plan id: $$($(BIN)/flask --app app demo)"
+	@$(BIN)/flask --app app hall-info --port $(PORT)
+	$(BIN)/gunicorn $(GUNICORN_ARGS) --bind 0.0.0.0:$(PORT) app:app
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: install-test chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -1,0 +1,72 @@
+"""Who may change a plan: the signed-in user, role checks used by every state-changing route."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from planapp.extensions import db
+from planapp.models import Plan, User
+
+
+def init_app(app) -> None:
+    @app.before_request
+    def load_user() -> None:
+        user_id = session.get("user_id")
+        g.user = db.session.get(User, user_id) if user_id else None
+        if g.user is not None and not g.user.active:
+            g.user = None
+
+    @app.context_processor
+    def inject_user():
+        return {"current_user": g.get("user")}
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            if request.headers.get("HX-Request"):
+                abort(401)
+            return redirect(url_for("accounts.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def plan_for_editing(plan_id: int) -> Plan:
+    """The plan, if the signed-in user may change it; 404 or 403 otherwise."""
+    plan = db.get_or_404(Plan, plan_id)
+    user = current_user()
+    if user is None:
+        abort(401)
+    if not user.can_edit_plan(plan):
+        abort(403)
+    return plan
+
+
+def plan_for_reading(plan_id: int) -> Plan:
+    """Plan pages (not the public projector) are for signed-in users of that tambon."""
+    plan = db.get_or_404(Plan, plan_id)
+    user = current_user()
+    if user is None:
+        abort(401)
+    if not user.can_edit_plan(plan):
+        abort(403)
+    return plan

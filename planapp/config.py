@@ -1,0 +1,63 @@
+"""Configuration from the environment, with safe defaults for a laptop in a village hall."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def _secret_key(instance_path: str) -> str:
+    """A key generated once and kept in the instance folder, never hard-coded."""
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "planapp.sqlite")
+    # Common hosting spelling; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def configure(app: Flask, overrides: dict) -> None:
+    app.config.update(
+        SECRET_KEY=os.environ.get("SECRET_KEY") or _secret_key(app.instance_path),
+        SQLALCHEMY_DATABASE_URI=database_url(app.instance_path),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        BABEL_DEFAULT_LOCALE=os.environ.get("PLANAPP_LANGUAGE", "th"),
+        BABEL_DEFAULT_TIMEZONE=os.environ.get("PLANAPP_TIMEZONE", "Asia/Bangkok"),
+        LANGUAGES=["th", "en"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # a forum lasts hours; the token lives as long as the session
+        MAX_CONTENT_LENGTH=int(os.environ.get("PLANAPP_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
+        # Live updates: "memory" (one worker process) or "postgres" (LISTEN/NOTIFY, many workers).
+        LIVE_BROKER=os.environ.get("PLANAPP_LIVE_BROKER", "memory"),
+    )
+    app.config.update(overrides)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets projector reads run beside the facilitator's writes; the busy timeout waits for
+    the lock instead of failing; foreign keys are off by default in SQLite."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,86 @@
+"""The home page (tambons and their plans), the plan's hub page and the language choice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from planapp.accounts import plan_for_reading
+from planapp.extensions import db
+from planapp.models import Plan, Project, Tambon
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index():
+    tambons = db.session.scalars(
+        select(Tambon).order_by(Tambon.province, Tambon.district, Tambon.name)
+    ).all()
+    return render_template("main/index.html", tambons=tambons)
+
+
+def group_totals(plan: Plan) -> dict[str, dict]:
+    """Count and budget of the active projects per board column."""
+    rows = db.session.execute(
+        select(
+            Project.funding_group, func.count(), func.coalesce(func.sum(Project.budget_satang), 0)
+        )
+        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .group_by(Project.funding_group)
+    ).all()
+    return {group: {"count": count, "budget": budget} for group, count, budget in rows}
+
+
+@bp.route("/plans/<int:plan_id>")
+def plan(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    return render_template("main/plan.html", plan=plan, totals=group_totals(plan))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    language = request.form.get("language", "")
+    if language in current_app.config["LANGUAGES"]:
+        session["language"] = language
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target)
+
+
+def _error_page(error, status: int, message: str):
+    if request.headers.get("HX-Request"):
+        return render_template("_error.html", status=status, message=message), status
+    return render_template("error.html", status=status, message=message), status
+
+
+@bp.app_errorhandler(400)
+def bad_request(error):
+    return _error_page(error, 400, error.description or _("The request could not be read."))
+
+
+@bp.app_errorhandler(401)
+def unauthorized(error):
+    return _error_page(error, 401, _("Please sign in first."))
+
+
+@bp.app_errorhandler(403)
+def forbidden(error):
+    return _error_page(error, 403, _("You may not change this plan."))
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    return _error_page(error, 404, _("This page does not exist."))
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    return _error_page(error, 413, _("The file is too large."))
+
+
+@bp.app_errorhandler(500)
+def server_error(error):
+    return _error_page(error, 500, _("Something went wrong. Nothing was saved."))

@@ -1,0 +1,364 @@
+"""The domain words of the design brief (section 3) as tables, with their constraints.
+
+Constraints live in the database, not only in forms: budgets are never negative, ranks are unique
+inside a group, a village number is unique in its tambon.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from planapp.domain import GROUPS
+from planapp.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# --- association tables -------------------------------------------------------------------
+
+project_villages = Table(
+    "project_villages",
+    db.metadata,
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("village_id", ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True),
+)
+project_supporting_agencies = Table(
+    "project_supporting_agencies",
+    db.metadata,
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+)
+project_strategies = Table(
+    "project_strategies",
+    db.metadata,
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("strategy_id", ForeignKey("strategies.id", ondelete="CASCADE"), primary_key=True),
+)
+user_tambons = Table(
+    "user_tambons",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("tambon_id", ForeignKey("tambons.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ["admin", "facilitator"]), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="facilitator")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    tambons: Mapped[list[Tambon]] = relationship(secondary=user_tambons, back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def can_edit_tambon(self, tambon: Tambon) -> bool:
+        return self.active and (self.is_admin or tambon in self.tambons)
+
+    def can_edit_plan(self, plan: Plan) -> bool:
+        return self.can_edit_tambon(plan.tambon)
+
+
+# --- places -------------------------------------------------------------------------------
+
+
+class Tambon(db.Model):
+    __tablename__ = "tambons"
+    __table_args__ = (UniqueConstraint("province", "district", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str] = mapped_column(String(200))
+    province: Mapped[str] = mapped_column(String(200))
+    # The อปท. that receives the plan (อบต. or เทศบาล); it leads the ผ.02/1 projects.
+    local_admin_agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL")
+    )
+
+    villages: Mapped[list[Village]] = relationship(
+        back_populates="tambon", order_by="Village.number", cascade="all, delete-orphan"
+    )
+    plans: Mapped[list[Plan]] = relationship(
+        back_populates="tambon", order_by="Plan.fiscal_year.desc()", cascade="all, delete-orphan"
+    )
+    users: Mapped[list[User]] = relationship(secondary=user_tambons, back_populates="tambons")
+    local_admin_agency: Mapped[Agency | None] = relationship()
+
+
+class Village(db.Model):
+    __tablename__ = "villages"
+    __table_args__ = (
+        UniqueConstraint("tambon_id", "number"),
+        CheckConstraint("number > 0", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tambon_id: Mapped[int] = mapped_column(ForeignKey("tambons.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # หมู่ที่
+    name: Mapped[str] = mapped_column(String(200))
+
+    tambon: Mapped[Tambon] = relationship(back_populates="villages")
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+# --- who does it, what it serves ----------------------------------------------------------
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ["local", "government", "private", "community"]), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="government")
+
+
+class Strategy(db.Model):
+    __tablename__ = "strategies"
+    __table_args__ = (
+        UniqueConstraint("level", "code"),
+        CheckConstraint(_in("level", ["province", "district", "local"]), name="level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(500))
+
+
+# --- the plan -----------------------------------------------------------------------------
+
+
+def new_public_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Plan(db.Model):
+    """One tambon's integrated plan for one fiscal year (Buddhist Era)."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        UniqueConstraint("tambon_id", "fiscal_year"),
+        CheckConstraint("fiscal_year BETWEEN 2400 AND 2800", name="fiscal_year_be"),
+        CheckConstraint("version >= 0", name="version_not_negative"),
+        CheckConstraint(_in("grouping", ["strategy", "issue"]), name="grouping"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tambon_id: Mapped[int] = mapped_column(ForeignKey("tambons.id", ondelete="CASCADE"))
+    fiscal_year: Mapped[int] = mapped_column(Integer)  # พ.ศ.
+    # Every saved change increases it: the projector and stale-view checks rely on it.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # Profile agreed at step 2.
+    identity: Mapped[str] = mapped_column(Text, default="")
+    development_position: Mapped[str] = mapped_column(Text, default="")
+    direction: Mapped[str] = mapped_column(Text, default="")
+    potential: Mapped[str] = mapped_column(Text, default="")
+    key_problems: Mapped[str] = mapped_column(Text, default="")
+    # The five-year local development plan this feeds (e.g. 2566-2570) and how its forms look.
+    plan_start_year: Mapped[int | None] = mapped_column(Integer)
+    grouping: Mapped[str] = mapped_column(String(20), default="strategy")
+    show_kpi: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Public projector/phone views: only when opened, at an unguessable address.
+    public_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_public_token)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The forum record.
+    forum_date: Mapped[date | None] = mapped_column(Date)
+    forum_place: Mapped[str] = mapped_column(String(300), default="")
+    forum_chair: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    tambon: Mapped[Tambon] = relationship(back_populates="plans")
+    projects: Mapped[list[Project]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", foreign_keys="Project.plan_id"
+    )
+
+    @property
+    def title(self) -> str:
+        return f"{self.tambon.name} {self.fiscal_year}"
+
+    @property
+    def plan_years(self) -> list[int]:
+        start = self.plan_start_year or self.fiscal_year
+        return list(range(start, start + 5))
+
+    def active_projects(self):
+        """Projects on the board: everything not merged into another project."""
+        return db.session.scalars(
+            select(Project)
+            .where(Project.plan_id == self.id, Project.merged_into_id.is_(None))
+            .order_by(Project.funding_group, Project.rank)
+        ).all()
+
+
+class Project(db.Model):
+    """One proposal (แผนงาน/โครงการ) and where the forum placed it."""
+
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("budget_satang >= 0", name="budget_not_negative"),
+        CheckConstraint(_in("funding_group", GROUPS), name="funding_group"),
+        CheckConstraint("rank IS NULL OR rank > 0", name="rank_positive"),
+        CheckConstraint(
+            _in("feasibility", ["pending", "feasible", "needs_study", "not_feasible"]),
+            name="feasibility",
+        ),
+        CheckConstraint(
+            "urgency IS NULL OR " + _in("urgency", ["urgent", "medium", "normal"]),
+            name="urgency",
+        ),
+        CheckConstraint(
+            _in(
+                "followup_status",
+                ["none", "sent", "in_local_plan", "in_budget", "in_progress", "done", "dropped"],
+            ),
+            name="followup_status",
+        ),
+        CheckConstraint("votes >= 0", name="votes_not_negative"),
+        # Ranks are unique inside a group; merged projects leave the board with rank NULL.
+        UniqueConstraint("plan_id", "funding_group", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    objective: Mapped[str] = mapped_column(Text, default="")
+    target_output: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(Text, default="")
+    sector: Mapped[str] = mapped_column(String(40), default="infrastructure")
+    programme: Mapped[str] = mapped_column(String(60), default="")  # แผนงาน
+    # Money as integer satang: exact, and the same on SQLite and PostgreSQL.
+    budget_satang: Mapped[int] = mapped_column(BigInteger, default=0)
+    wanted_year: Mapped[int | None] = mapped_column(
+        Integer
+    )  # the fiscal year (พ.ศ.) it is wanted in
+    kpi: Mapped[str] = mapped_column(Text, default="")
+    expected_result: Mapped[str] = mapped_column(Text, default="")
+    village_rank: Mapped[int | None] = mapped_column(Integer)  # the village's own order
+    feasibility: Mapped[str] = mapped_column(String(20), default="pending")
+    feasibility_reason: Mapped[str] = mapped_column(Text, default="")
+    funding_group: Mapped[str] = mapped_column(String(20), default="unsorted")
+    rank: Mapped[int | None] = mapped_column(Integer)  # priority inside its group
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    lead_agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL")
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    # Follow-up after the forum.
+    followup_status: Mapped[str] = mapped_column(String(20), default="none")
+    followup_date: Mapped[date | None] = mapped_column(Date)
+    followup_note: Mapped[str] = mapped_column(Text, default="")
+    budget_ordinance_satang: Mapped[int | None] = mapped_column(BigInteger)
+    budget_ordinance_year: Mapped[int | None] = mapped_column(Integer)
+    # Merging duplicates: the merged-away project points at the tambon project that keeps it.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL")
+    )
+    carried_over_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    plan: Mapped[Plan] = relationship(back_populates="projects", foreign_keys=[plan_id])
+    villages: Mapped[list[Village]] = relationship(
+        secondary=project_villages, order_by="Village.number"
+    )
+    lead_agency: Mapped[Agency | None] = relationship(foreign_keys=[lead_agency_id])
+    supporting_agencies: Mapped[list[Agency]] = relationship(
+        secondary=project_supporting_agencies, order_by="Agency.name"
+    )
+    strategies: Mapped[list[Strategy]] = relationship(
+        secondary=project_strategies, order_by="Strategy.code"
+    )
+    merged_into: Mapped[Project | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id]
+    )
+
+    @property
+    def budget(self) -> Decimal:
+        return Decimal(self.budget_satang) / 100
+
+    @budget.setter
+    def budget(self, baht) -> None:
+        self.budget_satang = int((Decimal(str(baht)) * 100).to_integral_value())
+
+    @property
+    def village_numbers(self) -> list[int]:
+        return [v.number for v in self.villages]
+
+
+class ChangeLog(db.Model):
+    """Every change to a plan: who, when, what, before and after. Undo reads it back."""
+
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(60))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    plan_version: Mapped[int] = mapped_column(Integer, default=0)  # the version this change made
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User | None] = relationship()
+    project: Mapped[Project | None] = relationship()

@@ -1,0 +1,35 @@
+"""Thai first: every user-facing string in code and templates has a Thai translation, and
+numbers and dates read as Thai documents write them."""
+
+from datetime import date
+
+from planapp.formatting import baht, be_date
+from planapp.i18n import untranslated
+
+
+def test_every_message_has_a_thai_translation():
+    missing = untranslated("th")
+    assert not missing, (
+        "add Thai for these to a translations/th/LC_MESSAGES/messages.po "
+        "(`flask --app app i18n-missing` prints the entries):\n"
+        + "\n".join(f"{filename}: {message!r}" for filename, message in missing)
+    )
+
+
+def test_pages_are_thai_by_default_and_english_on_request(client, demo_plan):
+    home = client.get("/").get_data(as_text=True)
+    assert "ตำบล" in home and 'lang="th"' in home
+    client.post("/language", data={"language": "en", "next": "/"})
+    english = client.get("/").get_data(as_text=True)
+    assert 'lang="en"' in english and "Tambons and their plans" in english
+
+
+def test_baht_has_thousands_separators():
+    assert baht(150_000_00) == "150,000"
+    assert baht(1_234_567_50) == "1,234,567.50"
+    assert baht(0) == "0"
+
+
+def test_dates_are_buddhist_era(app):
+    with app.test_request_context():
+        assert be_date(date(2026, 11, 20)) == "20 พฤศจิกายน 2569"
