@@ -4,13 +4,15 @@ the transaction has committed."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from datetime import date
+
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from planapp import live
 from planapp.accounts import current_user
 from planapp.extensions import db
-from planapp.models import ChangeLog, Plan, Project
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Village
 
 
 class StaleVersion(Exception):
@@ -64,4 +66,108 @@ def record_change(
     )
     db.session.add(entry)
     live.publish_after_commit(plan.id, version)
+    return entry
+
+
+# --- snapshots and undo -------------------------------------------------------------------
+#
+# A change log entry keeps `before` and `after` as snapshots:
+#   {"projects": {"<id>": {field: value, ...} | None}, "plan": {field: value, ...}}
+# A project snapshot of None means "did not exist" (before a create, after a delete).
+# Undo restores `before` for exactly what the change touched. Relations are kept as id lists.
+
+PROJECT_FIELDS = [
+    "title", "rationale", "objective", "target_output", "location", "sector", "programme",
+    "budget_satang", "wanted_year", "kpi", "expected_result", "village_rank", "feasibility",
+    "feasibility_reason", "funding_group", "rank", "urgency", "lead_agency_id", "note", "votes",
+    "followup_status", "followup_note", "budget_ordinance_satang", "budget_ordinance_year",
+    "merged_into_id", "carried_over_from_id",
+]  # fmt: skip
+PROJECT_RELATIONS = {
+    "village_ids": ("villages", Village),
+    "supporting_agency_ids": ("supporting_agencies", Agency),
+    "strategy_ids": ("strategies", Strategy),
+}
+
+
+def project_snapshot(project: Project, fields: list[str] | None = None) -> dict:
+    """The project's state as plain JSON values (all fields and relations, or just `fields`)."""
+    wanted = fields or PROJECT_FIELDS + list(PROJECT_RELATIONS)
+    state = {}
+    for name in wanted:
+        if name in PROJECT_RELATIONS:
+            state[name] = sorted(item.id for item in getattr(project, PROJECT_RELATIONS[name][0]))
+        elif name == "followup_date":
+            value = project.followup_date
+            state[name] = value.isoformat() if value else None
+        else:
+            state[name] = getattr(project, name)
+    return state
+
+
+def restore_snapshot(plan: Plan, snapshot: dict) -> None:
+    """Put the projects (and plan fields) back as the snapshot says, in one flush-safe way:
+    ranks are cleared first so the unique (group, rank) constraint never sees a transient clash."""
+    projects = snapshot.get("projects", {})
+    loaded = {}
+    for key, state in projects.items():
+        project = db.session.get(Project, int(key))
+        if project is not None and state is not None and "rank" in state:
+            project.rank = None
+        loaded[key] = project
+    db.session.flush()
+    for key, state in projects.items():
+        project = loaded[key]
+        if state is None:
+            if project is not None:
+                db.session.delete(project)
+            continue
+        if project is None:
+            project = Project(id=int(key), plan_id=plan.id, title=state.get("title", ""))
+            db.session.add(project)
+        for name, value in state.items():
+            if name in PROJECT_RELATIONS:
+                attribute, model = PROJECT_RELATIONS[name]
+                items = db.session.scalars(select(model).where(model.id.in_(value))).all()
+                setattr(project, attribute, list(items))
+            elif name == "followup_date":
+                project.followup_date = date.fromisoformat(value) if value else None
+            else:
+                setattr(project, name, value)
+    for name, value in snapshot.get("plan", {}).items():
+        setattr(plan, name, value)
+    db.session.flush()
+
+
+class NothingToUndo(Exception):
+    pass
+
+
+def undo_last_change(plan: Plan, seen_version: int | None = None) -> ChangeLog:
+    """Revert the plan's latest change that is not yet undone (pressing again goes further back).
+    The undo itself is logged as a change, and is never itself undone by the next undo."""
+    entry = db.session.scalar(
+        select(ChangeLog)
+        .where(
+            ChangeLog.plan_id == plan.id,
+            ChangeLog.undone.is_(False),
+            ChangeLog.action != "undo",
+            ChangeLog.before.is_not(None),
+        )
+        .order_by(ChangeLog.id.desc())
+        .limit(1)
+    )
+    if entry is None:
+        raise NothingToUndo()
+    undo_entry = record_change(
+        plan,
+        "undo",
+        summary=entry.summary,
+        before=entry.after,
+        after=entry.before,
+        seen_version=seen_version,
+    )
+    restore_snapshot(plan, entry.before)
+    entry.undone = True
+    undo_entry.project_id = entry.project_id
     return entry
