@@ -33,3 +33,9 @@ def test_baht_has_thousands_separators():
 def test_dates_are_buddhist_era(app):
     with app.test_request_context():
         assert be_date(date(2026, 11, 20)) == "20 พฤศจิกายน 2569"
+
+
+def test_a_post_without_csrf_gets_a_clear_thai_message(client):
+    response = client.post("/language", data={"language": "en"}, csrf=False)
+    assert response.status_code == 400
+    assert "แบบฟอร์มนี้หมดอายุแล้ว" in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
 from planapp.accounts import plan_for_reading
@@ -59,6 +60,13 @@ def _error_page(error, status: int, message: str):
 @bp.app_errorhandler(400)
 def bad_request(error):
     return _error_page(error, 400, error.description or _("The request could not be read."))
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_failed(error):
+    return _error_page(
+        error, 400, _("This form has expired. Reload the page and try again; nothing was saved.")
+    )
 
 
 @bp.app_errorhandler(401)
