@@ -7,7 +7,7 @@ PORT ?= 8000
 # each open projector or phone holds one thread for its event stream.
 GUNICORN_ARGS ?= --worker-class gthread --workers 1 --threads 256 --timeout 120
 
-.PHONY: run test install install-test chromium lint format
+.PHONY: run test test-postgres install install-test chromium lint format
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ chromium:
 
 test: install-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole suite again on a throwaway PostgreSQL cluster (Debian's postgresql, loopback only).
+test-postgres: install-test chromium
+	.ci/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

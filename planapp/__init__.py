@@ -38,8 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     i18n.init_app(app)
 
-    from planapp import accounts, formatting, live
+    from planapp import accounts, formatting, live, security
 
+    security.init_app(app)
     formatting.init_app(app)
     accounts.init_app(app)
     live.init_app(app)

@@ -2,7 +2,9 @@
 with the demo tambon, and Playwright driving Debian's Chromium (design brief section 7).
 
 Each test gets its own server and database (copied from one prepared per session), so tests never
-depend on each other. Use:
+depend on each other. On SQLite the database file is copied; in the PostgreSQL run
+(PLANAPP_TEST_PG_ADMIN_URL, set by .ci/with-postgres) each test gets `CREATE DATABASE ... TEMPLATE`
+of a prepared template database. Use:
 
     def test_something(live_server, page):
         live_server.login(page, "facilitator")
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,7 +134,22 @@ class LiveServer:
         page.wait_for_url(lambda url: "/login" not in url)
 
 
-def server_env(instance: Path) -> dict:
+PG_ADMIN_URL = os.environ.get("PLANAPP_TEST_PG_ADMIN_URL")
+
+
+def pg_admin(statement: str) -> None:
+    """Run CREATE/DROP DATABASE on the test cluster (they cannot run inside a transaction)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def pg_database_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def server_env(instance: Path, database: str | None = None) -> dict:
     env = dict(os.environ)
     env.update(
         PLANAPP_INSTANCE_PATH=str(instance),
@@ -139,14 +157,28 @@ def server_env(instance: Path) -> dict:
         PYTHONUNBUFFERED="1",
     )
     env.pop("DATABASE_URL", None)
+    if database:
+        env["DATABASE_URL"] = pg_database_url(database)
     return env
 
 
 @pytest.fixture(scope="session")
-def prepared_instance(tmp_path_factory) -> tuple[Path, int]:
+def template_database():
+    """In the PostgreSQL run: the name of the template database every test's database copies."""
+    if not PG_ADMIN_URL:
+        yield None
+        return
+    name = f"planapp_template_{uuid.uuid4().hex[:8]}"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    yield name
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def prepared_instance(tmp_path_factory, template_database) -> tuple[Path, int]:
     """One migrated database with the demo tambon and the test users, copied for every test."""
     instance = tmp_path_factory.mktemp("template-instance")
-    env = server_env(instance)
+    env = server_env(instance, template_database)
     flask_cli(env, "db", "upgrade")
     plan_id = int(flask_cli(env, "demo").strip().splitlines()[-1])
     flask_cli(env, "create-user", "admin", "--role", "admin", stdin=PASSWORD + "\n")
@@ -157,21 +189,27 @@ def prepared_instance(tmp_path_factory) -> tuple[Path, int]:
 
 
 @pytest.fixture
-def live_server(prepared_instance, tmp_path):
+def live_server(prepared_instance, template_database, tmp_path):
     template, plan_id = prepared_instance
     instance = tmp_path / "instance"
     shutil.copytree(template, instance)
+    database = None
+    if template_database:
+        database = f"planapp_live_{uuid.uuid4().hex[:12]}"
+        pg_admin(f'CREATE DATABASE "{database}" TEMPLATE "{template_database}"')
     port = free_port()
     server = LiveServer(
         base_url=f"http://127.0.0.1:{port}",
         plan_id=plan_id,
         instance=instance,
-        env=server_env(instance),
+        env=server_env(instance, database),
         port=port,
     )
     server.start()
     yield server
     server.stop()
+    if database:
+        pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

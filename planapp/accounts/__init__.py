@@ -11,6 +11,10 @@ from planapp.models import Plan, User
 
 
 def init_app(app) -> None:
+    from planapp.accounts import throttle
+
+    throttle.init_app(app)
+
     @app.before_request
     def load_user() -> None:
         user_id = session.get("user_id")

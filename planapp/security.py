@@ -1,0 +1,76 @@
+"""Security set-up for every response: the Content Security Policy and the other browser-side
+guards, cookie flags, and trusting a reverse proxy's forwarded headers when told to.
+
+The policy allows only what the app serves itself. htmx, its SSE extension and SortableJS all
+work under it: htmx's indicator <style> is switched off by the `htmx-config` meta tag in
+base.html, and SortableJS moves cards through `element.style`, which CSP does not govern (only
+`style="..."` attributes written in HTML are blocked). So templates must use classes, never inline
+`style=` attributes, `<script>` blocks or `hx-on`/event-filter expressions (those need eval).
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # QR codes and small icons may come as data: URIs rendered by the app itself.
+        "img-src 'self' data:",
+        "font-src 'self'",
+        # htmx requests and the projector's event stream go to the same origin only.
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def configure(app: Flask) -> None:
+    """Settings read from the environment, before the app's own overrides are applied."""
+    secure = _env_flag("PLANAPP_SECURE_COOKIES")
+    app.config.setdefault("SECURE_COOKIES", secure)
+    # Behind nginx/Caddy, how many proxies put X-Forwarded-For/-Proto in front of us.
+    app.config.setdefault("TRUSTED_PROXIES", int(os.environ.get("PLANAPP_TRUSTED_PROXIES", "0")))
+
+
+def init_app(app: Flask) -> None:
+    configure(app)
+    if app.config["SECURE_COOKIES"]:
+        # Only over HTTPS: the session and CSRF cookies never travel in clear text.
+        app.config["SESSION_COOKIE_SECURE"] = True
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # The login limiter needs the real client address, and url_for the real scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # frame-ancestors covers modern browsers; X-Frame-Options the old tablets.
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        if app.config.get("SESSION_COOKIE_SECURE") and request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Pages may show plans that are not public: keep them out of shared caches and off the
+        # back button of a tablet handed to someone else after sign-out.
+        if not request.path.startswith("/static/"):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
