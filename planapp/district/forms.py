@@ -1,0 +1,38 @@
+"""Forms of the district area. Fields are plain text: the domain functions parse and check
+them, so every refusal carries our own message, in Thai or English."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+
+from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS
+
+
+class FollowupForm(FlaskForm):
+    """One project's follow-up; each row of the page has its own, prefixed with the project."""
+
+    status = SelectField(
+        _l("Follow-up status"),
+        choices=[(code, FOLLOWUP_LABELS[code]) for code in FOLLOWUP],
+        validate_choice=False,  # the domain refuses with a message that says why
+    )
+    day = StringField(_l("Date"), render_kw={"type": "date"})
+    amount = StringField(
+        _l("Amount in the budget ordinance (baht)"), render_kw={"inputmode": "decimal"}
+    )
+    year = StringField(
+        _l("Budget fiscal year (B.E.)"), render_kw={"inputmode": "numeric", "maxlength": 4}
+    )
+    note = TextAreaField(_l("Note (the reason, when dropped)"), render_kw={"rows": 2})
+    seen_status = HiddenField()
+
+    def limit_choices(self, statuses: list[str]) -> None:
+        self.status.choices = [(code, FOLLOWUP_LABELS[code]) for code in statuses]
+
+
+class CarryOverForm(FlaskForm):
+    fiscal_year = StringField(
+        _l("New fiscal year (B.E.)"), render_kw={"inputmode": "numeric", "maxlength": 4}
+    )
