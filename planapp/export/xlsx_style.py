@@ -336,20 +336,26 @@ class SheetWriter:
     def total_row(
         self,
         label: str,
-        sums: dict[int, tuple[int, int]],
+        sums: dict[int, tuple[int, int]] | None = None,
         label_column: int = 2,
         counts: dict[int, tuple[int, int]] | None = None,
+        formulas: dict[int, tuple[str, str]] | None = None,
     ) -> int:
-        """A bold total row: `label` in `label_column` (merged leftwards to column 1), and for
+        """A bold total row: `label` across columns 1..`label_column` (merged), and for
         each {column: (first_row, last_row)} a SUM (or COUNTA in `counts`) over exactly those
-        rows of that column."""
+        rows of that column; `formulas` {column: (formula, kind)} for any other total (e.g.
+        `sum_cells` of subtotal rows)."""
         values: list = [None] * self.width
         kinds = ["total_label"] * self.width
-        values[label_column - 1] = label
-        for column, (first, last) in sums.items():
+        values[0] = label
+        for column, (first, last) in (sums or {}).items():
             values[column - 1] = self.formula(sum_formula(column, first, last), "total_baht")
         for column, (first, last) in (counts or {}).items():
             values[column - 1] = self.formula(count_formula(column, first, last), "total_count")
+        for column, (text, kind) in (formulas or {}).items():
+            values[column - 1] = self.formula(text, kind)
+        hidden = [i + 1 for i, v in enumerate(values[1:label_column], 1) if v is not None]
+        assert not hidden, f"columns {hidden} would be hidden under the merged label"
         # Border the empty cells of the total row too, so it prints as one closed line.
         for index, value in enumerate(values):
             if value is None:

@@ -1,0 +1,436 @@
+"""The plan out (issue 8): download each export of the demo tambon and read it back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from planapp.extensions import db
+from planapp.models import Agency, Plan, Project, Strategy
+from tests.conftest import make_user
+
+GROUP_LABELS = {
+    "1": "กลุ่ม 1 ชุมชนดำเนินการเอง",
+    "2": "กลุ่ม 2 ขอความร่วมมือ/ร่วมดำเนินการ",
+    "3": "กลุ่ม 3 ขอรับการสนับสนุนงบประมาณ",
+    "not-feasible": "ไม่สามารถดำเนินการได้",
+    "unsorted": "ยังไม่จัดกลุ่ม",
+}
+HOSTILE = '=HYPERLINK("http://x","y")'
+
+
+def arrange_forum(plan: Plan) -> dict:
+    """Play the forum on the demo plan: groups, ranks, urgency, agencies, strategies, years, one
+    merge, one hostile title. Returns what the exports must show."""
+    projects = db.session.scalars(
+        select(Project).where(Project.plan_id == plan.id).order_by(Project.id)
+    ).all()
+    for p in projects:
+        p.rank = None
+    db.session.flush()
+    own = plan.tambon.local_admin_agency
+    agencies = db.session.scalars(select(Agency).where(Agency.id != own.id).order_by(Agency.id))
+    agencies = list(agencies)
+    local_strategies = db.session.scalars(
+        select(Strategy).where(Strategy.level == "local").order_by(Strategy.code)
+    ).all()
+    province = db.session.scalar(select(Strategy).where(Strategy.level == "province"))
+
+    # Merge project 1 into project 2: 1 leaves the board, 2 keeps both villages.
+    merged_away = projects[0]
+    survivor = next(p for p in projects if set(p.villages) != set(merged_away.villages))
+    merged_away.merged_into_id = survivor.id
+    survivor.villages = sorted(
+        set(survivor.villages) | set(merged_away.villages), key=lambda v: v.number
+    )
+    active = [p for p in projects if p is not merged_away]
+    active[0].title = HOSTILE
+    active[1].budget = Decimal("12345.50")  # satang: the workbook shows #,##0.00
+    groups = ["3", "2", "1", "3", "2", "3", "not-feasible"]
+    ranks: dict[str, int] = {}
+    for index, p in enumerate(active):
+        group = groups[index % len(groups)]
+        if index >= len(active) - 3:
+            group = "unsorted"
+        p.funding_group = group
+        if group == "not-feasible":
+            p.feasibility = "not_feasible"
+            p.feasibility_reason = "อยู่นอกเขตตำบล"
+        else:
+            p.feasibility = "feasible"
+        ranks[group] = ranks.get(group, 0) + 1
+        # Ranks in reverse id order, so "forum rank" and "id order" differ.
+        p.rank = 1000 - index
+        p.urgency = ["urgent", "medium", "normal", None][index % 4]
+        p.lead_agency = own if index % 3 else agencies[index % len(agencies)]
+        if index % 5 == 0:
+            p.lead_agency = None
+        p.supporting_agencies = [agencies[(index + 1) % len(agencies)]]
+        p.strategies = [local_strategies[index % len(local_strategies)], province]
+        p.wanted_year = plan.plan_years[index % 5]
+    db.session.flush()
+    # Dense ranks 1..n per group in the order set above (reverse id).
+    for group in {p.funding_group for p in active}:
+        members = sorted(
+            (p for p in active if p.funding_group == group), key=lambda p: p.rank, reverse=True
+        )
+        for p in members:
+            p.rank = None
+        db.session.flush()
+        for n, p in enumerate(members, start=1):
+            p.rank = n
+    db.session.commit()
+    return {"active": active, "merged_away": merged_away, "survivor": survivor}
+
+
+@pytest.fixture
+def forum(demo_plan):
+    return arrange_forum(demo_plan)
+
+
+def download_workbook(client, plan):
+    response = client.get(f"/plans/{plan.id}/export.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert "attachment" in response.headers["Content-Disposition"]
+    return load_workbook(io.BytesIO(response.data))
+
+
+# --- a tiny evaluator for the formulas we write: SUM/COUNTA over ranges, cell lists, + --------
+
+REF = r"(?:'((?:[^']|'')+)'!|([^'!=(),:+]+)!)?\$?([A-Z]{1,3})\$?(\d+)"
+
+
+def evaluate(wb, ws, value):
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value or 0
+    expression = value[1:]
+    total = 0
+    for term in split_top(expression, "+"):
+        total += evaluate_term(wb, ws, term)
+    return total
+
+
+def split_top(text: str, sep: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == sep and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return parts
+
+
+def cell_of(wb, ws, ref):
+    m = re.fullmatch(REF, ref)
+    assert m, ref
+    quoted, bare, column, row = m.groups()
+    sheet = wb[quoted.replace("''", "'")] if quoted else wb[bare] if bare else ws
+    return sheet, f"{column}{row}"
+
+
+def evaluate_term(wb, ws, term: str):
+    term = term.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", term):
+        return float(term)
+    m = re.fullmatch(r"(SUM|COUNTA)\((.*)\)", term)
+    if m:
+        function, args = m.groups()
+        total = 0
+        for arg in split_top(args, ","):
+            if ":" in arg:
+                start, end = arg.split(":")
+                sheet, a = cell_of(wb, ws, start)
+                cells = sheet[f"{a}:{end}"]
+                values = [c.value for line in cells for c in line]
+            else:
+                sheet, a = cell_of(wb, ws, arg)
+                values = [sheet[a].value]
+            for v in values:
+                if function == "COUNTA":
+                    total += v not in (None, "")
+                else:
+                    total += evaluate(wb, sheet, v)
+        return total
+    sheet, a = cell_of(wb, ws, term)
+    return evaluate(wb, sheet, sheet[a].value)
+
+
+def header_row(ws) -> int:
+    return ws.max_row and int(re.search(r"\d+", ws.freeze_panes).group()) - 1
+
+
+def satang(value) -> int:
+    return round(Decimal(str(value)) * 100)
+
+
+# --- the workbook ------------------------------------------------------------------------
+
+
+def test_workbook_sheets_and_group_sheets(facilitator_client, demo_plan, forum):
+    wb = download_workbook(facilitator_client, demo_plan)
+    villages = [f"หมู่ที่ {v.number} {v.name}" for v in demo_plan.tambon.villages]
+    assert wb.sheetnames == [
+        "สรุป",
+        "กลุ่ม 1",
+        "กลุ่ม 2",
+        "กลุ่ม 3",
+        "ความเร่งด่วน",
+        "ผ.02-1",
+        "ผ.01-1",
+        "ผ.02-2",
+        "ผ.01-2",
+        *villages,
+    ]
+    expected_headers = [
+        "ที่",
+        "โครงการ",
+        "วัตถุประสงค์",
+        "เป้าหมาย (ผลผลิตของโครงการ)",
+        "งบประมาณ (บาท)",
+        "ผลที่คาดว่าจะได้รับ",
+        "หน่วยงานรับผิดชอบหลัก",
+        "หมู่บ้านที่เสนอ",
+        "ด้าน",
+        "ยุทธศาสตร์",
+        "ความเป็นไปได้",
+        "ความเร่งด่วน",
+        "หน่วยงานสนับสนุน",
+    ]
+    active = forum["active"]
+    seen: list[str] = []
+    for group in ("1", "2", "3"):
+        ws = wb[f"กลุ่ม {group}"]
+        header = header_row(ws)
+        assert [c.value for c in ws[header]] == expected_headers
+        assert ws.print_title_rows == f"${header}:${header}"
+        members = sorted((p for p in active if p.funding_group == group), key=lambda p: p.rank)
+        first = header + 1
+        last = first + len(members) - 1
+        for n, p in enumerate(members, start=1):
+            row = first + n - 1
+            assert ws.cell(row, 1).value == n  # forum rank order
+            assert ws.cell(row, 2).value == p.title
+            assert satang(ws.cell(row, 5).value) == p.budget_satang
+            assert ws.cell(row, 7).value == (p.lead_agency.name if p.lead_agency else None)
+            seen.append(p.title)
+        count, total = last + 1, last + 2
+        assert ws.cell(count, 1).value == "รวมจำนวนโครงการ"
+        assert ws.cell(count, 5).value == f"=COUNTA(B{first}:B{last})"
+        assert evaluate(wb, ws, ws.cell(count, 5).value) == len(members)
+        assert ws.cell(total, 1).value == "รวมงบประมาณ"
+        assert ws.cell(total, 5).value == f"=SUM(E{first}:E{last})"
+        assert satang(evaluate(wb, ws, ws.cell(total, 5).value)) == sum(
+            p.budget_satang for p in members
+        )
+        assert ws.max_row == total
+    # Every project of groups 1-3 exactly once; the merged-away one nowhere.
+    in_groups = [p.title for p in active if p.funding_group in ("1", "2", "3")]
+    assert sorted(seen) == sorted(in_groups)
+    assert len(seen) == len(set(seen))
+    assert forum["merged_away"].title not in seen
+    # The hostile title is a string, shown as typed.
+    ws = wb["กลุ่ม 3"]
+    hostile = [c for line in ws.iter_rows() for c in line if c.value == HOSTILE]
+    assert len(hostile) == 1 and hostile[0].data_type == "s"
+    # A budget with satang switches the workbook to #,##0.00.
+    assert ws.cell(header_row(ws) + 1, 5).number_format == "#,##0.00"
+
+
+def test_workbook_formatting_and_page_setup(facilitator_client, demo_plan, forum):
+    wb = download_workbook(facilitator_client, demo_plan)
+    for ws in wb.worksheets:
+        assert ws.page_setup.paperSize == 9, ws.title  # A4
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        expected = "portrait" if ws.title == "สรุป" else "landscape"
+        assert ws.page_setup.orientation == expected
+        for line in ws.iter_rows():
+            for c in line:
+                if c.value is not None:
+                    assert (c.font.name, c.font.size) == ("TH SarabunPSK", 16), c.coordinate
+        if ws.title != "สรุป":
+            header = header_row(ws)
+            assert ws.print_title_rows.endswith(f":${header}")
+            assert all(c.font.bold for c in ws[header] if c.value)
+            for c in ws[header + 1]:
+                if c.value is not None and isinstance(c.value, str) and len(c.value) > 20:
+                    assert c.alignment.wrap_text
+
+
+def test_summary_sheet_totals(facilitator_client, demo_plan, forum):
+    wb = download_workbook(facilitator_client, demo_plan)
+    ws = wb["สรุป"]
+    values = {line[0].value: line for line in ws.iter_rows() if line[0].value}
+    assert values["ตำบล"][1].value == "หนองบัวทอง"
+    assert values["ปีงบประมาณ (พ.ศ.)"][1].value == "2570"
+    assert values["วันที่จัดเวทีประชาคม"][1].value == "20 พฤศจิกายน 2569"
+    active = forum["active"]
+    plan_total = sum(p.budget_satang for p in active)
+    totals = [line for line in ws.iter_rows() if line[0].value == "รวม"]
+    assert len(totals) == 3  # group, urgency, sector tables (villages overlap: no total)
+    for line in totals:
+        budget = line[2].value
+        m = re.fullmatch(r"=SUM\(C(\d+):C(\d+)\)", budget)
+        first, last = map(int, m.groups())
+        # The range is exactly the rows of its table: from below the header to above the total.
+        assert ws.cell(first - 1, 1).font.bold and ws.cell(first - 1, 2).value == "โครงการ"
+        assert last == line[2].row - 1
+        assert satang(evaluate(wb, ws, budget)) == plan_total
+        assert evaluate(wb, ws, line[1].value) == len(active)
+    group3 = values["กลุ่ม 3 ขอรับการสนับสนุนงบประมาณ"]
+    members = [p for p in active if p.funding_group == "3"]
+    assert group3[1].value == len(members)
+    assert satang(group3[2].value) == sum(p.budget_satang for p in members)
+
+
+def test_local_plan_forms(facilitator_client, demo_plan, forum):
+    wb = download_workbook(facilitator_client, demo_plan)
+    plan = demo_plan
+    own = plan.tambon.local_admin_agency_id
+    active = forum["active"]
+    taken = [p for p in active if p.funding_group in ("2", "3")]
+    expected = {
+        "1": [p for p in taken if p.lead_agency_id in (None, own)],
+        "2": [p for p in taken if p.lead_agency_id not in (None, own)],
+    }
+    for form, members in expected.items():
+        ws = wb[f"ผ.02-{form}"]
+        assert ws.cell(1, 1).value == f"แบบ ผ.02/{form}"
+        header = header_row(ws)
+        top = [c.value for c in ws[header - 1]]
+        bottom = [c.value for c in ws[header]]
+        assert top[:5] == ["ที่", "โครงการ", "วัตถุประสงค์", "เป้าหมาย (ผลผลิตของโครงการ)", "งบประมาณ"]
+        assert bottom[4:9] == [f"{y} (บาท)" for y in plan.plan_years]
+        last_header = "หน่วยงานรับผิดชอบหลัก" if form == "1" else "หน่วยงานที่จะขอประสาน"
+        assert top[9:] == ["ตัวชี้วัด (KPI)", "ผลที่คาดว่าจะได้รับ", last_header]
+        titles = [
+            ws.cell(r, 2).value
+            for r in range(header + 1, ws.max_row + 1)
+            if isinstance(ws.cell(r, 1).value, int)
+        ]
+        assert sorted(titles) == sorted(p.title for p in members)
+        # Each project's budget sits in its wanted year's column.
+        for p in members:
+            row = next(
+                r for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 2).value == p.title
+            )
+            column = 5 + plan.plan_years.index(p.wanted_year)
+            assert satang(ws.cell(row, column).value) == p.budget_satang
+            assert [ws.cell(row, c).value for c in range(5, 10) if c != column] == [None] * 4
+        # Block totals: SUM over exactly the project rows above, adding up to the form's budget.
+        budget_rows = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "รวมงบประมาณ"]
+        count_rows = [
+            r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "รวมจำนวนโครงการ"
+        ]
+        assert len(budget_rows) == len(count_rows) > 1
+        total = 0
+        for r in budget_rows:
+            m = re.fullmatch(r"=SUM\(E(\d+):E(\d+)\)", ws.cell(r, 5).value)
+            first, last = map(int, m.groups())
+            assert last == r - 1
+            assert all(isinstance(ws.cell(x, 1).value, int) for x in range(first, last + 1))
+            assert not isinstance(ws.cell(first - 1, 1).value, int)  # the block heading
+            total += sum(satang(evaluate(wb, ws, ws.cell(r, c).value)) for c in range(5, 10))
+        assert total == sum(p.budget_satang for p in members)
+        grand = next(
+            r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "รวมงบประมาณทั้งสิ้น"
+        )
+        assert sum(satang(evaluate(wb, ws, ws.cell(grand, c).value)) for c in range(5, 10)) == total
+        # ผ.01: per strategy and programme, pointing at the ผ.02 totals; รวมทั้งสิ้น adds up.
+        summary = wb[f"ผ.01-{form}"]
+        last_row = summary.max_row
+        assert summary.cell(last_row, 1).value == "รวมทั้งสิ้น"
+        assert satang(evaluate(wb, summary, summary.cell(last_row, 13).value)) == total
+        assert evaluate(wb, summary, summary.cell(last_row, 12).value) == len(members)
+        first_line = header_row(summary) + 2
+        assert summary.cell(first_line, 2).value.startswith("='ผ.02-")
+    # Group 1 and not-feasible projects are in neither form.
+    forms = {wb[f"ผ.02-{f}"].cell(r, 2).value for f in "12" for r in range(1, 400)}
+    for p in active:
+        if p.funding_group not in ("2", "3"):
+            assert p.title not in forms
+
+
+def test_issue_grouping_without_kpi(facilitator_client, demo_plan, forum):
+    demo_plan.grouping = "issue"
+    demo_plan.show_kpi = False
+    db.session.commit()
+    wb = download_workbook(facilitator_client, demo_plan)
+    ws = wb["ผ.02-1"]
+    header = header_row(ws)
+    assert "ตัวชี้วัด (KPI)" not in [c.value for c in ws[header - 1]]
+    headings = [ws.cell(r, 1).value for r in range(header + 1, ws.max_row + 1)]
+    assert any(str(h).startswith("ประเด็นการพัฒนา: ") for h in headings)
+    assert not any(str(h).startswith("ยุทธศาสตร์ที่") for h in headings)
+
+
+def test_urgency_and_village_sheets(facilitator_client, demo_plan, forum):
+    wb = download_workbook(facilitator_client, demo_plan)
+    active = forum["active"]
+    ws = wb["ความเร่งด่วน"]
+    text = [[c.value for c in line] for line in ws.iter_rows()]
+    for tier, label in (("urgent", "เร่งด่วน"), ("medium", "ปานกลาง"), ("normal", "ปกติ")):
+        members = [p for p in active if p.urgency == tier]
+        assert [f"{label} ({len(members)})"] == [
+            line[0] for line in text if str(line[0]).startswith(label + " (")
+        ]
+    grand = ws.cell(ws.max_row, 7).value
+    assert satang(evaluate(wb, ws, grand)) == sum(p.budget_satang for p in active if p.urgency)
+
+    survivor = forum["survivor"]
+    for village in survivor.villages:
+        ws = wb[f"หมู่ที่ {village.number} {village.name}"]
+        titles = [ws.cell(r, 2).value for r in range(1, ws.max_row + 1)]
+        assert survivor.title in titles
+        assert forum["merged_away"].title not in titles
+        row = titles.index(survivor.title) + 1
+        assert ws.cell(row, 4).value == GROUP_LABELS[survivor.funding_group]
+        if survivor.funding_group in ("1", "2", "3"):
+            assert ws.cell(row, 5).value == survivor.rank
+        assert "โครงการร่วมกับ" in ws.cell(row, 9).value
+        mine = [p for p in active if village in p.villages]
+        total = ws.cell(ws.max_row, 3).value
+        assert satang(evaluate(wb, ws, total)) == sum(p.budget_satang for p in mine)
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+
+def test_csv(facilitator_client, demo_plan, forum):
+    response = facilitator_client.get(f"/plans/{demo_plan.id}/export.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.data.startswith("\ufeff".encode())
+    reader = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    header, body = reader[0], reader[1:]
+    assert header[:4] == ["รหัสโครงการ", "กลุ่มโครงการ", "ลำดับในกลุ่ม", "โครงการ"]
+    assert len(body) == len(forum["active"])
+    titles = [line[3] for line in body]
+    assert "'" + HOSTILE in titles
+    assert forum["merged_away"].title not in titles
+    budgets = {int(line[0]): satang(line[header.index("งบประมาณ (บาท)")]) for line in body}
+    assert budgets == {p.id: p.budget_satang for p in forum["active"]}
+
+
+# --- who may download ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["export.xlsx", "export.csv"])
+def test_exports_need_a_user_of_the_tambon(app, client, demo_plan, suffix):
+    response = client.get(f"/plans/{demo_plan.id}/{suffix}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    make_user("other", "facilitator")
+    client.login("other")
+    assert client.get(f"/plans/{demo_plan.id}/{suffix}").status_code == 403
+    assert client.get(f"/plans/999999/{suffix}").status_code == 404
