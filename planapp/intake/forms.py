@@ -1,0 +1,231 @@
+"""Forms of the set-up screens and the village projects. Every validator names its message, so
+the error next to the field is in the user's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from planapp.domain import (
+    AGENCY_KIND_LABELS,
+    AGENCY_KINDS,
+    PROGRAMME_LABELS,
+    PROGRAMMES,
+    SECTOR_LABELS,
+    SECTORS,
+    STRATEGY_LEVEL_LABELS,
+    STRATEGY_LEVELS,
+)
+from planapp.intake.values import ValueRefused, parse_baht, parse_whole_number, satang_to_text
+
+
+def _required(message=None):
+    return DataRequired(message=message or _l("Please fill this in."))
+
+
+def _length(maximum: int):
+    return Length(max=maximum, message=_l("At most %(max)d characters.", max=maximum))
+
+
+class BahtField(StringField):
+    """Baht as typed (`150,000`, `๑๕๐๐๐๐`, `1,500.50`); `data` is integer satang."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = parse_baht(valuelist[0])
+            except ValueRefused as refused:
+                raise ValueError(str(refused)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return satang_to_text(self.data)
+
+
+class WholeNumberField(StringField):
+    """A whole number that may be typed in Thai digits."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist:
+            try:
+                self.data = parse_whole_number(valuelist[0])
+            except ValueRefused as refused:
+                raise ValueError(str(refused)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _choices(codes, labels):
+    return [(code, labels[code]) for code in codes]
+
+
+class TambonForm(FlaskForm):
+    name = StringField(_l("Tambon name"), validators=[_required(), _length(200)])
+    district = StringField(_l("District"), validators=[_required(), _length(200)])
+    province = StringField(_l("Province"), validators=[_required(), _length(200)])
+    local_admin_agency_id = SelectField(
+        _l("Local administration that receives the plan"), coerce=int, validators=[Optional()]
+    )
+
+
+class VillageForm(FlaskForm):
+    number = WholeNumberField(
+        _l("Village number (Moo)"),
+        validators=[
+            InputRequired(message=_l("Type the village number.")),
+            NumberRange(min=1, max=999, message=_l("A village number is between 1 and 999.")),
+        ],
+    )
+    name = StringField(_l("Village name"), validators=[_required(), _length(200)])
+
+
+class PlanForm(FlaskForm):
+    fiscal_year = WholeNumberField(
+        _l("Fiscal year (Buddhist Era)"),
+        validators=[
+            InputRequired(message=_l("Type the fiscal year, e.g. 2570.")),
+            NumberRange(
+                min=2400, max=2800, message=_l("Type the year in Buddhist Era, e.g. 2570.")
+            ),
+        ],
+    )
+    plan_start_year = WholeNumberField(
+        _l("First year of the five-year local development plan"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=2400, max=2800, message=_l("Type the year in Buddhist Era, e.g. 2570.")
+            ),
+        ],
+    )
+    grouping = SelectField(
+        _l("Group the plan's projects by"),
+        choices=[
+            ("strategy", _l("Strategy and programme (ยุทธศาสตร์/แผนงาน)")),
+            ("issue", _l("Development issue (ประเด็นการพัฒนา)")),
+        ],
+    )
+    show_kpi = BooleanField(_l("Show the KPI column in the plan's forms"))
+    identity = TextAreaField(_l("Identity"), validators=[_length(5000)])
+    development_position = TextAreaField(_l("Development position"), validators=[_length(5000)])
+    direction = TextAreaField(_l("Development direction"), validators=[_length(5000)])
+    potential = TextAreaField(_l("Potential"), validators=[_length(5000)])
+    key_problems = TextAreaField(_l("Key problems"), validators=[_length(5000)])
+    version = HiddenField()
+
+
+class AgencyForm(FlaskForm):
+    name = StringField(_l("Agency name"), validators=[_required(), _length(300)])
+    kind = SelectField(_l("Kind"), choices=_choices(AGENCY_KINDS, AGENCY_KIND_LABELS))
+
+
+class StrategyForm(FlaskForm):
+    level = SelectField(_l("Level"), choices=_choices(STRATEGY_LEVELS, STRATEGY_LEVEL_LABELS))
+    code = StringField(_l("Code"), validators=[_required(), _length(40)])
+    name = StringField(_l("Strategy"), validators=[_required(), _length(500)])
+
+
+class ProjectForm(FlaskForm):
+    title = StringField(
+        _l("Project title"),
+        validators=[_required(_l("Type the project title.")), _length(500)],
+    )
+    village_ids = CheckboxesField(
+        _l("Villages that propose it"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose at least one village."))],
+    )
+    sector = SelectField(_l("Sector"), choices=_choices(SECTORS, SECTOR_LABELS))
+    budget_satang = BahtField(
+        _l("Estimated budget (baht)"),
+        validators=[InputRequired(message=_l("Type the budget: 0 if no money is needed."))],
+    )
+    wanted_year = WholeNumberField(
+        _l("Wanted in fiscal year (Buddhist Era)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=2400, max=2800, message=_l("Type the year in Buddhist Era, e.g. 2570.")
+            ),
+        ],
+    )
+    rationale = TextAreaField(_l("Rationale / problem"), validators=[_length(5000)])
+    objective = TextAreaField(_l("Objective"), validators=[_length(5000)])
+    target_output = TextAreaField(_l("Target / output"), validators=[_length(5000)])
+    location = StringField(_l("Location"), validators=[_length(500)])
+    programme = SelectField(
+        _l("Programme (แผนงาน)"),
+        choices=[("", _l("From the sector"))] + _choices(PROGRAMMES, PROGRAMME_LABELS),
+    )
+    kpi = TextAreaField(_l("KPI"), validators=[_length(2000)])
+    expected_result = TextAreaField(_l("Expected result"), validators=[_length(2000)])
+    note = TextAreaField(_l("Note"), validators=[_length(2000)])
+    version = HiddenField()
+
+    def values(self) -> dict:
+        """The project's fields from the form, as stored."""
+        return {
+            "title": self.title.data.strip(),
+            "sector": self.sector.data,
+            "budget_satang": self.budget_satang.data,
+            "wanted_year": self.wanted_year.data,
+            "rationale": self.rationale.data.strip(),
+            "objective": self.objective.data.strip(),
+            "target_output": self.target_output.data.strip(),
+            "location": self.location.data.strip(),
+            "programme": self.programme.data,
+            "kpi": self.kpi.data.strip(),
+            "expected_result": self.expected_result.data.strip(),
+            "note": self.note.data.strip(),
+        }
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with CSRF and the plan version the user saw."""
+
+    version = HiddenField()
+
+
+class MergeForm(FlaskForm):
+    project_ids = CheckboxesField(_l("Projects"), coerce=int)
+    keeper_id = SelectField(_l("Keep as the tambon project"), coerce=int)
+    title = StringField(
+        _l("Title of the merged project"),
+        validators=[_required(_l("Type the project title.")), _length(500)],
+    )
+    budget_satang = BahtField(
+        _l("Budget of the merged project (baht)"),
+        validators=[InputRequired(message=_l("Type the budget: 0 if no money is needed."))],
+    )
+    version = HiddenField()
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(_l("Excel file (.xlsx)"))
+
+
+class ImportConfirmForm(FlaskForm):
+    token = HiddenField()
+    include_existing = BooleanField(_l("Import the rows that look like existing projects too"))

@@ -1,0 +1,74 @@
+"""Village plans in a real browser: add a village and a project through the forms, reorder with
+the keyboard, and the pages pass axe-core."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import assert_accessible
+
+pytestmark = pytest.mark.browser
+
+
+def test_create_a_village_and_a_project_through_the_forms(live_server, page):
+    live_server.login(page, "facilitator")
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}"))
+    page.get_by_role("link", name="หมู่บ้านของตำบล").click()
+    assert_accessible(page)
+
+    # Adding a village swaps the villages section in place (htmx), no page load.
+    page.get_by_label("หมู่ที่").fill("๑๒")
+    page.get_by_label("ชื่อหมู่บ้าน").fill("บ้านทดสอบ")
+    page.get_by_role("button", name="เพิ่มหมู่บ้าน").click()
+    row = page.locator("#villages tbody tr", has_text="บ้านทดสอบ")
+    expect(row).to_contain_text("12")
+    expect(page.locator("#villages .flash")).to_contain_text("เพิ่มหมู่ที่ 12 บ้านทดสอบ แล้ว")
+
+    # The new village is on the plan page; open it and add its first project.
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}"))
+    page.get_by_role("link", name=re.compile("หมู่ที่ 12 บ้านทดสอบ")).click()
+    expect(page.locator("h1")).to_contain_text("หมู่ที่ 12 บ้านทดสอบ")
+    assert_accessible(page)
+    page.get_by_role("link", name="เพิ่มโครงการ").first.click()
+    assert_accessible(page)
+
+    # A bad budget is refused next to the field and nothing is saved.
+    page.get_by_label("ชื่อโครงการ").fill("ซ่อมถนนลูกรังสายทดสอบ")
+    page.get_by_label("งบประมาณโดยประมาณ (บาท)").fill("-100")
+    page.get_by_role("button", name="บันทึก", exact=True).click()
+    expect(page.locator("#budget_satang-errors")).to_have_text("งบประมาณติดลบไม่ได้")
+    assert_accessible(page)
+
+    page.get_by_label("งบประมาณโดยประมาณ (บาท)").fill("250,000")
+    page.get_by_label("ด้าน", exact=True).select_option(label="ด้านโครงสร้างพื้นฐาน")
+    page.get_by_role("button", name="บันทึก", exact=True).click()
+    card = page.locator("#village-projects [data-project-id]")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("ซ่อมถนนลูกรังสายทดสอบ")
+    expect(card).to_contain_text("250,000")
+    expect(card).to_contain_text("ยังไม่จัดกลุ่ม")
+
+
+def test_reorder_a_village_list_with_the_keyboard(live_server, page):
+    live_server.login(page, "facilitator")
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}"))
+    page.locator("[data-village-id]").first.click()
+    items = page.locator("#village-projects [data-project-id]")
+    first = items.nth(0).get_attribute("data-project-id")
+    second = items.nth(1).get_attribute("data-project-id")
+    page.locator(f"#down-{first}").focus()
+    page.keyboard.press("Enter")
+    expect(items.nth(0)).to_have_attribute("data-project-id", second)
+    expect(items.nth(1)).to_have_attribute("data-project-id", first)
+    # The moved project's button keeps the focus, so pressing again moves it further.
+    expect(page.locator(f"#down-{first}")).to_be_focused()
+    assert_accessible(page)
+
+
+def test_merge_page_is_accessible(live_server, page):
+    live_server.login(page, "admin")
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}/merge"))
+    assert_accessible(page)
+    page.goto(live_server.url("/setup/agencies"))
+    assert_accessible(page)
