@@ -1,9 +1,98 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import PasswordField, RadioField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+MIN_PASSWORD_LENGTH = 8
 
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class CheckboxListField(SelectMultipleField):
+    """Tambons to assign, as a list of touch-sized checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        # Unknown ids (a tambon deleted meanwhile, a forged value) are an error, not ignored.
+        known = {choice.value for choice in self.choices}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError(_l("Choose tambons from the list."))
+
+
+def _plain_username(form, field):
+    value = field.data or ""
+    if any(ch.isspace() for ch in value) or not value.isprintable():
+        raise ValidationError(_l("A username has no spaces or invisible characters."))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+ROLE_CHOICES = [
+    SelectChoice("facilitator", _l("Facilitator: edits the plans of the tambons assigned")),
+    SelectChoice("admin", _l("Administrator: manages users, tambons and every plan")),
+]
+
+
+class UserForm(FlaskForm):
+    """Name, role and tambons of a user; the create form adds the first password."""
+
+    username = StringField(
+        _l("Username"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=80), _plain_username],
+    )
+    display_name = StringField(
+        _l("Name shown in the change log"), filters=[_strip], validators=[Length(max=200)]
+    )
+    role = RadioField(_l("Role"), choices=ROLE_CHOICES, default="facilitator")
+    tambons = CheckboxListField(_l("Tambons this facilitator edits"), coerce=int)
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class PasswordForm(FlaskForm):
+    """An administrator sets a new password for a user who forgot theirs."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

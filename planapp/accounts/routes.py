@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     make_response,
     redirect,
@@ -14,11 +15,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
-from planapp.accounts.forms import LoginForm
+from planapp.accounts import admin_required, current_user, sign_in
+from planapp.accounts import users as accounts_users
+from planapp.accounts.forms import ConfirmForm, LoginForm, NewUserForm, PasswordForm, UserForm
 from planapp.accounts.throttle import throttle
 from planapp.extensions import db
-from planapp.models import User
+from planapp.models import Tambon, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -56,13 +60,7 @@ def login():
         user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
             throttle().succeeded(address, username)
-            # A fresh session on sign-in (no fixation); only the language choice carries over.
-            language = session.get("language")
-            session.clear()
-            if language:
-                session["language"] = language
-            session["user_id"] = user.id
-            session.permanent = True
+            sign_in(user)
             flash(_("Signed in as %(name)s.", name=user.name), "success")
             return redirect(_safe_next(request.args.get("next")))
         throttle().failed(address, username)
@@ -75,5 +73,146 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     session.pop("user_id", None)
+    session.pop("user_key", None)
     flash(_("Signed out."), "success")
     return redirect(url_for("main.index"))
+
+
+# --- user management (administrators) ----------------------------------------------------
+
+
+def _tambon_choices() -> list[SelectChoice]:
+    tambons = db.session.scalars(
+        select(Tambon).order_by(Tambon.province, Tambon.district, Tambon.name)
+    ).all()
+    return [
+        SelectChoice(
+            t.id,
+            _(
+                "%(tambon)s, %(district)s, %(province)s",
+                tambon=t.name,
+                district=t.district,
+                province=t.province,
+            ),
+        )
+        for t in tambons
+    ]
+
+
+def _user_form_page(form, user=None, status=200):
+    template = "accounts/user_form.html"
+    return render_template(template, form=form, user=user), status
+
+
+def _users_page(row_errors=None, status=200):
+    everyone = db.session.scalars(
+        select(User).order_by(User.active.desc(), User.role, User.username)
+    ).all()
+    page = render_template(
+        "accounts/users.html", users=everyone, confirm=ConfirmForm(), row_errors=row_errors or {}
+    )
+    return page, status
+
+
+@bp.route("/admin/users")
+@admin_required
+def users():
+    return _users_page()
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    form = NewUserForm()
+    form.tambons.choices = _tambon_choices()
+    if form.validate_on_submit():
+        try:
+            user = accounts_users.create_user(
+                form.username.data,
+                form.role.data,
+                form.password.data,
+                display_name=form.display_name.data,
+                tambon_ids=form.tambons.data,
+            )
+        except accounts_users.UserRuleError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("accounts.users"))
+    return _user_form_page(form, status=400 if form.errors else 200)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    form.tambons.choices = _tambon_choices()
+    if request.method == "GET":
+        form.tambons.data = [t.id for t in user.tambons]
+    if form.validate_on_submit():
+        try:
+            accounts_users.update_user(
+                user,
+                acting=current_user(),
+                username=form.username.data,
+                role=form.role.data,
+                display_name=form.display_name.data,
+                tambon_ids=form.tambons.data,
+            )
+        except accounts_users.UserRuleError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("accounts.users"))
+    return _user_form_page(form, user, status=400 if form.errors else 200)
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
+@admin_required
+def user_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        accounts_users.set_password(user, form.password.data)
+        db.session.commit()
+        if user.id == current_user().id:
+            sign_in(user)  # keep this device signed in; the others are signed out
+        flash(_("New password set for %(name)s.", name=user.username), "success")
+        return redirect(url_for("accounts.users"))
+    status = 400 if form.errors else 200
+    return render_template("accounts/user_password.html", form=form, user=user), status
+
+
+def _set_active(user_id: int, active: bool):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts_users.set_active(user, active, acting=current_user())
+    except accounts_users.UserRuleError as error:
+        db.session.rollback()
+        # The reason goes next to the button that was pressed.
+        return _users_page({user.id: error.message}, status=400)
+    db.session.commit()
+    if active:
+        flash(_("%(name)s can sign in again.", name=user.username), "success")
+    else:
+        flash(_("%(name)s can no longer sign in.", name=user.username), "success")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
+@admin_required
+def deactivate_user(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.route("/admin/users/<int:user_id>/activate", methods=["POST"])
+@admin_required
+def activate_user(user_id: int):
+    return _set_active(user_id, True)

@@ -1,0 +1,86 @@
+"""Managing users: the rules an administrator's screens and the CLI share.
+
+The district office must never lock itself out: the last active administrator can be neither
+deactivated nor made a facilitator, and nobody deactivates their own account.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from planapp.extensions import db
+from planapp.models import Tambon, User
+
+
+class UserRuleError(Exception):
+    """A change the rules refuse; `field` says next to which form field the message goes."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def username_taken(username: str, except_user: User | None = None) -> bool:
+    query = select(User.id).where(func.lower(User.username) == username.lower())
+    if except_user is not None:
+        query = query.where(User.id != except_user.id)
+    return db.session.scalar(query) is not None
+
+
+def _active_admin_count() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    )
+
+
+def _tambons(ids: list[int]) -> list[Tambon]:
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Tambon).where(Tambon.id.in_(ids))).all())
+
+
+def create_user(
+    username: str, role: str, password: str, display_name: str = "", tambon_ids=()
+) -> User:
+    if username_taken(username):
+        raise UserRuleError("username", _l("This username is already taken."))
+    user = User(username=username, role=role, display_name=display_name or username, active=True)
+    user.set_password(password)
+    # Administrators edit every plan; an assignment would only mislead.
+    user.tambons = _tambons(list(tambon_ids)) if role == "facilitator" else []
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    user: User, *, acting: User, username: str, role: str, display_name: str, tambon_ids=()
+) -> None:
+    if username_taken(username, except_user=user):
+        raise UserRuleError("username", _l("This username is already taken."))
+    if user.is_admin and user.active and role != "admin" and _active_admin_count() <= 1:
+        raise UserRuleError("role", _l("This is the only active administrator."))
+    if user.id == acting.id and role != "admin":
+        raise UserRuleError("role", _l("You cannot take away your own administrator role."))
+    user.username = username
+    user.role = role
+    user.display_name = display_name or username
+    user.tambons = _tambons(list(tambon_ids)) if role == "facilitator" else []
+    db.session.flush()
+
+
+def set_active(user: User, active: bool, *, acting: User) -> None:
+    if not active:
+        if user.id == acting.id:
+            raise UserRuleError("active", _l("You cannot deactivate your own account."))
+        if user.is_admin and user.active and _active_admin_count() <= 1:
+            raise UserRuleError("active", _l("This is the only active administrator."))
+    user.active = active
+    db.session.flush()
+
+
+def set_password(user: User, password: str) -> None:
+    user.set_password(password)
+    db.session.flush()
