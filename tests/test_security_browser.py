@@ -75,3 +75,52 @@ def test_the_policy_blocks_an_injected_inline_script(live_server, page):
     expect(page.locator("body")).to_be_visible()
     assert page.evaluate("window.injected === undefined")
     assert any("script-src" in text for text in violations)
+
+
+def html_pages(live_server, monkeypatch) -> list[str]:
+    """Every GET route of the app (tests/route_walk.py) that answers the administrator with an
+    HTML page, its arguments filled from the live server's demo plan."""
+    from planapp import create_app
+    from planapp.extensions import db
+    from planapp.models import Plan
+    from tests.conftest import BrowserLikeClient
+    from tests.route_walk import argument_values, reading_routes, url_for_route
+
+    for name in ("PLANAPP_INSTANCE_PATH", "DATABASE_URL"):
+        if name in live_server.env:
+            monkeypatch.setenv(name, live_server.env[name])
+    app = create_app({"SECRET_KEY": live_server.env["SECRET_KEY"]})
+    app.test_client_class = BrowserLikeClient
+    pages = []
+    with app.app_context():
+        values = argument_values(db.session.get(Plan, live_server.plan_id))
+        client = app.test_client()
+        client.login("admin")
+        for route in reading_routes(app):
+            url = url_for_route(app, route, values)
+            response = client.get(url)
+            try:
+                if response.status_code == 200 and response.mimetype == "text/html":
+                    pages.append(url)
+            finally:
+                response.close()
+        db.session.remove()
+        db.engine.dispose()
+    return pages
+
+
+def test_no_page_of_the_app_breaks_the_policy(live_server, page, monkeypatch):
+    """Every page any area adds is opened in Chromium; none may have its scripts or styles
+    blocked (inline style= attributes, <script> blocks, hx-on...)."""
+    pages = html_pages(live_server, monkeypatch)
+    assert "/admin/users" in pages and f"/plans/{live_server.plan_id}" in pages
+    violations = collect_violations(page)
+    live_server.login(page, "admin")
+    broken = {}
+    for url in pages:
+        page.goto(live_server.url(url))
+        page.wait_for_load_state("load")
+        if violations:
+            broken[url] = list(violations)
+            violations.clear()
+    assert not broken, "\n".join(f"{url}: {found}" for url, found in broken.items())

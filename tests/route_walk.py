@@ -1,0 +1,139 @@
+"""Walking the app's whole URL map: every route, with its arguments filled from the demo plan.
+
+Used by tests/test_url_map.py (who may change what, GETs change nothing) and by the browser walk
+in tests/test_security_browser.py (no page breaks the Content Security Policy). New routes are
+covered as soon as they are registered; a route whose argument name is new fails with a message
+saying where to teach `argument_values` how to fill it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+
+from planapp.extensions import db
+from planapp.models import (
+    Agency,
+    ChangeLog,
+    Plan,
+    Project,
+    Strategy,
+    Tambon,
+    User,
+    Village,
+)
+
+CHANGING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Routes anyone may POST to (they change no plan): signing in, out, the language choice.
+PUBLIC_CHANGES = {"accounts.login", "accounts.logout", "main.set_language"}
+# Routes never walked: Flask's static files.
+SKIPPED = {"static"}
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    rule: str
+    methods: frozenset[str]
+    arguments: frozenset[str]
+
+    def __str__(self) -> str:
+        return f"{sorted(self.methods)} {self.rule} ({self.endpoint})"
+
+
+def routes(app) -> list[Route]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIPPED or rule.endpoint.endswith(".static"):
+            continue
+        methods = frozenset((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        found.append(Route(rule.endpoint, rule.rule, methods, frozenset(rule.arguments)))
+    return sorted(found, key=lambda r: r.rule)
+
+
+def changing_routes(app) -> list[Route]:
+    return [r for r in routes(app) if r.methods & CHANGING_METHODS]
+
+
+def reading_routes(app) -> list[Route]:
+    return [r for r in routes(app) if "GET" in r.methods]
+
+
+def view_of(app, route: Route):
+    return app.view_functions[route.endpoint]
+
+
+def is_admin_only(app, route: Route) -> bool:
+    """Views wrapped in accounts.admin_required carry the mark."""
+    return getattr(view_of(app, route), "admin_only", False)
+
+
+def _first_id(model, *conditions):
+    return db.session.scalar(select(model.id).where(*conditions).order_by(model.id).limit(1))
+
+
+def argument_values(plan: Plan) -> dict:
+    """Values for the URL arguments routes use, all pointing into the demo plan's tambon."""
+    project_id = _first_id(Project, Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+    project = db.session.get(Project, project_id)
+    agency_id = project.lead_agency_id or _first_id(Agency)
+    values = {
+        "plan_id": plan.id,
+        "project_id": project_id,
+        "other_project_id": _first_id(
+            Project, Project.plan_id == plan.id, Project.id != project_id
+        ),
+        "target_id": _first_id(Project, Project.plan_id == plan.id, Project.id != project_id),
+        "tambon_id": plan.tambon_id,
+        "village_id": _first_id(Village, Village.tambon_id == plan.tambon_id),
+        "agency_id": agency_id,
+        "strategy_id": _first_id(Strategy),
+        "user_id": _first_id(User),
+        "change_id": _first_id(ChangeLog, ChangeLog.plan_id == plan.id),
+        "entry_id": _first_id(ChangeLog, ChangeLog.plan_id == plan.id),
+        "public_token": plan.public_token,
+        "token": plan.public_token,
+        "fiscal_year": plan.fiscal_year,
+        "year": plan.fiscal_year,
+        "group": "1",
+        "urgency": "urgent",
+        "filename": "x",
+        "language": "th",
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def url_for_route(app, route: Route, values: dict) -> str:
+    missing = sorted(route.arguments - values.keys())
+    if missing:
+        raise AssertionError(
+            f"{route}: no demo value for URL argument(s) {missing}; "
+            "add them to argument_values in tests/route_walk.py"
+        )
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(route.endpoint, **{name: values[name] for name in route.arguments})
+
+
+def database_state() -> dict[str, list[tuple]]:
+    """Every row of every table, to prove that a request changed nothing at all."""
+    db.session.expire_all()
+    state = {}
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            rows = connection.execute(text(f'SELECT * FROM "{table.name}"')).all()
+            state[table.name] = sorted(tuple(map(repr, row)) for row in rows)
+    return state
+
+
+def outsider_plan() -> Plan:
+    """A second tambon with its own plan: the outsider facilitator's."""
+    tambon = Tambon(name="โนนสูง", district="เมือง", province="ขอนแก่น")
+    db.session.add(tambon)
+    db.session.flush()
+    plan = Plan(tambon_id=tambon.id, fiscal_year=2570)
+    db.session.add(plan)
+    db.session.commit()
+    return plan
