@@ -72,3 +72,46 @@ def test_merge_page_is_accessible(live_server, page):
     assert_accessible(page)
     page.goto(live_server.url("/setup/agencies"))
     assert_accessible(page)
+
+
+def test_import_a_filled_template_through_the_pages(live_server, page, tmp_path):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    live_server.login(page, "facilitator")
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}"))
+    page.get_by_role("link", name="นำเข้าแผนหมู่บ้าน").first.click()
+    expect(page.locator("h1")).to_have_text("นำเข้าแผนหมู่บ้านจาก Excel")
+    assert_accessible(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="ดาวน์โหลดแบบฟอร์ม (.xlsx)").click()
+    workbook = load_workbook(BytesIO(download_info.value.path().read_bytes()))
+    sheet = workbook["โครงการ"]
+    sheet["A3"], sheet["C3"], sheet["D3"], sheet["E3"] = (
+        "2",
+        "ซ่อมฝายกั้นน้ำ",
+        "ด้านเศรษฐกิจและอาชีพ",
+        "80,000",
+    )
+    sheet["A4"], sheet["C4"], sheet["D4"], sheet["E4"] = "77", "", "ด้านกีฬา", "-5"
+    bad = tmp_path / "bad.xlsx"
+    workbook.save(bad)
+    page.set_input_files("input[type=file]", str(bad))
+    page.get_by_role("button", name="อัปโหลดและดูตัวอย่าง").click()
+    problems = page.locator("#import-problems")
+    expect(problems).to_contain_text("หมู่ที่ 77 ไม่อยู่ในตำบลนี้")
+    expect(problems).to_contain_text("ไม่ได้กรอกชื่อโครงการ")
+    expect(page.get_by_role("button", name=re.compile("นำเข้า .* โครงการใหม่"))).to_have_count(0)
+    assert_accessible(page)
+
+    sheet.delete_rows(4)
+    good = tmp_path / "good.xlsx"
+    workbook.save(good)
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}/import"))
+    page.set_input_files("input[type=file]", str(good))
+    page.get_by_role("button", name="อัปโหลดและดูตัวอย่าง").click()
+    expect(page.locator('tr[data-row="3"]')).to_contain_text("ซ่อมฝายกั้นน้ำ")
+    assert_accessible(page)
+    page.get_by_role("button", name="นำเข้า 1 โครงการใหม่").click()
+    expect(page.locator(".flash-success")).to_contain_text("นำเข้า 1 โครงการแล้ว")

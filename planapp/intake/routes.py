@@ -647,3 +647,7 @@ def unmerge(plan_id: int, project_id: int):
 def intake_village_counts(plan: Plan) -> dict[int, dict]:
     """For the plan page's villages section."""
     return village_plans.village_counts(plan)
+
+
+# The Excel import pages register on this blueprint.
+from planapp.intake import import_routes  # noqa: E402, F401
