@@ -21,11 +21,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from planapp.accounts import plan_for_editing, plan_for_reading
-from planapp.district import followup
+from planapp.accounts import admin_required, plan_for_editing, plan_for_reading
+from planapp.district import agencies, dashboard, followup, strategies
+from planapp.district.agency_export import agency_workbook_bytes
 from planapp.district.forms import FollowupForm
+from planapp.domain import fiscal_year_be
+from planapp.export.routes import download
+from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
-from planapp.models import Plan, Project
+from planapp.models import Agency, Plan, Project
 
 bp = Blueprint("district", __name__)
 
@@ -135,3 +139,118 @@ def update_followup(plan_id: int, project_id: int):
 @bp.app_template_global("followup_money")
 def followup_money(part_satang: int, whole_satang: int):
     return followup.money_pair(part_satang, whole_satang)
+
+
+# --- the district dashboard ---------------------------------------------------------------
+
+
+def chosen_year(years: list[int]) -> tuple[int, str | None]:
+    """The fiscal year from `?year=` (Buddhist Era), else the latest with a plan, else this one.
+    Returns the year and an error message for a year that cannot be read."""
+    default = years[0] if years else fiscal_year_be(hall_today())
+    text = (request.args.get("year") or "").strip()
+    if not text:
+        return default, None
+    if not text.isdigit() or not 2400 <= int(text) <= 2800:
+        return default, _(
+            "“%(text)s” is not a fiscal year. Choose a Buddhist Era year such as %(year)d.",
+            text=text[:20],
+            year=default,
+        )
+    return int(text), None
+
+
+@bp.route("/district")
+@admin_required
+def district_dashboard():
+    years = dashboard.fiscal_years()
+    year, year_error = chosen_year(years)
+    province = request.args.get("province") or None
+    district = request.args.get("district") or None
+    pictures = dashboard.district_picture(year, province=province, district=district)
+    return render_template(
+        "district/dashboard.html",
+        year=year,
+        years=sorted(set(years) | {year}, reverse=True),
+        year_error=year_error,
+        pictures=pictures,
+        province=province,
+        district=district,
+        urgency_columns=dashboard.URGENCY_COLUMNS,
+    ), (400 if year_error else 200)
+
+
+# --- strategy alignment and agencies across the district ----------------------------------
+
+
+@bp.route("/district/strategies")
+@admin_required
+def strategy_alignment():
+    year, year_error = chosen_year(dashboard.fiscal_years())
+    province = request.args.get("province") or None
+    district = request.args.get("district") or None
+    lines, unaligned_count, unaligned_satang = strategies.strategy_alignment(
+        year, province=province, district=district
+    )
+    return render_template(
+        "district/strategies.html",
+        year=year,
+        years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
+        year_error=year_error,
+        lines=lines,
+        unaligned_count=unaligned_count,
+        unaligned_satang=unaligned_satang,
+        province=province,
+        district=district,
+    ), (400 if year_error else 200)
+
+
+@bp.route("/agencies")
+@admin_required
+def agency_list():
+    year, year_error = chosen_year(dashboard.fiscal_years())
+    return render_template(
+        "district/agencies.html",
+        year=year,
+        years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
+        year_error=year_error,
+        counts=agencies.agency_counts(year),
+    ), (400 if year_error else 200)
+
+
+def agency_and_year(agency_id: int) -> tuple[Agency, int, list[int], str | None]:
+    agency = db.get_or_404(Agency, agency_id)
+    own_years = agencies.agency_years(agency)
+    year, year_error = chosen_year(own_years or dashboard.fiscal_years())
+    return agency, year, sorted(set(own_years) | {year}, reverse=True), year_error
+
+
+@bp.route("/agencies/<int:agency_id>")
+@admin_required
+def agency_view(agency_id: int):
+    agency, year, years, year_error = agency_and_year(agency_id)
+    rows = agencies.agency_projects(agency, year)
+    return render_template(
+        "district/agency.html",
+        agency=agency,
+        year=year,
+        years=years,
+        year_error=year_error,
+        rows=rows,
+        lead_count=sum(1 for row in rows if row.role == "lead"),
+        lead_satang=sum(row.project.budget_satang for row in rows if row.role == "lead"),
+    ), (400 if year_error else 200)
+
+
+@bp.route("/agencies/<int:agency_id>/export.xlsx")
+@admin_required
+def agency_export(agency_id: int):
+    agency, year, _years, year_error = agency_and_year(agency_id)
+    if year_error:
+        abort(400, year_error)
+    rows = agencies.agency_projects(agency, year)
+    return download(
+        agency_workbook_bytes(agency, year, rows),
+        XLSX_MIMETYPE,
+        f"agency-{agency.id}-{agency.name}-{year}.xlsx",
+    )

@@ -1,0 +1,118 @@
+"""Agencies across the district: what each one leads and supports in every tambon, so a district
+agency can take its own list to its own planning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from planapp.district.followup import taken_forward_clause
+from planapp.extensions import db
+from planapp.models import Agency, Plan, Project, Tambon, project_supporting_agencies
+
+# Urgent first, projects whose tier is not set yet last.
+URGENCY_ORDER = case(
+    (Project.urgency == "urgent", 0),
+    (Project.urgency == "medium", 1),
+    (Project.urgency == "normal", 2),
+    else_=3,
+)
+
+
+def _supports(agency_id):
+    return exists().where(
+        project_supporting_agencies.c.project_id == Project.id,
+        project_supporting_agencies.c.agency_id == agency_id,
+    )
+
+
+@dataclass
+class AgencyProject:
+    project: Project
+    tambon: Tambon
+    role: str  # "lead" or "support"
+
+
+def agency_projects(agency: Agency, fiscal_year: int) -> list[AgencyProject]:
+    """The projects taken forward that the agency leads or supports, in the plans of the year,
+    urgent first, then by tambon and the forum's order."""
+    rows = db.session.execute(
+        select(Project, Tambon)
+        .join(Plan, Project.plan_id == Plan.id)
+        .join(Tambon, Plan.tambon_id == Tambon.id)
+        .where(
+            Plan.fiscal_year == fiscal_year,
+            taken_forward_clause(),
+            or_(Project.lead_agency_id == agency.id, _supports(agency.id)),
+        )
+        .order_by(URGENCY_ORDER, Tambon.name, Project.funding_group, Project.rank, Project.id)
+        .options(
+            selectinload(Project.villages),
+            selectinload(Project.supporting_agencies),
+            selectinload(Project.lead_agency),
+        )
+    ).all()
+    return [
+        AgencyProject(project, tambon, "lead" if project.lead_agency_id == agency.id else "support")
+        for project, tambon in rows
+    ]
+
+
+def agency_years(agency: Agency) -> list[int]:
+    """Fiscal years in which the agency leads or supports a project, latest first."""
+    return list(
+        db.session.scalars(
+            select(Plan.fiscal_year)
+            .join(Project, Project.plan_id == Plan.id)
+            .where(or_(Project.lead_agency_id == agency.id, _supports(agency.id)))
+            .distinct()
+            .order_by(Plan.fiscal_year.desc())
+        ).all()
+    )
+
+
+@dataclass
+class AgencyCount:
+    agency: Agency
+    lead: int
+    support: int
+    lead_satang: int
+
+
+def agency_counts(fiscal_year: int) -> list[AgencyCount]:
+    """Every agency with how many projects taken forward it leads and supports in the year."""
+    in_year = Project.plan_id.in_(
+        select(Plan.id).where(Plan.fiscal_year == fiscal_year).scalar_subquery()
+    )
+    lead = dict(
+        (agency_id, (count, satang))
+        for agency_id, count, satang in db.session.execute(
+            select(
+                Project.lead_agency_id,
+                func.count(),
+                func.coalesce(func.sum(Project.budget_satang), 0),
+            )
+            .where(in_year, taken_forward_clause(), Project.lead_agency_id.is_not(None))
+            .group_by(Project.lead_agency_id)
+        )
+    )
+    support = dict(
+        db.session.execute(
+            select(project_supporting_agencies.c.agency_id, func.count())
+            .join(Project, Project.id == project_supporting_agencies.c.project_id)
+            .where(in_year, taken_forward_clause())
+            .group_by(project_supporting_agencies.c.agency_id)
+        ).all()
+    )
+    agencies = db.session.scalars(select(Agency).order_by(Agency.kind, Agency.name)).all()
+    return [
+        AgencyCount(
+            agency,
+            lead.get(agency.id, (0, 0))[0],
+            support.get(agency.id, 0),
+            lead.get(agency.id, (0, 0))[1],
+        )
+        for agency in agencies
+    ]

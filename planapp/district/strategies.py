@@ -1,0 +1,81 @@
+"""Strategy alignment: for each province and district strategy, which projects across the
+district serve it, and the budget requested under it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from planapp.district.followup import taken_forward_clause
+from planapp.extensions import db
+from planapp.models import Plan, Project, Strategy, Tambon, project_strategies
+
+LEVELS = ("province", "district")
+
+
+@dataclass
+class StrategyLine:
+    strategy: Strategy
+    count: int = 0
+    satang: int = 0
+    # (tambon name, project), in tambon and forum order
+    projects: list[tuple[str, Project]] = field(default_factory=list)
+
+
+def _plans_of(fiscal_year: int, province: str | None, district: str | None):
+    query = select(Plan.id).join(Tambon).where(Plan.fiscal_year == fiscal_year)
+    if province:
+        query = query.where(Tambon.province == province)
+    if district:
+        query = query.where(Tambon.district == district)
+    return query.scalar_subquery()
+
+
+def strategy_alignment(
+    fiscal_year: int, province: str | None = None, district: str | None = None
+) -> tuple[list[StrategyLine], int, int]:
+    """Each province/district strategy with its projects taken forward and their budget; and
+    how many projects taken forward serve none of them (with their budget)."""
+    in_plans = Project.plan_id.in_(_plans_of(fiscal_year, province, district))
+    strategies = db.session.scalars(
+        select(Strategy)
+        .where(Strategy.level.in_(LEVELS))
+        .order_by(Strategy.level.desc(), Strategy.code)  # province first, then district
+    ).all()
+    lines = {strategy.id: StrategyLine(strategy) for strategy in strategies}
+    for strategy_id, count, satang in db.session.execute(
+        select(
+            project_strategies.c.strategy_id,
+            func.count(),
+            func.coalesce(func.sum(Project.budget_satang), 0),
+        )
+        .join(Project, Project.id == project_strategies.c.project_id)
+        .where(in_plans, taken_forward_clause(), project_strategies.c.strategy_id.in_(lines))
+        .group_by(project_strategies.c.strategy_id)
+    ):
+        lines[strategy_id].count, lines[strategy_id].satang = count, satang
+
+    for strategy_id, project, tambon_name in db.session.execute(
+        select(project_strategies.c.strategy_id, Project, Tambon.name)
+        .join(Project, Project.id == project_strategies.c.project_id)
+        .join(Plan, Plan.id == Project.plan_id)
+        .join(Tambon, Tambon.id == Plan.tambon_id)
+        .where(in_plans, taken_forward_clause(), project_strategies.c.strategy_id.in_(lines))
+        .order_by(Tambon.name, Project.funding_group, Project.rank, Project.id)
+        .options(selectinload(Project.villages))
+    ):
+        lines[strategy_id].projects.append((tambon_name, project))
+
+    aligned = (
+        select(project_strategies.c.project_id)
+        .join(Strategy, Strategy.id == project_strategies.c.strategy_id)
+        .where(Strategy.level.in_(LEVELS))
+    )
+    unaligned_count, unaligned_satang = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Project.budget_satang), 0)).where(
+            in_plans, taken_forward_clause(), Project.id.not_in(aligned)
+        )
+    ).one()
+    return list(lines.values()), unaligned_count, unaligned_satang
