@@ -59,3 +59,60 @@ def test_followup_of_a_project_updates_the_group_progress_live(live_server, page
     expect(progress).to_contain_text(re.compile(r"1 จาก 2 โครงการอยู่ในข้อบัญญัติงบประมาณ"))
     expect(page.locator(f'[data-project-id="{first}"] [role="status"]')).to_contain_text("บันทึกแล้ว")
     assert_accessible(page)
+
+
+def add_tambons(live_server, names: list[str]) -> dict[str, int]:
+    """More tambons of the demo district, each with a 2570 plan of a few sorted projects."""
+    plan_ids = {}
+    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
+        district, province = connection.execute(
+            "SELECT t.district, t.province FROM tambons t JOIN plans p ON p.tambon_id = t.id "
+            "WHERE p.id = ?",
+            (live_server.plan_id,),
+        ).fetchone()
+        for n, name in enumerate(names):
+            tambon_id = connection.execute(
+                "INSERT INTO tambons (name, district, province) VALUES (?, ?, ?)",
+                (name, district, province),
+            ).lastrowid
+            plan_id = connection.execute(
+                "INSERT INTO plans (tambon_id, fiscal_year, version, identity, "
+                "development_position, direction, potential, key_problems, grouping, show_kpi, "
+                "public_token, is_public, forum_place, forum_chair, created_at) "
+                "VALUES (?, 2570, 0, '', '', '', '', '', 'strategy', 1, ?, 0, '', '', "
+                "CURRENT_TIMESTAMP)",
+                (tambon_id, f"token-{tambon_id}"),
+            ).lastrowid
+            for i, group in enumerate(["1", "2", "3", "3"]):
+                connection.execute(
+                    "INSERT INTO projects (plan_id, title, rationale, objective, target_output, "
+                    "location, sector, programme, budget_satang, kpi, expected_result, "
+                    "feasibility, feasibility_reason, funding_group, rank, urgency, note, votes, "
+                    "followup_status, followup_note, created_at, updated_at) VALUES "
+                    "(?, ?, '', '', '', '', 'economy', '', ?, '', '', 'feasible', '', ?, ?, "
+                    "'urgent', '', 0, 'none', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                    (plan_id, f"โครงการ {name} {i + 1}", (n + 1) * 100_000_00, group, i + 1),
+                )
+            plan_ids[name] = plan_id
+    return plan_ids
+
+
+def test_dashboard_drills_down_to_a_tambon_and_back(live_server, page):
+    plan_ids = add_tambons(live_server, ["ดอนหัน", "โคกสี"])
+    live_server.login(page, "admin")
+    page.goto(live_server.url("/"))
+    page.get_by_role("navigation", name="เมนูหลัก").get_by_role("link", name="อำเภอ").click()
+    expect(page.locator("h1")).to_have_text("ภาพรวมระดับอำเภอ ปีงบประมาณ 2570")
+    groups = page.locator('table[data-table="groups"]')
+    expect(groups.locator("tbody tr")).to_have_count(3)
+    # District total of group 3: two tambons with two group-3 projects each.
+    expect(groups.locator('tfoot [data-cell="group-3"] .count')).to_have_text("4")
+    assert_accessible(page)
+
+    groups.get_by_role("link", name="โคกสี").click()
+    page.wait_for_url(live_server.url(f"/plans/{plan_ids['โคกสี']}"))
+    expect(page.locator("h1")).to_contain_text("โคกสี")
+    page.locator("[data-back-to-district]").click()
+    page.wait_for_url(re.compile(r"/district\?year=2570$"))
+    expect(page.locator("h1")).to_have_text("ภาพรวมระดับอำเภอ ปีงบประมาณ 2570")
+    expect(page.locator('table[data-table="groups"] tbody tr')).to_have_count(3)

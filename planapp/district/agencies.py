@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from planapp.district.dashboard import thai_sort_key
 from planapp.district.followup import taken_forward_clause
 from planapp.extensions import db
 from planapp.models import Agency, Plan, Project, Tambon, project_supporting_agencies
@@ -19,6 +20,9 @@ URGENCY_ORDER = case(
     (Project.urgency == "normal", 2),
     else_=3,
 )
+
+
+URGENCY_RANK = {"urgent": 0, "medium": 1, "normal": 2}
 
 
 def _supports(agency_id):
@@ -54,10 +58,15 @@ def agency_projects(agency: Agency, fiscal_year: int) -> list[AgencyProject]:
             selectinload(Project.lead_agency),
         )
     ).all()
-    return [
+    result = [
         AgencyProject(project, tambon, "lead" if project.lead_agency_id == agency.id else "support")
         for project, tambon in rows
     ]
+    # SQL gave the urgency order; tambons in Thai dictionary order within it (a stable sort).
+    result.sort(
+        key=lambda row: (URGENCY_RANK.get(row.project.urgency, 3), thai_sort_key(row.tambon.name))
+    )
+    return result
 
 
 def agency_years(agency: Agency) -> list[int]:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from planapp import domain
 from planapp.district.agencies import AgencyProject
+from planapp.district.dashboard import thai_sort_key
 from planapp.export import xlsx_style as xs
 from planapp.models import Agency
 
@@ -136,7 +137,7 @@ def build_agency_workbook(agency: Agency, fiscal_year: int, rows: list[AgencyPro
         figures[offset] += 1
         figures[offset + 1] += row.project.budget_satang
     first = summary.next_row
-    for name in sorted(per_tambon):
+    for name in sorted(per_tambon, key=thai_sort_key):
         lead, lead_satang, support, support_satang = per_tambon[name]
         summary.row([name, lead, _baht(lead_satang), support, _baht(support_satang)])
     last = summary.next_row - 1

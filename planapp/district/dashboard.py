@@ -18,6 +18,19 @@ NO_URGENCY = "none"
 URGENCY_COLUMNS = URGENCY + [NO_URGENCY]
 
 
+# Thai dictionary order files a word under its consonant, not under the vowel written before it
+# (โคกสี under ค); SQLite compares code points, so names are put in order here.
+LEADING_VOWELS = "เแโใไ"
+
+
+def thai_sort_key(text: str) -> str:
+    chars = list(text)
+    for index in range(len(chars) - 1):
+        if chars[index] in LEADING_VOWELS:
+            chars[index], chars[index + 1] = chars[index + 1], chars[index]
+    return "".join(chars)
+
+
 @dataclass
 class Cell:
     """A count of projects and their budget (satang)."""
@@ -187,6 +200,10 @@ def district_picture(
             add_row(row.followup_by_group[group], status, count, requested, ordinance)
 
     for picture in pictures.values():
+        picture.tambons.sort(key=lambda row: thai_sort_key(row.name))
         for row in picture.tambons:
             picture.total.absorb(row)
-    return list(pictures.values())
+    return sorted(
+        pictures.values(),
+        key=lambda p: (thai_sort_key(p.province), thai_sort_key(p.district)),
+    )

@@ -20,12 +20,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from planapp.accounts import admin_required, plan_for_editing, plan_for_reading
-from planapp.district import agencies, dashboard, followup, strategies
+from planapp.district import agencies, carryover, dashboard, followup, strategies
 from planapp.district.agency_export import agency_workbook_bytes
-from planapp.district.forms import FollowupForm
-from planapp.domain import fiscal_year_be
+from planapp.district.forms import CarryOverForm, FollowupForm
+from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
 from planapp.export.routes import download
 from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
@@ -64,7 +65,11 @@ def followup_form(project: Project, formdata=None) -> FollowupForm:
     return form
 
 
-def render_followup_page(plan: Plan, failed: tuple[Project, FollowupForm] | None = None):
+def render_followup_page(
+    plan: Plan,
+    failed: tuple[Project, FollowupForm] | None = None,
+    carry_form: CarryOverForm | None = None,
+):
     grouped = followup.followup_projects(plan)
     forms = {}
     for projects in grouped.values():
@@ -72,6 +77,9 @@ def render_followup_page(plan: Plan, failed: tuple[Project, FollowupForm] | None
             forms[project.id] = followup_form(project)
     if failed is not None:
         forms[failed[0].id] = failed[1]
+    if carry_form is None:
+        carry_form = CarryOverForm(formdata=None)
+        carry_form.fiscal_year.data = str(plan.fiscal_year + 1)
     return render_template(
         "district/followup.html",
         plan=plan,
@@ -79,7 +87,18 @@ def render_followup_page(plan: Plan, failed: tuple[Project, FollowupForm] | None
         forms=forms,
         open_id=failed[0].id if failed else None,
         progress=followup.group_progress(plan),
-        can_edit=True,
+        carry_form=carry_form,
+        unfinished_count=len(carryover.unfinished_projects(plan)),
+        next_plan=next_plan(plan),
+    )
+
+
+def next_plan(plan: Plan) -> Plan | None:
+    """The tambon's plan of the following fiscal year, if it exists already."""
+    return db.session.scalar(
+        select(Plan).where(
+            Plan.tambon_id == plan.tambon_id, Plan.fiscal_year == plan.fiscal_year + 1
+        )
     )
 
 
@@ -141,6 +160,30 @@ def followup_money(part_satang: int, whole_satang: int):
     return followup.money_pair(part_satang, whole_satang)
 
 
+@bp.route("/plans/<int:plan_id>/carry-over", methods=["POST"])
+def carry_over(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    form = CarryOverForm()
+    try:
+        new_plan, count = carryover.carry_over(plan, form.fiscal_year.data or "")
+    except carryover.CarryOverRefused as refused:
+        db.session.rollback()
+        form.fiscal_year.errors = [refused.errors["fiscal_year"]]
+        return render_followup_page(plan, carry_form=form), 422
+    db.session.commit()
+    flash(
+        _(
+            "Plan for fiscal year %(year)d created: %(count)d unfinished projects carried over "
+            "from %(old)d.",
+            year=new_plan.fiscal_year,
+            count=count,
+            old=plan.fiscal_year,
+        ),
+        "success",
+    )
+    return redirect(url_for("main.plan", plan_id=new_plan.id))
+
+
 # --- the district dashboard ---------------------------------------------------------------
 
 
@@ -200,6 +243,9 @@ def strategy_alignment():
         lines=lines,
         unaligned_count=unaligned_count,
         unaligned_satang=unaligned_satang,
+        # Labels resolved once, not once per row of a long list.
+        group_labels={code: str(label) for code, label in GROUP_SHORT_LABELS.items()},
+        urgency_labels={code: str(label) for code, label in URGENCY_LABELS.items()},
         province=province,
         district=district,
     ), (400 if year_error else 200)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
+from planapp.district.dashboard import thai_sort_key
 from planapp.district.followup import taken_forward_clause
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Tambon, project_strategies
@@ -20,8 +20,8 @@ class StrategyLine:
     strategy: Strategy
     count: int = 0
     satang: int = 0
-    # (tambon name, project), in tambon and forum order
-    projects: list[tuple[str, Project]] = field(default_factory=list)
+    # rows (tambon, id, title, funding_group, urgency, budget_satang), tambon and forum order
+    projects: list = field(default_factory=list)
 
 
 def _plans_of(fiscal_year: int, province: str | None, district: str | None):
@@ -57,16 +57,26 @@ def strategy_alignment(
     ):
         lines[strategy_id].count, lines[strategy_id].satang = count, satang
 
-    for strategy_id, project, tambon_name in db.session.execute(
-        select(project_strategies.c.strategy_id, Project, Tambon.name)
+    # Only the columns the page shows: thousands of rows, no ORM objects to build.
+    for row in db.session.execute(
+        select(
+            project_strategies.c.strategy_id,
+            Tambon.name.label("tambon"),
+            Project.id,
+            Project.title,
+            Project.funding_group,
+            Project.urgency,
+            Project.budget_satang,
+        )
         .join(Project, Project.id == project_strategies.c.project_id)
         .join(Plan, Plan.id == Project.plan_id)
         .join(Tambon, Tambon.id == Plan.tambon_id)
         .where(in_plans, taken_forward_clause(), project_strategies.c.strategy_id.in_(lines))
         .order_by(Tambon.name, Project.funding_group, Project.rank, Project.id)
-        .options(selectinload(Project.villages))
     ):
-        lines[strategy_id].projects.append((tambon_name, project))
+        lines[row.strategy_id].projects.append(row)
+    for line in lines.values():
+        line.projects.sort(key=lambda row: thai_sort_key(row.tambon))
 
     aligned = (
         select(project_strategies.c.project_id)
