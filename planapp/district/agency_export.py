@@ -60,7 +60,7 @@ def build_agency_workbook(agency: Agency, fiscal_year: int, rows: list[AgencyPro
         xs.Column(_("Project"), 40),
         xs.Column(_("Objective"), 30),
         xs.Column(_("Target (project output)"), 30),
-        xs.Column(_("Villages"), 12),
+        xs.Column(_("Village numbers"), 12),
         xs.Column(_("Group"), 10),
         xs.Column(_("Role"), 16),
         xs.Column(_("Lead and supporting agencies"), 34),
