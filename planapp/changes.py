@@ -136,7 +136,20 @@ def restore_snapshot(plan: Plan, snapshot: dict) -> None:
                 setattr(project, name, value)
     for name, value in snapshot.get("plan", {}).items():
         setattr(plan, name, value)
+    for key, restore in SNAPSHOT_RESTORERS.items():
+        if key in snapshot:
+            restore(plan, snapshot[key])
     db.session.flush()
+
+
+# Other areas keep rows of their own in snapshots under their own key (e.g. "groups" of
+# planapp/meeting) and register how to put them back; undo then restores them too.
+SNAPSHOT_RESTORERS: dict = {}
+
+
+def register_restorer(key: str, restore) -> None:
+    """`restore(plan, state)` puts back the snapshot's `key` part."""
+    SNAPSHOT_RESTORERS[key] = restore
 
 
 class NothingToUndo(Exception):

@@ -195,6 +195,7 @@ class Plan(db.Model):
         CheckConstraint("fiscal_year BETWEEN 2400 AND 2800", name="fiscal_year_be"),
         CheckConstraint("version >= 0", name="version_not_negative"),
         CheckConstraint(_in("grouping", ["strategy", "issue"]), name="grouping"),
+        CheckConstraint("meeting_step BETWEEN 1 AND 7", name="meeting_step"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,6 +220,12 @@ class Plan(db.Model):
     forum_date: Mapped[date | None] = mapped_column(Date)
     forum_place: Mapped[str] = mapped_column(String(300), default="")
     forum_chair: Mapped[str] = mapped_column(String(200), default="")
+    # Running the meeting (planapp/meeting): the step of the forum (1-7), the pause screen and
+    # the message overlay on the projector, and when the hall agreed all three groups.
+    meeting_step: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    screen_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    screen_message: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    agreed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     tambon: Mapped[Tambon] = relationship(back_populates="plans")
@@ -355,10 +362,84 @@ class ChangeLog(db.Model):
     action: Mapped[str] = mapped_column(String(60))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     summary: Mapped[str] = mapped_column(Text, default="")
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
+    # None is stored as SQL NULL (not JSON null): undo looks for entries with a `before`.
+    before: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     plan_version: Mapped[int] = mapped_column(Integer, default=0)  # the version this change made
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User | None] = relationship()
     project: Mapped[Project | None] = relationship()
+
+
+# --- running the meeting (planapp/meeting) ------------------------------------------------
+
+
+class ForumAttendance(db.Model):
+    """How many people of each village came to the forum (for the minutes and exports)."""
+
+    __tablename__ = "forum_attendance"
+    __table_args__ = (CheckConstraint("people >= 0", name="people_not_negative"),)
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True
+    )
+    people: Mapped[int] = mapped_column(Integer, default=0)
+
+    village: Mapped[Village] = relationship()
+
+
+class PlanGroup(db.Model):
+    """A funding group of one plan: its optional budget ceiling and whether the hall confirmed
+    its order (a confirmed group is locked: no move into, out of or inside it)."""
+
+    __tablename__ = "plan_groups"
+    __table_args__ = (
+        CheckConstraint(_in("funding_group", ["1", "2", "3"]), name="funding_group"),
+        CheckConstraint(
+            "ceiling_satang IS NULL OR ceiling_satang >= 0", name="ceiling_not_negative"
+        ),
+    )
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    funding_group: Mapped[str] = mapped_column(String(20), primary_key=True)
+    ceiling_satang: Mapped[int | None] = mapped_column(BigInteger)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    confirmed_by: Mapped[User | None] = relationship()
+
+
+class PresentationTimer(db.Model):
+    """Step 1: each village's presentation countdown. Stored as the moment it reaches zero while
+    running, or the seconds left while paused, so every screen counts down alike."""
+
+    __tablename__ = "presentation_timers"
+    __table_args__ = (
+        CheckConstraint("length_seconds > 0", name="length_positive"),
+        CheckConstraint(
+            "remaining_seconds IS NULL OR remaining_seconds >= 0", name="remaining_not_negative"
+        ),
+    )
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True
+    )
+    length_seconds: Mapped[int] = mapped_column(Integer)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)  # running
+    remaining_seconds: Mapped[int | None] = mapped_column(Integer)  # paused
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    village: Mapped[Village] = relationship()
+
+    @property
+    def running(self) -> bool:
+        return self.ends_at is not None

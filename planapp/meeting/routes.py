@@ -1,5 +1,375 @@
-"""Running the meeting: steps, timer, votes, budget lines, confirm and lock, minutes."""
+"""Running the meeting: the facilitator's meeting panel (steps, timer, pause screen and message,
+budget ceilings, confirm and lock), vote counting, the forum record, each village's share, the
+minutes and the facilitator guide.
 
-from flask import Blueprint
+Routes are thin: they read the request, call the rules in groups.py / record.py, commit, and
+render the fragment that changed (for htmx) or redirect back to the full page.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from planapp.accounts import login_required, plan_for_editing, plan_for_reading
+from planapp.changes import StaleVersion
+from planapp.domain import FUNDING_GROUPS
+from planapp.extensions import db
+from planapp.meeting import groups as meeting_groups
+from planapp.meeting import record, rules
+from planapp.meeting.forms import forum_record_form
+from planapp.meeting.groups import MeetingError
+from planapp.meeting.minutes import minutes as build_minutes
+from planapp.meeting.shares import village_shares
+from planapp.models import Project, Village
 
 bp = Blueprint("meeting", __name__)
+
+# Votes rank projects while they are still unsorted (step 3) and inside each group (step 4).
+VOTE_GROUPS = ["unsorted", *FUNDING_GROUPS]
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _seen_version() -> int | None:
+    value = request.form.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _stale_message() -> str:
+    return _(
+        "Someone else changed the plan a moment ago. Here is the fresh state; nothing was saved."
+    )
+
+
+# --- the meeting panel --------------------------------------------------------------------
+
+
+def _panel_context(plan, **extra) -> dict:
+    return {
+        "plan": plan,
+        "steps": rules.STEPS,
+        "step_labels": rules.STEP_LABELS,
+        "step_short_labels": rules.STEP_SHORT_LABELS,
+        "timer": record.current_timer(plan),
+        "timer_minutes": rules.TIMER_MINUTES,
+        "timer_default": rules.TIMER_DEFAULT_MINUTES,
+        "villages": plan.tambon.villages,
+        "statuses": meeting_groups.group_statuses(plan),
+        "message_max": rules.SCREEN_MESSAGE_MAX,
+        "errors": {},
+        **extra,
+    }
+
+
+def _panel_response(plan, fragment: str, status: int = 200, **extra):
+    """The changed section for htmx, else back to the panel (errors flashed)."""
+    context = _panel_context(plan, **extra)
+    if _is_htmx():
+        return render_template(fragment, **context), status
+    for message in extra.get("errors", {}).values():
+        flash(message, "error")
+    return redirect(url_for("meeting.panel", plan_id=plan.id))
+
+
+@bp.route("/plans/<int:plan_id>/meeting")
+@login_required
+def panel(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    return render_template("meeting/panel.html", **_panel_context(plan))
+
+
+@bp.route("/plans/<int:plan_id>/meeting/step", methods=["POST"])
+@login_required
+def step(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    value = request.form.get("step", "")
+    try:
+        record.set_step(plan, int(value) if value.isdigit() else 0)
+    except MeetingError as error:
+        db.session.rollback()
+        return _panel_response(plan, "meeting/_step_bar.html", 422, errors={"step": error.message})
+    db.session.commit()
+    return _panel_response(plan, "meeting/_step_bar.html")
+
+
+@bp.route("/plans/<int:plan_id>/meeting/timer", methods=["POST"])
+@login_required
+def timer(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    village_id = request.form.get("village_id", "")
+    village = db.session.get(Village, int(village_id)) if village_id.isdigit() else None
+    minutes = request.form.get("minutes", "")
+    try:
+        if village is None:
+            raise MeetingError(_("Choose the village that presents."))
+        record.control_timer(
+            plan,
+            village,
+            request.form.get("action", ""),
+            int(minutes) if minutes.isdigit() else None,
+        )
+    except MeetingError as error:
+        db.session.rollback()
+        return _panel_response(plan, "meeting/_timer.html", 422, errors={"timer": error.message})
+    db.session.commit()
+    return _panel_response(plan, "meeting/_timer.html")
+
+
+@bp.route("/plans/<int:plan_id>/meeting/pause", methods=["POST"])
+@login_required
+def pause(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    record.set_paused(plan, request.form.get("paused") == "1")
+    db.session.commit()
+    return _panel_response(plan, "meeting/_screen.html")
+
+
+@bp.route("/plans/<int:plan_id>/meeting/message", methods=["POST"])
+@login_required
+def message(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    text = "" if request.form.get("clear") else request.form.get("message", "")
+    try:
+        record.set_message(plan, text)
+    except MeetingError as error:
+        db.session.rollback()
+        return _panel_response(
+            plan,
+            "meeting/_screen.html",
+            422,
+            errors={"message": error.message},
+            typed_message=text,
+        )
+    db.session.commit()
+    return _panel_response(plan, "meeting/_screen.html")
+
+
+# --- ceilings, confirm and lock -----------------------------------------------------------
+
+
+def _group_or_404(group: str, allowed=FUNDING_GROUPS) -> str:
+    if group not in allowed:
+        abort(404)
+    return group
+
+
+def _group_response(plan, group: str, status: int = 200, error: str = "", typed: str = ""):
+    if _is_htmx():
+        context = _panel_context(plan)
+        return (
+            render_template(
+                "meeting/_group_control.html",
+                status=context["statuses"][group],
+                error=error,
+                typed_ceiling=typed,
+                **context,
+            ),
+            status,
+        )
+    if error:
+        flash(error, "error")
+    return redirect(request.form.get("next") or url_for("meeting.panel", plan_id=plan.id))
+
+
+@bp.route("/plans/<int:plan_id>/groups/<group>/ceiling", methods=["POST"])
+@login_required
+def ceiling(plan_id: int, group: str):
+    plan = plan_for_editing(plan_id)
+    group = _group_or_404(group)
+    typed = request.form.get("ceiling", "")
+    try:
+        meeting_groups.set_ceiling(plan, group, meeting_groups.parse_baht(typed))
+    except MeetingError as error:
+        db.session.rollback()
+        return _group_response(plan, group, 422, error.message, typed)
+    db.session.commit()
+    return _group_response(plan, group)
+
+
+@bp.route("/plans/<int:plan_id>/groups/<group>/confirm", methods=["POST"])
+@login_required
+def confirm(plan_id: int, group: str):
+    plan = plan_for_editing(plan_id)
+    group = _group_or_404(group)
+    try:
+        meeting_groups.confirm_group(plan, group, seen_version=_seen_version())
+    except StaleVersion:
+        db.session.rollback()
+        return _group_response(plan, group, 409, _stale_message())
+    except MeetingError as error:
+        db.session.rollback()
+        return _group_response(plan, group, 422, error.message)
+    db.session.commit()
+    return _group_response(plan, group)
+
+
+@bp.route("/plans/<int:plan_id>/groups/<group>/unlock", methods=["POST"])
+@login_required
+def unlock(plan_id: int, group: str):
+    plan = plan_for_editing(plan_id)
+    group = _group_or_404(group)
+    try:
+        meeting_groups.unlock_group(plan, group)
+    except MeetingError as error:
+        db.session.rollback()
+        return _group_response(plan, group, 422, error.message)
+    db.session.commit()
+    return _group_response(plan, group)
+
+
+# --- votes --------------------------------------------------------------------------------
+
+
+def _votes_context(plan) -> dict:
+    columns = {group: meeting_groups.column_cards(plan, group) for group in VOTE_GROUPS}
+    return {
+        "plan": plan,
+        "columns": columns,
+        "statuses": meeting_groups.group_statuses(plan),
+        "max_votes": rules.MAX_VOTES,
+    }
+
+
+@bp.route("/plans/<int:plan_id>/votes")
+@login_required
+def votes(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    return render_template("meeting/votes.html", **_votes_context(plan))
+
+
+@bp.route("/plans/<int:plan_id>/projects/<int:project_id>/votes", methods=["POST"])
+@login_required
+def project_votes(plan_id: int, project_id: int):
+    plan = plan_for_editing(plan_id)
+    project = db.get_or_404(Project, project_id)
+    if project.plan_id != plan.id:
+        abort(404)
+    typed = request.form.get("votes", "")
+    error = ""
+    try:
+        delta = request.form.get("delta", "")
+        if delta in ("1", "-1"):
+            new_votes = project.votes + int(delta)
+        else:
+            new_votes = meeting_groups.parse_votes(typed)
+        meeting_groups.set_votes(plan, project, new_votes)
+    except MeetingError as refused:
+        db.session.rollback()
+        error = refused.message
+    else:
+        db.session.commit()
+        typed = ""
+    status = 422 if error else 200
+    if _is_htmx():
+        return render_template(
+            "meeting/_vote_row.html", plan=plan, card=project, error=error, typed=typed
+        ), status
+    if error:
+        flash(error, "error")
+    return redirect(url_for("meeting.votes", plan_id=plan.id) + f"#votes-{project.id}")
+
+
+@bp.route("/plans/<int:plan_id>/groups/<group>/order-by-votes", methods=["POST"])
+@login_required
+def order_by_votes(plan_id: int, group: str):
+    plan = plan_for_editing(plan_id)
+    group = _group_or_404(group, VOTE_GROUPS)
+    error = ""
+    try:
+        meeting_groups.order_group_by_votes(plan, group)
+    except rules.GroupLocked as locked:
+        db.session.rollback()
+        error = locked.message
+    else:
+        db.session.commit()
+    status = 423 if error else 200
+    back = request.form.get("next", "")
+    if _is_htmx():
+        context = _votes_context(plan)
+        return render_template(
+            "meeting/_vote_group.html", group=group, error=error, **context
+        ), status
+    if error:
+        flash(error, "error")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("meeting.votes", plan_id=plan.id))
+
+
+# --- the forum record ---------------------------------------------------------------------
+
+
+@bp.route("/plans/<int:plan_id>/meeting/record", methods=["GET", "POST"])
+@login_required
+def forum_record(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    villages = plan.tambon.villages
+    people = record.attendance(plan)
+    if request.method == "GET":
+        data = {
+            "forum_date": plan.forum_date,
+            "forum_place": plan.forum_place,
+            "forum_chair": plan.forum_chair,
+            "version": plan.version,
+        }
+        data.update({f"people_{vid}": count for vid, count in people.items()})
+        form = forum_record_form(villages, data=data)
+        return render_template("meeting/record.html", plan=plan, form=form)
+    plan = plan_for_editing(plan_id)
+    form = forum_record_form(villages, formdata=request.form)
+    if not form.validate():
+        return render_template("meeting/record.html", plan=plan, form=form), 422
+    counts = {v.id: getattr(form, f"people_{v.id}").data for v in villages}
+    try:
+        record.save_record(
+            plan,
+            form.forum_date.data,
+            form.forum_place.data.strip(),
+            form.forum_chair.data.strip(),
+            counts,
+            seen_version=_seen_version(),
+        )
+    except StaleVersion:
+        db.session.rollback()
+        form.version.data = str(plan.version)
+        return render_template(
+            "meeting/record.html", plan=plan, form=form, stale=_stale_message()
+        ), 409
+    db.session.commit()
+    flash(_("The forum record is saved."), "success")
+    return redirect(url_for("meeting.forum_record", plan_id=plan.id))
+
+
+# --- shares, minutes, guide ---------------------------------------------------------------
+
+
+@bp.route("/plans/<int:plan_id>/shares")
+@login_required
+def shares(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    return render_template("meeting/shares.html", plan=plan, shares=village_shares(plan))
+
+
+@bp.route("/plans/<int:plan_id>/minutes")
+@login_required
+def minutes(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    return render_template("meeting/minutes.html", plan=plan, minutes=build_minutes(plan))
+
+
+@bp.route("/plans/<int:plan_id>/guide")
+@login_required
+def guide(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    return render_template("meeting/guide.html", plan=plan)

@@ -1,0 +1,55 @@
+// Running the meeting: the countdown every screen shows, and refusals shown in place.
+// No inline scripts (CSP): this module wires itself to data-* attributes.
+(function () {
+  "use strict";
+
+  // --- countdown: the server says how many seconds were left when it rendered the element;
+  // we count down from the moment the element arrived, so a device's wrong clock never matters.
+  var arrived = new WeakMap();
+
+  function format(seconds) {
+    var s = Math.max(0, seconds);
+    var minutes = Math.floor(s / 60);
+    var rest = s % 60;
+    return minutes + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function stateFor(seconds) {
+    if (seconds <= 0) return "over";
+    if (seconds <= 60) return "warning";
+    return "normal";
+  }
+
+  function tick() {
+    var now = performance.now();
+    document.querySelectorAll("[data-timer]").forEach(function (el) {
+      if (!arrived.has(el)) {
+        arrived.set(el, { at: now, remaining: parseInt(el.getAttribute("data-remaining"), 10) || 0 });
+      }
+      var start = arrived.get(el);
+      var running = el.getAttribute("data-running") === "true";
+      var left = running ? Math.max(0, start.remaining - Math.floor((now - start.at) / 1000)) : start.remaining;
+      if (el.getAttribute("data-remaining") !== String(left)) el.setAttribute("data-remaining", String(left));
+      var text = format(left);
+      if (el.textContent !== text) el.textContent = text;
+      var state = stateFor(left);
+      ["normal", "warning", "over"].forEach(function (name) {
+        el.classList.toggle("countdown-" + name, name === state);
+      });
+    });
+  }
+
+  setInterval(tick, 250);
+  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:load", tick);
+
+  // --- refusals (409 stale, 422 bad input, 423 locked) come with a fragment that says why:
+  // show it in place instead of dropping it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 409 || status === 422 || status === 423) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();
