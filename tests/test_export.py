@@ -191,6 +191,7 @@ def test_workbook_sheets_and_group_sheets(facilitator_client, demo_plan, forum):
         "ผ.02-2",
         "ผ.01-2",
         *villages,
+        "บันทึกการประชุม",
     ]
     expected_headers = [
         "ที่",
@@ -253,13 +254,15 @@ def test_workbook_formatting_and_page_setup(facilitator_client, demo_plan, forum
         assert ws.page_setup.paperSize == 9, ws.title  # A4
         assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        expected = "portrait" if ws.title == "สรุป" else "landscape"
+        # The summary and the minutes (planapp/meeting) are portrait pages with no table header.
+        text_pages = ("สรุป", "บันทึกการประชุม")
+        expected = "portrait" if ws.title in text_pages else "landscape"
         assert ws.page_setup.orientation == expected
         for line in ws.iter_rows():
             for c in line:
                 if c.value is not None:
                     assert (c.font.name, c.font.size) == ("TH SarabunPSK", 16), c.coordinate
-        if ws.title != "สรุป":
+        if ws.title not in text_pages:
             header = header_row(ws)
             assert ws.print_title_rows.endswith(f":${header}")
             assert all(c.font.bold for c in ws[header] if c.value)

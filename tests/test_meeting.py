@@ -605,3 +605,25 @@ def test_meeting_pages_render_in_thai_and_english(facilitator_client, demo_plan)
     facilitator_client.post("/language", data={"language": "en", "next": "/"})
     page = facilitator_client.get(f"/plans/{demo_plan.id}/meeting").get_data(as_text=True)
     assert "Confirm this group" in page
+
+
+def test_minutes_are_a_sheet_of_the_plan_workbook(facilitator_client, demo_plan):
+    import io
+
+    from openpyxl import load_workbook
+
+    village = demo_plan.tambon.villages[0]
+    db.session.add(ForumAttendance(plan_id=demo_plan.id, village_id=village.id, people=42))
+    db.session.commit()
+    facilitator_client.post(f"/plans/{demo_plan.id}/meeting/step", data={"step": "4"})
+    facilitator_client.post(f"/plans/{demo_plan.id}/groups/1/confirm")
+    response = facilitator_client.get(f"/plans/{demo_plan.id}/export.xlsx")
+    wb = load_workbook(io.BytesIO(response.data))
+    assert wb.sheetnames[-1] == "บันทึกการประชุม"
+    texts = [str(c.value) for row in wb["บันทึกการประชุม"].iter_rows() for c in row if c.value]
+    joined = "\n".join(texts)
+    assert "บันทึกการประชุม" in joined and demo_plan.forum_place in joined
+    assert f"หมู่ที่ {village.number} {village.name}" in joined and "42" in joined
+    assert "ขั้นตอนที่ 4" in joined
+    assert "ยืนยันลำดับกลุ่ม 1" in joined
+    assert "ผู้บันทึกการประชุม" in joined

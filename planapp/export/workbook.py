@@ -57,6 +57,10 @@ def build_workbook(plan: Plan, rows: list[ProjectRow] | None = None):
         local_plan_summary_sheet(wb, plan, form, blocks)
     for village in plan.tambon.villages:
         village_sheet(wb, plan, village, [r for r in rows if village in r.villages])
+    # The minutes of the forum (planapp/meeting) close the workbook.
+    from planapp.meeting.minutes_sheet import minutes_sheet
+
+    minutes_sheet(wb, plan)
     return wb
 
 
