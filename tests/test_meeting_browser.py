@@ -34,12 +34,12 @@ def test_votes_typed_and_tapped_then_order_by_votes_keeps_ties(live_server, page
         box = page.locator(f"#votes-input-{pid}")
         box.fill(votes)
         box.press("Tab")
-        expect(page.locator(f'#votes-{pid}')).to_have_attribute("data-votes", votes)
-    plus = page.locator(f'#votes-{ids[3]} [data-vote-plus]')
+        expect(page.locator(f"#votes-{pid}")).to_have_attribute("data-votes", votes)
+    plus = page.locator(f"#votes-{ids[3]} [data-vote-plus]")
     for expected in ("1", "2"):
         plus.click()
         expect(page.locator(f"#votes-{ids[3]}")).to_have_attribute("data-votes", expected)
-    page.locator(f'#votes-{ids[3]} [data-vote-minus]').click()
+    page.locator(f"#votes-{ids[3]} [data-vote-minus]").click()
     expect(page.locator(f"#votes-{ids[3]}")).to_have_attribute("data-votes", "1")
 
     page.locator('[data-order-by-votes="unsorted"]').click()
