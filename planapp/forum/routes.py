@@ -1,5 +1,424 @@
-"""The forum board: priority order, the three funding groups, feasibility, urgency, agencies."""
+"""The forum board: priority order, the three funding groups, feasibility, urgency, agencies.
 
-from flask import Blueprint
+Routes are thin: they read the request, call `planapp.ranking` / `planapp.changes`, and answer
+with the fragments that changed. A move answers with out-of-band fragments only (the moved card
+at its new place, the two column heads, the plan version, the history); a stale request answers
+409 with the fresh board.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from planapp import ranking
+from planapp.accounts import login_required, plan_for_editing
+from planapp.changes import (
+    NothingToUndo,
+    StaleVersion,
+    project_snapshot,
+    record_change,
+    undo_last_change,
+)
+from planapp.domain import FUNDING_GROUPS, GROUPS, SECTOR_LABELS, SECTORS, URGENCY
+from planapp.extensions import db
+from planapp.forum.decisions import EDIT_FIELDS, Decisions, save_decisions
+from planapp.forum.forms import ProjectPanelForm
+from planapp.forum.history import describe, describe_edit, describe_move, recent_changes
+from planapp.models import Agency, Plan, Project, Strategy
 
 bp = Blueprint("forum", __name__)
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardFilter:
+    """Which cards the facilitator wants to see. Cards that do not match stay in the page,
+    collapsed, so a drop or a move button always names the real neighbour on the board."""
+
+    village: int | None = None
+    sector: str = ""
+    text: str = ""
+
+    @classmethod
+    def from_values(cls, values) -> BoardFilter:
+        village = values.get("village", "")
+        sector = values.get("sector", "")
+        return cls(
+            village=int(village) if village.isdigit() else None,
+            sector=sector if sector in SECTORS else "",
+            text=values.get("q", "").strip()[:200],
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.village or self.sector or self.text)
+
+    def matches(self, project: Project) -> bool:
+        if self.village and self.village not in project.village_numbers:
+            return False
+        if self.sector and project.sector != self.sector:
+            return False
+        if self.text:
+            needle = self.text.casefold()
+            haystack = " ".join(
+                [project.title, project.location, project.note, project.objective]
+                + ([project.lead_agency.name] if project.lead_agency else [])
+            ).casefold()
+            if needle not in haystack:
+                return False
+        return True
+
+    def query(self) -> dict:
+        return {
+            key: value
+            for key, value in (("village", self.village), ("sector", self.sector), ("q", self.text))
+            if value
+        }
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def board_projects(plan: Plan, ids=None) -> list[Project]:
+    query = (
+        select(Project)
+        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .options(selectinload(Project.villages), selectinload(Project.lead_agency))
+        .order_by(Project.rank.is_(None), Project.rank, Project.id)
+    )
+    if ids is not None:
+        query = query.where(Project.id.in_(ids))
+    return db.session.scalars(query).all()
+
+
+def board_context(plan: Plan, filters: BoardFilter, message: str = "") -> dict:
+    columns: dict[str, list[Project]] = {group: [] for group in GROUPS}
+    for project in board_projects(plan):
+        columns.setdefault(project.funding_group, []).append(project)
+    return {
+        "plan": plan,
+        "columns": columns,
+        "totals": ranking.column_totals(plan),
+        "filters": filters,
+        "message": message,
+        "sectors": [(code, SECTOR_LABELS[code]) for code in SECTORS],
+    }
+
+
+def is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+@bp.get("/plans/<int:plan_id>/board")
+@login_required
+def board(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    filters = BoardFilter.from_values(request.args)
+    context = board_context(plan, filters)
+    if is_htmx():
+        return render_template("forum/_board.html", **context)
+    return render_template("forum/board.html", history=recent_changes(plan), **context)
+
+
+def fresh_view(
+    plan: Plan, filters: BoardFilter, message: str, status: int = 409, view: str = "board"
+):
+    """The whole board (or urgency view) as it is now, swapped in place of the stale one, with
+    the message; a 409 message is an alert."""
+    db.session.rollback()
+    db.session.refresh(plan)
+    alert = status == 409
+    if view == "urgency":
+        body = render_template(
+            "forum/_urgency_view.html", alert=alert, **urgency_context(plan, message)
+        )
+        target = "#urgency-view"
+    else:
+        body = render_template(
+            "forum/_board_refresh.html",
+            history=recent_changes(plan),
+            alert=alert,
+            **board_context(plan, filters, message),
+        )
+        target = "#board"
+    response = make_response(body, status)
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def fresh_board(plan: Plan, filters: BoardFilter, message: str, status: int = 409):
+    return fresh_view(plan, filters, message, status)
+
+
+STALE_MESSAGE = _l(
+    "The plan was changed on another device, so this change was not saved. "
+    "The board now shows the latest order: check it and try again."
+)
+
+
+@bp.post("/plans/<int:plan_id>/moves")
+@login_required
+def move(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    form = request.form
+    filters = BoardFilter.from_values(form)
+    try:
+        project_id = int(form["project_id"])
+        group = form["group"]
+        before_id = int(form["before_id"]) if form.get("before_id") else None
+        seen_version = int(form["version"])
+    except (KeyError, ValueError):
+        abort(400, _("The move could not be read: project, group and version are needed."))
+    if group not in GROUPS:
+        abort(400, _("The move could not be read: project, group and version are needed."))
+    try:
+        result = ranking.move_project(plan, project_id, group, before_id, seen_version)
+    except StaleVersion:
+        return fresh_board(plan, filters, str(STALE_MESSAGE))
+    except ranking.InvalidMove:
+        return fresh_board(
+            plan,
+            filters,
+            _("This move no longer fits the board, so it was not saved. The board is refreshed."),
+        )
+    entry = result.entry
+    project_key = str(project_id)
+    entry.summary = describe_move(
+        result.project.title,
+        entry.before["projects"][project_key],
+        entry.after["projects"][project_key],
+    )
+    db.session.commit()
+    project = board_projects(plan, [project_id])[0]
+    return render_template(
+        "forum/_move_response.html",
+        plan=plan,
+        project=project,
+        result=result,
+        filters=filters,
+        totals=ranking.column_totals(plan, result.changed_groups),
+        message=entry.summary,
+        history=recent_changes(plan),
+    )
+
+
+@bp.post("/plans/<int:plan_id>/undo")
+@login_required
+def undo(plan_id: int):
+    """Revert the plan's last change; pressing again goes further back. Answers with the whole
+    board (or urgency view): an undo can touch any column."""
+    plan = plan_for_editing(plan_id)
+    filters = BoardFilter.from_values(request.form)
+    view = "urgency" if request.form.get("view") == "urgency" else "board"
+    seen_version = read_version(request.form)
+    try:
+        undone = undo_last_change(plan, seen_version=seen_version)
+    except StaleVersion:
+        return fresh_view(plan, filters, str(STALE_MESSAGE), view=view)
+    except NothingToUndo:
+        return fresh_view(plan, filters, _("There is nothing to undo."), status=200, view=view)
+    message = _("Undone: %(change)s", change=describe(undone))
+    db.session.commit()
+    return fresh_view(plan, filters, message, status=200, view=view)
+
+
+def read_version(values) -> int:
+    try:
+        return int(values["version"])
+    except (KeyError, ValueError):
+        abort(400, _("The request could not be read."))
+
+
+@bp.get("/plans/<int:plan_id>/history")
+@login_required
+def history(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    return render_template("forum/_history.html", plan=plan, history=recent_changes(plan))
+
+
+@bp.app_template_global("describe_change")
+def describe_change(entry) -> str:
+    return describe(entry)
+
+
+# --- the project panel --------------------------------------------------------------------
+
+
+def panel_form(project: Project, formdata=None) -> ProjectPanelForm:
+    form = ProjectPanelForm(formdata=formdata, obj=None if formdata else project)
+    if formdata is None:
+        form.urgency.data = project.urgency or ""
+        form.supporting_agency_ids.data = [agency.id for agency in project.supporting_agencies]
+        form.strategy_ids.data = [strategy.id for strategy in project.strategies]
+    form.set_choices(
+        db.session.scalars(select(Agency).order_by(Agency.kind, Agency.name)).all(),
+        db.session.scalars(select(Strategy).order_by(Strategy.level, Strategy.code)).all(),
+    )
+    return form
+
+
+def plan_project(plan: Plan, project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None or project.plan_id != plan.id or project.merged_into_id is not None:
+        abort(404)
+    return project
+
+
+def panel_view(values) -> str:
+    return "urgency" if values.get("view") == "urgency" else "board"
+
+
+@bp.get("/plans/<int:plan_id>/projects/<int:project_id>/panel")
+@login_required
+def panel(plan_id: int, project_id: int):
+    plan = plan_for_editing(plan_id)
+    project = plan_project(plan, project_id)
+    return render_template(
+        "forum/_panel.html",
+        plan=plan,
+        project=project,
+        form=panel_form(project),
+        view=panel_view(request.args),
+    )
+
+
+@bp.post("/plans/<int:plan_id>/projects/<int:project_id>")
+@login_required
+def save_panel(plan_id: int, project_id: int):
+    plan = plan_for_editing(plan_id)
+    project = plan_project(plan, project_id)
+    view = panel_view(request.form)
+    filters = BoardFilter.from_values(request.form)
+    form = panel_form(project, formdata=request.form)
+    seen_version = read_version(request.form)
+    if not form.validate():
+        body = render_template(
+            "forum/_panel.html", plan=plan, project=project, form=form, view=view
+        )
+        return body, 422
+    decisions = Decisions(
+        feasibility=form.feasibility.data,
+        feasibility_reason=form.feasibility_reason.data or "",
+        urgency=form.urgency.data or None,
+        lead_agency_id=form.lead_agency_id.data,
+        new_lead_agency=form.new_lead_agency.data or "",
+        supporting_agency_ids=form.supporting_agency_ids.data or [],
+        new_supporting_agency=form.new_supporting_agency.data or "",
+        new_agency_kind=form.new_agency_kind.data,
+        strategy_ids=form.strategy_ids.data or [],
+        note=form.note.data or "",
+    )
+    before_group = project.funding_group
+    try:
+        saved = save_decisions(plan, project, decisions, seen_version)
+    except StaleVersion:
+        response = fresh_view(plan, filters, str(STALE_MESSAGE), view=view)
+        # Keep what was typed in the panel: nothing is lost, it can be saved again.
+        response.set_data(
+            response.get_data(as_text=True)
+            + render_template(
+                "forum/_panel.html",
+                plan=plan,
+                project=project,
+                form=form,
+                view=view,
+                oob=True,
+                stale=True,
+            )
+        )
+        return response
+    key = str(project.id)
+    saved.entry.summary = describe_edit(
+        project.title, saved.entry.before["projects"][key], saved.entry.after["projects"][key]
+    )
+    db.session.commit()
+    project = board_projects(plan, [project.id])[0]
+    changed_groups = sorted({before_group, project.funding_group}, key=GROUPS.index)
+    context = dict(
+        plan=plan,
+        project=project,
+        form=panel_form(project),
+        view=view,
+        saved=True,
+        message=saved.entry.summary,
+        filters=filters,
+        moved=saved.moved,
+        history=recent_changes(plan),
+    )
+    if view == "urgency":
+        context.update(urgency_context(plan, saved.entry.summary))
+    else:
+        context.update(totals=ranking.column_totals(plan, changed_groups))
+        context.update(changed_groups=changed_groups)
+    return render_template("forum/_panel_saved.html", **context)
+
+
+# --- the urgency view ---------------------------------------------------------------------
+
+
+def urgency_context(plan: Plan, message: str = "") -> dict:
+    """Projects taken forward (groups 1-3), by urgency tier, with their agencies."""
+    projects = db.session.scalars(
+        select(Project)
+        .where(
+            Project.plan_id == plan.id,
+            Project.merged_into_id.is_(None),
+            Project.funding_group.in_(FUNDING_GROUPS),
+        )
+        .options(
+            selectinload(Project.villages),
+            selectinload(Project.lead_agency),
+            selectinload(Project.supporting_agencies),
+        )
+        .order_by(Project.funding_group, Project.rank)
+    ).all()
+    tiers: dict[str, list[Project]] = {tier: [] for tier in [*URGENCY, ""]}
+    for project in projects:
+        tiers[project.urgency or ""].append(project)
+    return {"plan": plan, "tiers": tiers, "message": message}
+
+
+@bp.get("/plans/<int:plan_id>/urgency")
+@login_required
+def urgency(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    context = urgency_context(plan)
+    if is_htmx():
+        return render_template("forum/_urgency_view.html", **context)
+    return render_template("forum/urgency.html", **context)
+
+
+@bp.post("/plans/<int:plan_id>/projects/<int:project_id>/urgency")
+@login_required
+def set_urgency(plan_id: int, project_id: int):
+    """The quick tier choice of the urgency view: one field, one logged change."""
+    plan = plan_for_editing(plan_id)
+    project = plan_project(plan, project_id)
+    seen_version = read_version(request.form)
+    tier = request.form.get("urgency", "")
+    if tier not in ("", *URGENCY):
+        abort(400, _("Choose an urgency tier from the list."))
+    try:
+        entry = record_change(plan, "edit", project=project, seen_version=seen_version)
+    except StaleVersion:
+        return fresh_view(plan, BoardFilter(), str(STALE_MESSAGE), view="urgency")
+    before = project_snapshot(project, EDIT_FIELDS)
+    project.urgency = tier or None
+    after = project_snapshot(project, EDIT_FIELDS)
+    entry.before = {"projects": {str(project.id): before}}
+    entry.after = {"projects": {str(project.id): after}}
+    entry.summary = describe_edit(project.title, before, after)
+    db.session.commit()
+    return fresh_view(plan, BoardFilter(), entry.summary, status=200, view="urgency")

@@ -1,0 +1,111 @@
+"""What the forum decides about one project: feasibility (with the reason when not feasible),
+urgency, lead and supporting agencies, strategies, a note. One change, logged with before/after
+snapshots so undo restores it; the project's column follows its feasibility."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from planapp import ranking
+from planapp.changes import project_snapshot, record_change
+from planapp.extensions import db
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy
+
+EDIT_FIELDS = [
+    "feasibility",
+    "feasibility_reason",
+    "urgency",
+    "lead_agency_id",
+    "supporting_agency_ids",
+    "strategy_ids",
+    "note",
+]
+
+
+@dataclass
+class Decisions:
+    feasibility: str
+    feasibility_reason: str = ""
+    urgency: str | None = None
+    lead_agency_id: int | None = None
+    new_lead_agency: str = ""
+    supporting_agency_ids: list[int] = field(default_factory=list)
+    new_supporting_agency: str = ""
+    new_agency_kind: str = "government"
+    strategy_ids: list[int] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Saved:
+    entry: ChangeLog
+    moved: ranking.MoveResult | None = None
+
+
+def find_or_create_agency(name: str, kind: str) -> Agency:
+    """The agency of that name (spaces and letter case aside), created if it is new."""
+    name = " ".join(name.split())
+    agency = db.session.scalar(select(Agency).where(func.lower(Agency.name) == name.lower()))
+    if agency is None:
+        agency = Agency(name=name, kind=kind)
+        db.session.add(agency)
+        db.session.flush()
+    return agency
+
+
+def save_decisions(
+    plan: Plan, project: Project, decisions: Decisions, seen_version: int | None
+) -> Saved:
+    """Apply the panel in one change (the caller commits). Raises StaleVersion."""
+    entry = record_change(plan, "edit", project=project, seen_version=seen_version)
+    before = project_snapshot(project, EDIT_FIELDS)
+
+    lead_id = decisions.lead_agency_id
+    if decisions.new_lead_agency.strip():
+        lead_id = find_or_create_agency(decisions.new_lead_agency, decisions.new_agency_kind).id
+    supporting_ids = set(decisions.supporting_agency_ids)
+    if decisions.new_supporting_agency.strip():
+        supporting_ids.add(
+            find_or_create_agency(decisions.new_supporting_agency, decisions.new_agency_kind).id
+        )
+    supporting_ids.discard(lead_id)  # the lead is not also its own supporter
+
+    project.feasibility = decisions.feasibility
+    project.feasibility_reason = (
+        decisions.feasibility_reason.strip() if decisions.feasibility == "not_feasible" else ""
+    )
+    project.urgency = decisions.urgency or None
+    project.lead_agency_id = lead_id
+    project.supporting_agencies = db.session.scalars(
+        select(Agency).where(Agency.id.in_(supporting_ids))
+    ).all()
+    project.strategies = db.session.scalars(
+        select(Strategy).where(Strategy.id.in_(decisions.strategy_ids))
+    ).all()
+    project.note = decisions.note.strip()
+    db.session.flush()
+    after = project_snapshot(project, EDIT_FIELDS)
+
+    key = str(project.id)
+    before_all, after_all = {key: before}, {key: after}
+    # The column follows feasibility: not feasible goes to its column (at the end); a project
+    # found feasible again goes back to "unsorted" for the forum to place.
+    target = None
+    if project.feasibility == "not_feasible" and project.funding_group != "not-feasible":
+        target = "not-feasible"
+    elif project.feasibility != "not_feasible" and project.funding_group == "not-feasible":
+        target = "unsorted"
+    moved = None
+    if target is not None:
+        moved, move_before, move_after = ranking.relocate(
+            plan, project, target, None, follow_feasibility=False
+        )
+        for pid, state in move_before.items():
+            before_all.setdefault(pid, {}).update(state)
+        for pid, state in move_after.items():
+            after_all.setdefault(pid, {}).update(state)
+    entry.before = {"projects": before_all}
+    entry.after = {"projects": after_all}
+    return Saved(entry=entry, moved=moved)

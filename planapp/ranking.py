@@ -1,0 +1,238 @@
+"""Moves, renumbering and grouping of the board: where each project sits.
+
+The pure part works on plain lists of project ids, one list per board column in rank order, so
+it can be tested (and property-tested) without a database. The database part loads only the
+columns a move touches, writes only the rows whose place changed, and logs the change through
+`record_change` with before/after snapshots so that undo can put every touched row back.
+
+Rules (design brief, step 3 and 4):
+- ranks inside a column are always 1..n, no gaps, no duplicates (a move heals earlier gaps);
+- a move is relative: the project, its target column, and the card it now sits above
+  (`before_id`; None puts it at the end of the column);
+- moving into "not-feasible" marks the project not feasible (the panel asks for the reason);
+  moving it out again means the forum reconsiders it: feasibility goes back to "pending" and the
+  old reason is cleared (undo brings both back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+
+from planapp.changes import record_change
+from planapp.domain import GROUPS
+from planapp.extensions import db
+from planapp.models import ChangeLog, Plan, Project
+
+NOT_FEASIBLE_GROUP = "not-feasible"
+
+
+class InvalidMove(ValueError):
+    """The move names a project or neighbour that is not where the request says it is."""
+
+
+# --- the pure part ------------------------------------------------------------------------
+
+
+def place(
+    columns: dict[str, list[int]], project_id: int, group: str, before_id: int | None
+) -> dict[str, list[int]]:
+    """The columns after moving `project_id` into `group` just above `before_id` (None: at the
+    end). Returns new lists for the columns that the move touches; the input is not changed."""
+    if group not in GROUPS:
+        raise InvalidMove(f"unknown group {group!r}")
+    source = next((name for name, ids in columns.items() if project_id in ids), None)
+    if source is None:
+        raise InvalidMove(f"project {project_id} is not on the board")
+    if before_id == project_id:
+        raise InvalidMove("a project cannot sit above itself")
+    changed = {source: [pid for pid in columns[source] if pid != project_id]}
+    target = changed.get(group, list(columns.get(group, [])))
+    if before_id is None:
+        target.append(project_id)
+    else:
+        if before_id not in target:
+            raise InvalidMove(f"project {before_id} is not in group {group}")
+        target.insert(target.index(before_id), project_id)
+    changed[group] = target
+    return changed
+
+
+def ranks(columns: dict[str, list[int]]) -> dict[int, tuple[str, int]]:
+    """Every project's (group, rank): its position in its column, counted from 1."""
+    return {
+        pid: (group, position)
+        for group, ids in columns.items()
+        for position, pid in enumerate(ids, 1)
+    }
+
+
+# --- the database part --------------------------------------------------------------------
+
+
+@dataclass
+class MoveResult:
+    project: Project
+    from_group: str
+    from_rank: int | None
+    to_group: str
+    to_rank: int
+    before_id: int | None
+    changed_groups: list[str] = field(default_factory=list)
+    entry: ChangeLog | None = None
+
+
+def load_columns(plan: Plan, groups) -> dict[str, list[int]]:
+    """The projects of `groups` in board order (rank, then id for any unranked stragglers)."""
+    return _load_places(plan, groups)[0]
+
+
+def _load_places(plan: Plan, groups) -> tuple[dict[str, list[int]], dict[int, tuple]]:
+    """Columns in board order, and every loaded project's stored (group, rank)."""
+    columns: dict[str, list[int]] = {group: [] for group in groups}
+    stored: dict[int, tuple] = {}
+    rows = db.session.execute(
+        select(Project.id, Project.funding_group, Project.rank)
+        .where(
+            Project.plan_id == plan.id,
+            Project.merged_into_id.is_(None),
+            Project.funding_group.in_(list(groups)),
+        )
+        .order_by(Project.rank.is_(None), Project.rank, Project.id)
+    ).all()
+    for pid, group, rank in rows:
+        columns[group].append(pid)
+        stored[pid] = (group, rank)
+    return columns, stored
+
+
+def move_project(
+    plan: Plan,
+    project_id: int,
+    group: str,
+    before_id: int | None,
+    seen_version: int | None,
+) -> MoveResult:
+    """Move a project on the board in one transaction (the caller commits and may set the
+    change's summary). Raises StaleVersion when the plan changed since `seen_version`,
+    InvalidMove for a request that names the wrong projects."""
+    project = _board_project(plan, project_id)
+    if group not in GROUPS:
+        raise InvalidMove(f"unknown group {group!r}")
+    # The version bump comes first: it takes the plan's write lock, so two tablets' moves run
+    # one after the other and the second sees the first's ranks (or is refused as stale).
+    entry = record_change(plan, "move", project=project, seen_version=seen_version)
+    result, before, after = relocate(plan, project, group, before_id)
+    entry.before = {"projects": before}
+    entry.after = {"projects": after}
+    result.entry = entry
+    return result
+
+
+def _board_project(plan: Plan, project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None or project.plan_id != plan.id or project.merged_into_id is not None:
+        raise InvalidMove(f"project {project_id} is not on this board")
+    return project
+
+
+def relocate(
+    plan: Plan, project: Project, group: str, before_id: int | None, follow_feasibility=True
+) -> tuple[MoveResult, dict, dict]:
+    """Put the project at its new place and renumber the touched columns; returns the result
+    and the before/after snapshots of every row whose place (or feasibility) changed."""
+    db.session.flush()
+    db.session.refresh(project)
+    from_group, from_rank = project.funding_group, project.rank
+    columns, stored = _load_places(plan, {from_group, group})
+    new_columns = place(columns, project.id, group, before_id)
+    new_places = ranks(new_columns)
+    # Compared with the stored ranks, not positions: a gap left by a merge is healed here too.
+    touched = {pid for pid, where in new_places.items() if stored[pid] != where}
+    touched.add(project.id)  # dropped where it was: still logged, with identical snapshots
+    before = {
+        str(pid): {"funding_group": stored[pid][0], "rank": stored[pid][1]} for pid in touched
+    }
+    after = {
+        str(pid): {"funding_group": new_places[pid][0], "rank": new_places[pid][1]}
+        for pid in touched
+    }
+    feasibility = follow_feasibility and _feasibility_after_move(project, from_group, group)
+    if feasibility:
+        key = str(project.id)
+        before[key].update(
+            {name: getattr(project, name) for name in ("feasibility", "feasibility_reason")}
+        )
+        after[key].update(feasibility)
+    write_places(plan, after)
+    db.session.expire(project)
+    result = MoveResult(
+        project=project,
+        from_group=from_group,
+        from_rank=from_rank,
+        to_group=group,
+        to_rank=new_places[project.id][1],
+        before_id=before_id,
+        changed_groups=sorted({from_group, group}, key=GROUPS.index),
+    )
+    return result, before, after
+
+
+def _feasibility_after_move(project: Project, from_group: str, to_group: str) -> dict | None:
+    if to_group == NOT_FEASIBLE_GROUP and project.feasibility != "not_feasible":
+        return {"feasibility": "not_feasible"}
+    if from_group == NOT_FEASIBLE_GROUP and to_group != NOT_FEASIBLE_GROUP:
+        if project.feasibility == "not_feasible" or project.feasibility_reason:
+            return {"feasibility": "pending", "feasibility_reason": ""}
+    return None
+
+
+def write_places(plan: Plan, states: dict[str, dict]) -> None:
+    """Write new group/rank (and other plain fields) for the given projects in two statements
+    per field set: first clear their ranks, then set the new values, so the unique
+    (plan, group, rank) constraint never sees a transient clash."""
+    if not states:
+        return
+    ids = [int(key) for key in states]
+    db.session.execute(
+        update(Project)
+        .where(Project.plan_id == plan.id, Project.id.in_(ids))
+        .values(rank=None)
+        .execution_options(synchronize_session=False)
+    )
+    by_shape: dict[tuple, list[dict]] = {}
+    for key, state in states.items():
+        by_shape.setdefault(tuple(sorted(state)), []).append({"id": int(key), **state})
+    for rows in by_shape.values():
+        db.session.execute(update(Project), rows)
+
+
+def column_totals(plan: Plan, groups=GROUPS) -> dict[str, dict]:
+    """Count and budget (satang) of the active projects in each of `groups`."""
+    totals = {group: {"count": 0, "budget": 0} for group in groups}
+    rows = db.session.execute(
+        select(
+            Project.funding_group, func.count(), func.coalesce(func.sum(Project.budget_satang), 0)
+        )
+        .where(
+            Project.plan_id == plan.id,
+            Project.merged_into_id.is_(None),
+            Project.funding_group.in_(list(groups)),
+        )
+        .group_by(Project.funding_group)
+    ).all()
+    for group, count, budget in rows:
+        totals[group] = {"count": count, "budget": int(budget)}
+    return totals
+
+
+def renumber(plan: Plan) -> None:
+    """Make every column's ranks 1..n again (after imports or merges that left gaps)."""
+    columns, stored = _load_places(plan, GROUPS)
+    states = {
+        str(pid): {"rank": where[1]}
+        for pid, where in ranks(columns).items()
+        if stored[pid] != where
+    }
+    write_places(plan, states)

@@ -1,0 +1,307 @@
+"""The forum board over HTTP: pages, the move contract, stale refusals, undo, the panel."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from planapp.extensions import db
+from planapp.models import Agency, ChangeLog, Project, Strategy
+from tests.conftest import make_user
+
+
+def ids_in(html: str, group: str) -> list[int]:
+    """The project ids of one column, in board order, from a page or fragment."""
+    column = html.split(f'data-group="{group}"', 1)[1].split("</section>", 1)[0]
+    return [int(pid) for pid in re.findall(r'data-project-id="(\d+)"', column)]
+
+
+def ranked(plan, group: str) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Project.id)
+            .where(Project.plan_id == plan.id, Project.funding_group == group)
+            .order_by(Project.rank)
+        )
+    )
+
+
+def ranks_are_dense(plan) -> bool:
+    rows = db.session.execute(
+        select(Project.funding_group, Project.rank).where(Project.plan_id == plan.id)
+    ).all()
+    by_group: dict[str, list[int]] = {}
+    for group, rank in rows:
+        by_group.setdefault(group, []).append(rank)
+    return all(sorted(r) == list(range(1, len(r) + 1)) for r in by_group.values())
+
+
+def move(client, plan, project_id, group, before_id=None, version=None, **extra):
+    db.session.expire_all()
+    data = {
+        "project_id": project_id,
+        "group": group,
+        "before_id": before_id or "",
+        "version": plan.version if version is None else version,
+        **extra,
+    }
+    return client.post(f"/plans/{plan.id}/moves", data=data, headers={"HX-Request": "true"})
+
+
+def test_board_shows_five_columns_with_heads_and_cards(facilitator_client, demo_plan):
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
+    for group in ["unsorted", "1", "2", "3", "not-feasible"]:
+        assert page.count(f'data-group="{group}"') == 1
+    assert ids_in(page, "unsorted") == ranked(demo_plan, "unsorted")
+    assert f'data-plan-version="{demo_plan.version}"' in page
+    first = db.session.get(Project, ranked(demo_plan, "unsorted")[0])
+    assert first.title in page
+    assert f"{len(demo_plan.projects)} โครงการ" in page  # the column head counts (Thai)
+    assert "sortablejs-1.15.7.min.js" in page and "js/board.js" in page
+
+
+def test_board_is_for_facilitators_of_the_tambon_only(app, client, demo_plan):
+    assert client.get(f"/plans/{demo_plan.id}/board").status_code == 302  # to sign in
+    make_user("outsider", "facilitator")
+    client.login("outsider")
+    assert client.get(f"/plans/{demo_plan.id}/board").status_code == 403
+    assert move(client, demo_plan, demo_plan.projects[0].id, "1").status_code == 403
+
+
+def test_move_across_columns_answers_with_out_of_band_fragments(facilitator_client, demo_plan):
+    unsorted = ranked(demo_plan, "unsorted")
+    response = move(facilitator_client, demo_plan, unsorted[4], "3")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    db.session.expire_all()
+    assert ranked(demo_plan, "3") == [unsorted[4]]
+    assert ranked(demo_plan, "unsorted") == unsorted[:4] + unsorted[5:]
+    assert ranks_are_dense(demo_plan)
+    # Only what changed: the two column heads, the card, the version, status and history.
+    assert f'id="column-head-unsorted" data-count="{len(unsorted) - 1}" hx-swap-oob="true"' in body
+    assert 'id="column-head-3" data-count="1" hx-swap-oob="true"' in body
+    assert "column-head-1" not in body
+    assert body.count("data-project-id=") == 1
+    assert f'<div id="card-{unsorted[4]}" hx-swap-oob="delete">' in body
+    assert 'hx-swap-oob="beforeend:#cards-3"' in body
+    assert 'id="plan-version" name="version" value="1"' in body
+    entry = db.session.scalar(select(ChangeLog))
+    assert entry.summary.endswith("ไปกลุ่ม 3 ลำดับ 1") and "ย้ายจากยังไม่จัดกลุ่ม" in entry.summary
+
+
+def test_move_inside_a_column_lands_above_its_new_neighbour(facilitator_client, demo_plan):
+    unsorted = ranked(demo_plan, "unsorted")
+    response = move(facilitator_client, demo_plan, unsorted[10], "unsorted", unsorted[2])
+    assert response.status_code == 200
+    assert f'hx-swap-oob="beforebegin:#card-{unsorted[2]}"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    expected = unsorted[:2] + [unsorted[10]] + unsorted[2:10] + unsorted[11:]
+    assert ranked(demo_plan, "unsorted") == expected
+    assert ranks_are_dense(demo_plan)
+
+
+def test_stale_move_is_refused_with_the_fresh_board(facilitator_client, demo_plan):
+    unsorted = ranked(demo_plan, "unsorted")
+    assert move(facilitator_client, demo_plan, unsorted[0], "1", version=0).status_code == 200
+    response = move(facilitator_client, demo_plan, unsorted[1], "2", version=0)
+    assert response.status_code == 409
+    assert response.headers["HX-Retarget"] == "#board"
+    assert response.headers["HX-Reswap"] == "outerHTML"
+    body = response.get_data(as_text=True)
+    assert "ถูกแก้ไขจากอีกเครื่อง" in body and 'role="alert"' in body
+    assert ids_in(body, "1") == [unsorted[0]]  # the fresh board shows the other tablet's move
+    assert 'data-plan-version="1"' in body
+    db.session.expire_all()
+    assert ranked(demo_plan, "2") == []  # nothing from the stale view was saved
+    assert db.session.scalar(select(db.func.count()).select_from(ChangeLog)) == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"group": "1", "version": "0"},
+        {"project_id": "x", "group": "1", "version": "0"},
+        {"project_id": "1", "group": "4", "version": "0"},
+        {"project_id": "1", "group": "1"},
+    ],
+)
+def test_unreadable_moves_are_refused(facilitator_client, demo_plan, data):
+    response = facilitator_client.post(f"/plans/{demo_plan.id}/moves", data=data)
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert demo_plan.version == 0
+
+
+def test_move_naming_a_neighbour_from_another_column_refreshes_the_board(
+    facilitator_client, demo_plan
+):
+    unsorted = ranked(demo_plan, "unsorted")
+    response = move(facilitator_client, demo_plan, unsorted[0], "2", before_id=unsorted[1])
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert demo_plan.version == 0 and ranked(demo_plan, "unsorted") == unsorted
+
+
+def test_move_needs_the_csrf_token(facilitator_client, demo_plan):
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/moves",
+        data={"project_id": demo_plan.projects[0].id, "group": "1", "version": 0},
+        csrf=False,
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert demo_plan.version == 0
+
+
+def test_undo_three_moves_in_a_row(facilitator_client, demo_plan):
+    unsorted = ranked(demo_plan, "unsorted")
+    move(facilitator_client, demo_plan, unsorted[0], "1")
+    move(facilitator_client, demo_plan, unsorted[1], "1", before_id=unsorted[0])
+    move(facilitator_client, demo_plan, unsorted[5], "unsorted", before_id=unsorted[2])
+    for expected_in_group_1 in ([unsorted[1], unsorted[0]], [unsorted[0]], []):
+        db.session.expire_all()
+        response = facilitator_client.post(
+            f"/plans/{demo_plan.id}/undo",
+            data={"version": demo_plan.version},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert "ยกเลิกแล้ว" in body
+        assert ids_in(body, "1") == expected_in_group_1
+    db.session.expire_all()
+    assert ranked(demo_plan, "unsorted") == unsorted
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/undo", data={"version": demo_plan.version}
+    )
+    assert "ไม่มีการเปลี่ยนแปลงให้ยกเลิก" in response.get_data(as_text=True)
+
+
+def test_history_tells_the_changes_in_words(facilitator_client, demo_plan):
+    unsorted = ranked(demo_plan, "unsorted")
+    title = db.session.get(Project, unsorted[3]).title
+    move(facilitator_client, demo_plan, unsorted[3], "3")
+    move(facilitator_client, demo_plan, unsorted[6], "3", before_id=unsorted[3])
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/history").get_data(as_text=True)
+    assert f"{title} ย้ายจากยังไม่จัดกลุ่ม ไปกลุ่ม 3 ลำดับ 1" in page
+    assert "โดย Somchai เวลา" in page
+
+
+def test_filters_collapse_cards_but_keep_them_as_neighbours(facilitator_client, demo_plan):
+    page = facilitator_client.get(
+        f"/plans/{demo_plan.id}/board?village=2&sector=infrastructure"
+    ).get_data(as_text=True)
+    shown = [
+        p for p in demo_plan.projects if 2 in p.village_numbers and p.sector == "infrastructure"
+    ]
+    assert shown and len(shown) < len(demo_plan.projects)
+    assert ids_in(page, "unsorted") == ranked(demo_plan, "unsorted")  # every card is there
+    hidden = re.findall(r'class="card[^"]*is-filtered-out"\s+id="card-(\d+)"', page)
+    assert len(hidden) == len(demo_plan.projects) - len(shown)
+    text = facilitator_client.get(
+        f"/plans/{demo_plan.id}/board", query_string={"q": shown[0].title[:12]}
+    ).get_data(as_text=True)
+    assert f'id="card-{shown[0].id}" data' in text.replace(" is-filtered-out", "")
+
+
+def test_panel_saves_decisions_with_a_new_agency_and_undo_restores(facilitator_client, demo_plan):
+    project = db.session.get(Project, ranked(demo_plan, "unsorted")[0])
+    panel = facilitator_client.get(f"/plans/{demo_plan.id}/projects/{project.id}/panel")
+    assert panel.status_code == 200 and project.title in panel.get_data(as_text=True)
+    agency = db.session.scalars(select(Agency)).first()
+    strategy = db.session.scalars(select(Strategy)).first()
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/projects/{project.id}",
+        data={
+            "version": 0,
+            "feasibility": "feasible",
+            "urgency": "urgent",
+            "lead_agency_id": agency.id,
+            "new_supporting_agency": "  กลุ่มเยาวชน  บ้านหนองบัว ",
+            "new_agency_kind": "community",
+            "strategy_ids": [strategy.id],
+            "note": "ชาวบ้านสมทบแรงงาน 🙏 <b>",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "บันทึกแล้ว" in body and f'id="card-{project.id}"' in body
+    assert "&lt;b&gt;" in body and "<b>" not in body
+    db.session.expire_all()
+    assert (project.feasibility, project.urgency, project.lead_agency_id) == (
+        "feasible",
+        "urgent",
+        agency.id,
+    )
+    assert [a.name for a in project.supporting_agencies] == ["กลุ่มเยาวชน บ้านหนองบัว"]
+    assert project.supporting_agencies[0].kind == "community"
+    assert project.strategies == [strategy]
+    facilitator_client.post(f"/plans/{demo_plan.id}/undo", data={"version": 1})
+    db.session.expire_all()
+    assert (project.feasibility, project.urgency, project.lead_agency_id) == (
+        "pending",
+        None,
+        None,
+    )
+    assert project.supporting_agencies == [] and project.strategies == [] and project.note == ""
+
+
+def test_panel_refuses_not_feasible_without_a_reason(facilitator_client, demo_plan):
+    project = db.session.get(Project, ranked(demo_plan, "unsorted")[0])
+    url = f"/plans/{demo_plan.id}/projects/{project.id}"
+    response = facilitator_client.post(
+        url, data={"version": 0, "feasibility": "not_feasible", "feasibility_reason": " "}
+    )
+    assert response.status_code == 422
+    assert "ระบุเหตุผล" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert demo_plan.version == 0 and project.feasibility == "pending"
+    # With the reason, the project goes to the not-feasible column.
+    response = facilitator_client.post(
+        url,
+        data={"version": 0, "feasibility": "not_feasible", "feasibility_reason": "ซ้ำกับงบ อบจ."},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert 'hx-swap-oob="beforeend:#cards-not-feasible"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert ranked(demo_plan, "not-feasible") == [project.id]
+    assert ranks_are_dense(demo_plan)
+
+
+def test_stale_panel_save_keeps_what_was_typed(facilitator_client, demo_plan):
+    first, second = ranked(demo_plan, "unsorted")[:2]
+    move(facilitator_client, demo_plan, first, "1", version=0)
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/projects/{second}",
+        data={"version": 0, "feasibility": "feasible", "note": "บันทึกที่พิมพ์ไว้"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "บันทึกที่พิมพ์ไว้" in body and 'hx-swap-oob="innerHTML"' in body
+    db.session.expire_all()
+    assert db.session.get(Project, second).note == ""
+
+
+def test_urgency_view_groups_projects_taken_forward(facilitator_client, demo_plan):
+    unsorted = ranked(demo_plan, "unsorted")
+    move(facilitator_client, demo_plan, unsorted[0], "3")
+    move(facilitator_client, demo_plan, unsorted[1], "1")
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/urgency").get_data(as_text=True)
+    for tier in ("urgent", "medium", "normal"):
+        assert f'data-urgency="{tier}"' in page
+    assert page.count("data-project-id=") == 2  # only groups 1-3
+    db.session.expire_all()
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/projects/{unsorted[0]}/urgency",
+        data={"urgency": "urgent", "version": demo_plan.version},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    urgent_block = body.split('data-urgency="urgent"', 1)[1].split("</section>", 1)[0]
+    assert f'data-project-id="{unsorted[0]}"' in urgent_block
+    db.session.expire_all()
+    assert db.session.get(Project, unsorted[0]).urgency == "urgent"
