@@ -4,6 +4,13 @@
 (function () {
   "use strict";
 
+  // A stale change answers 409 with the fresh board, a form with errors 422 with the form:
+  // both are answers to show, not failures.
+  htmx.config.responseHandling = [
+    { code: "409", swap: true, error: false },
+    { code: "422", swap: true, error: false }
+  ].concat(htmx.config.responseHandling);
+
   var queue = Promise.resolve();
   var pendingFocus = null;
 
