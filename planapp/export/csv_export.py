@@ -51,7 +51,7 @@ def csv_columns():
         (_("Feasibility"), lambda r: r.feasibility_label),
         (_("Feasibility reason"), lambda r: safe_text(r.feasibility_reason)),
         (_("Urgency"), lambda r: r.urgency_label),
-        (_("Lead agency"), lambda r: safe_text(r.lead_agency)),
+        (_("Main responsible agency"), lambda r: safe_text(r.lead_agency)),
         (_("Supporting agencies"), lambda r: safe_text(r.supporting_agencies)),
     ]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, render_template
 
 from planapp.accounts import login_required, plan_for_reading
 from planapp.export.csv_export import CSV_MIMETYPE, projects_csv
+from planapp.export.printable import printable_plan
 from planapp.export.workbook import XLSX_MIMETYPE, workbook_bytes
 
 bp = Blueprint("export", __name__)
@@ -41,3 +42,10 @@ def workbook(plan_id: int):
 def csv(plan_id: int):
     plan = plan_for_reading(plan_id)
     return download(projects_csv(plan), CSV_MIMETYPE, f"{file_stem(plan)}.csv")
+
+
+@bp.route("/plans/<int:plan_id>/print")
+@login_required
+def print_plan(plan_id: int):
+    plan = plan_for_reading(plan_id)
+    return render_template("export/print.html", **printable_plan(plan))

@@ -98,7 +98,18 @@ class ProjectRow:
 
     @property
     def area(self) -> str:
-        return ", ".join(part for part in (self.location, self.village_label) if part)
+        """Where: the location as typed, plus any source village it does not already name."""
+        missing = [
+            label
+            for label in self.village_label.split(", ")
+            if label and " ".join(label.split(" ")[:2]) not in self.location
+        ]
+        return ", ".join(part for part in (self.location, ", ".join(missing)) if part)
+
+    @property
+    def taken_forward(self) -> bool:
+        """Placed in funding group 1, 2 or 3 (the urgency view lists only these)."""
+        return self.group in ("1", "2", "3")
 
     @property
     def main_strategy(self) -> Strategy | None:

@@ -56,7 +56,9 @@ def build_workbook(plan: Plan, rows: list[ProjectRow] | None = None):
         blocks = local_plan_sheet(wb, plan, form, form_rows, labels)
         local_plan_summary_sheet(wb, plan, form, blocks)
     for village in plan.tambon.villages:
-        village_sheet(wb, plan, village, [r for r in rows if village in r.villages])
+        village_sheet(
+            wb, plan, village, [r for r in rows if village.id in {v.id for v in r.villages}]
+        )
     # The minutes of the forum (planapp/meeting) close the workbook.
     from planapp.meeting.minutes_sheet import minutes_sheet
 
@@ -108,7 +110,7 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         ),
         (_("Forum date"), xs.be_date_text(plan.forum_date)),
         (_("Forum place"), plan.forum_place),
-        (_("Chair of the forum"), plan.forum_chair),
+        (_("Forum chair"), plan.forum_chair),
         (_("Projects on the board"), len(rows)),
         (_("Villages that proposed projects"), len({v.id for r in rows for v in r.villages})),
     ]
@@ -178,7 +180,7 @@ def group_sheet(wb, plan: Plan, group: str, rows: list[ProjectRow], labels: Labe
         xs.Column(_("Target (project output)"), 30),
         xs.Column(_("Budget (baht)"), 15, "baht"),
         xs.Column(_("Expected result"), 30),
-        xs.Column(_("Lead agency"), 24),
+        xs.Column(_("Main responsible agency"), 24),
         xs.Column(_("Source villages"), 20),
         xs.Column(_("Sector"), 18),
         xs.Column(_("Strategy"), 28),
@@ -228,7 +230,7 @@ def urgency_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         xs.Column(_("No."), 6, "center"),
         xs.Column(_("Project"), 40),
         xs.Column(_("Group"), 12),
-        xs.Column(_("Lead agency"), 30),
+        xs.Column(_("Main responsible agency"), 30),
         xs.Column(_("Supporting agencies"), 36),
         xs.Column(_("Area"), 30),
         xs.Column(_("Budget (baht)"), 15, "baht"),
@@ -241,7 +243,7 @@ def urgency_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
     )
     subtotals = []
     for tier in domain.URGENCY:
-        tier_rows = [r for r in rows if r.urgency == tier]
+        tier_rows = [r for r in rows if r.urgency == tier and r.taken_forward]
         sheet.merged_line(f"{labels.urgency[tier]} ({len(tier_rows)})", kind="label")
         first = sheet.next_row
         for n, r in enumerate(tier_rows, start=1):
@@ -381,7 +383,9 @@ def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: 
         columns.append(xs.Column(_("Indicator (KPI)"), 24))
     columns.append(xs.Column(_("Expected result"), 26))
     columns.append(
-        xs.Column(_("Lead agency") if form == "1" else _("Agency to coordinate with"), 24)
+        xs.Column(
+            _("Main responsible agency") if form == "1" else _("Agency to coordinate with"), 24
+        )
     )
     sheet = xs.SheetWriter(
         wb, f"ผ.02-{form}", columns, title_lines=local_plan_titles(plan, form, "ผ.02")
@@ -527,7 +531,7 @@ def village_sheet(wb, plan: Plan, village, rows: list[ProjectRow]) -> None:
         xs.Column(_("Rank in group"), 10, "center"),
         xs.Column(_("Urgency"), 12),
         xs.Column(_("Feasibility"), 14),
-        xs.Column(_("Lead agency"), 26),
+        xs.Column(_("Main responsible agency"), 26),
         xs.Column(_("Note"), 32),
     ]
     name = f"{_('Village')} {village.number} {village.name}"
