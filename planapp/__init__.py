@@ -21,6 +21,7 @@ BLUEPRINTS = [
     "planapp.export.routes",
     "planapp.district.routes",
     "planapp.meeting.routes",
+    "planapp.transfer.routes",
 ]
 
 

@@ -1,0 +1,426 @@
+"""A whole plan as one JSON document, to move it between servers (laptop in the hall, district
+server) and back without loss. The change log stays on the server where it was written.
+
+Rows are written by their natural keys, never by database ids (which differ between servers):
+the tambon by province/district/name, villages by number, agencies by name, strategies by level
+and code, projects by a key local to the document. Every column of Plan and Project is written
+(read from the table definitions, so a column added later travels too); tests/test_plan_json.py
+fails if a new table hangs off a plan or project without being carried here.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Date, DateTime, Integer, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import DataError, IntegrityError
+
+from planapp.domain import GROUPS
+from planapp.extensions import db
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon, Village
+
+FORMAT = "planapp-plan"
+FORMAT_VERSION = 1
+
+# Columns that are database ids or references, written by natural key instead.
+PLAN_SKIP = {"id", "tambon_id", "version"}
+PROJECT_SKIP = {
+    "id",
+    "plan_id",
+    "lead_agency_id",
+    "merged_into_id",
+    "carried_over_from_id",
+}
+
+
+class PlanImportError(Exception):
+    """The document cannot be imported; `field` is where the message belongs."""
+
+    def __init__(self, message, field: str = "file"):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def _columns(model, skip: set[str]):
+    return [c for c in sa_inspect(model).columns if c.key not in skip]
+
+
+def _to_json(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def _from_json(column, value, where: str):
+    """A JSON value back into the column's Python type, refusing what does not fit."""
+    if value is None:
+        if not column.nullable and column.default is None and column.server_default is None:
+            raise PlanImportError(_l("%(where)s: a value is required.", where=where))
+        return None
+    kind = column.type
+    try:
+        if isinstance(kind, DateTime):
+            return datetime.fromisoformat(value)
+        if isinstance(kind, Date):
+            return date.fromisoformat(value)
+        if isinstance(kind, Boolean):
+            if not isinstance(value, bool):
+                raise TypeError
+            return value
+        if isinstance(kind, Integer):  # also BigInteger
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError
+            return value
+        length = getattr(kind, "length", None)
+        if hasattr(kind, "length"):  # String and Text
+            if not isinstance(value, str):
+                raise TypeError
+            if "\x00" in value:
+                raise PlanImportError(_l("%(where)s: text contains a NUL character.", where=where))
+            if length is not None and len(value) > length:
+                raise PlanImportError(
+                    _l("%(where)s: at most %(num)d characters.", where=where, num=length)
+                )
+            return value
+        return value  # JSON columns
+    except (TypeError, ValueError):
+        raise PlanImportError(_l("%(where)s: a value of the wrong kind.", where=where)) from None
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def export_plan(plan: Plan) -> dict:
+    tambon = plan.tambon
+    projects = db.session.scalars(
+        select(Project).where(Project.plan_id == plan.id).order_by(Project.id)
+    ).all()
+    agencies = {a.id: a for a in db.session.scalars(select(Agency)).all()}
+    used_agencies = {tambon.local_admin_agency_id} if tambon.local_admin_agency_id else set()
+    used_strategies: dict[int, Strategy] = {}
+    project_rows = []
+    for project in projects:
+        row = {"key": project.id}
+        for column in _columns(Project, PROJECT_SKIP):
+            row[column.key] = _to_json(getattr(project, column.key))
+        row["villages"] = [v.number for v in project.villages]
+        row["lead_agency"] = project.lead_agency.name if project.lead_agency else None
+        row["supporting_agencies"] = [a.name for a in project.supporting_agencies]
+        row["strategies"] = [[s.level, s.code] for s in project.strategies]
+        row["merged_into"] = project.merged_into_id
+        row["carried_over_from"] = _carried_over_reference(project, plan)
+        if project.lead_agency_id:
+            used_agencies.add(project.lead_agency_id)
+        used_agencies.update(a.id for a in project.supporting_agencies)
+        used_strategies.update({s.id: s for s in project.strategies})
+        project_rows.append(row)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tambon": {
+            "name": tambon.name,
+            "district": tambon.district,
+            "province": tambon.province,
+            "local_admin_agency": (
+                tambon.local_admin_agency.name if tambon.local_admin_agency else None
+            ),
+            "villages": [{"number": v.number, "name": v.name} for v in tambon.villages],
+        },
+        "agencies": [
+            {"name": agencies[i].name, "kind": agencies[i].kind}
+            for i in sorted(used_agencies)
+            if i in agencies
+        ],
+        "strategies": [
+            {"level": s.level, "code": s.code, "name": s.name}
+            for s in sorted(used_strategies.values(), key=lambda s: (s.level, s.code))
+        ],
+        "plan": {c.key: _to_json(getattr(plan, c.key)) for c in _columns(Plan, PLAN_SKIP)},
+        "projects": project_rows,
+    }
+
+
+def _carried_over_reference(project: Project, plan: Plan):
+    """A project carried over from last year's plan points into another plan: written as that
+    plan's fiscal year and the project's title, found again on import if that plan is there."""
+    if project.carried_over_from_id is None:
+        return None
+    source = db.session.get(Project, project.carried_over_from_id)
+    if source is None:
+        return None
+    if source.plan_id == plan.id:
+        return {"key": source.id}
+    return {"fiscal_year": source.plan.fiscal_year, "title": source.title}
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def _require(mapping, name: str, kind, where: str):
+    value = mapping.get(name) if isinstance(mapping, dict) else None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise PlanImportError(_l("%(where)s is missing or of the wrong kind.", where=where))
+    return value
+
+
+def read_document(document) -> dict:
+    """Check the document's shape before anything is written."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise PlanImportError(_l("This is not a plan exported from planapp."))
+    if document.get("format_version") != FORMAT_VERSION:
+        raise PlanImportError(_l("This plan file comes from another version of planapp."))
+    tambon = _require(document, "tambon", dict, "tambon")
+    for name in ("name", "district", "province"):
+        _require(tambon, name, str, f"tambon.{name}")
+    _require(document, "plan", dict, "plan")
+    _require(document["plan"], "fiscal_year", int, "plan.fiscal_year")
+    for name in ("villages",):
+        _require(tambon, name, list, f"tambon.{name}")
+    for name in ("agencies", "strategies", "projects"):
+        _require(document, name, list, name)
+    keys = set()
+    for number, row in enumerate(document["projects"], start=1):
+        if not isinstance(row, dict):
+            raise PlanImportError(_l("Project %(num)d is not readable.", num=number))
+        key = row.get("key")
+        if not isinstance(key, int) or isinstance(key, bool) or key in keys:
+            raise PlanImportError(_l("Project %(num)d has no key of its own.", num=number))
+        keys.add(key)
+    return document
+
+
+def find_tambon(document) -> Tambon | None:
+    info = document["tambon"]
+    return db.session.scalar(
+        select(Tambon).where(
+            Tambon.province == info["province"],
+            Tambon.district == info["district"],
+            Tambon.name == info["name"],
+        )
+    )
+
+
+def existing_plan(document) -> Plan | None:
+    tambon = find_tambon(document)
+    if tambon is None:
+        return None
+    return db.session.scalar(
+        select(Plan).where(
+            Plan.tambon_id == tambon.id, Plan.fiscal_year == document["plan"]["fiscal_year"]
+        )
+    )
+
+
+def _agency(name: str, kinds: dict[str, str]) -> Agency:
+    agency = db.session.scalar(select(Agency).where(Agency.name == name))
+    if agency is None:
+        kind = kinds.get(name, "government")
+        if kind not in ("local", "government", "private", "community"):
+            raise PlanImportError(_l("Agency %(name)s: unknown kind.", name=name))
+        if len(name) > 300 or "\x00" in name or not name.strip():
+            raise PlanImportError(_l("Agency %(name)s: the name is not usable.", name=name[:80]))
+        agency = Agency(name=name, kind=kind)
+        db.session.add(agency)
+        db.session.flush()
+    return agency
+
+
+def _strategy(level: str, code: str, names: dict) -> Strategy:
+    strategy = db.session.scalar(
+        select(Strategy).where(Strategy.level == level, Strategy.code == code)
+    )
+    if strategy is None:
+        if level not in ("province", "district", "local") or not isinstance(code, str):
+            raise PlanImportError(_l("A strategy of an unknown level."))
+        name = names.get((level, code), code)
+        if len(code) > 40 or len(name) > 500 or "\x00" in code + name:
+            raise PlanImportError(_l("Strategy %(code)s is not usable.", code=code[:40]))
+        strategy = Strategy(level=level, code=code, name=name)
+        db.session.add(strategy)
+        db.session.flush()
+    return strategy
+
+
+def _tambon_for_import(document, may_create: bool) -> Tambon:
+    info = document["tambon"]
+    tambon = find_tambon(document)
+    if tambon is None:
+        if not may_create:
+            raise PlanImportError(_l("This tambon is not on this server yet."))
+        for name in ("name", "district", "province"):
+            if not info[name].strip() or len(info[name]) > 200 or "\x00" in info[name]:
+                raise PlanImportError(_l("The tambon's name is not usable."))
+        tambon = Tambon(name=info["name"], district=info["district"], province=info["province"])
+        db.session.add(tambon)
+        db.session.flush()
+    if tambon.local_admin_agency_id is None and info.get("local_admin_agency"):
+        kinds = {a.get("name"): a.get("kind") for a in document["agencies"] if isinstance(a, dict)}
+        tambon.local_admin_agency = _agency(info["local_admin_agency"], kinds)
+    # Villages are matched by number; missing ones are added (names on this server are kept).
+    have = {v.number for v in tambon.villages}
+    for row in info["villages"]:
+        number = _require(row, "number", int, "village number")
+        name = _require(row, "name", str, "village name")
+        if number <= 0 or len(name) > 200 or "\x00" in name:
+            raise PlanImportError(_l("Village %(num)s is not usable.", num=number))
+        if number not in have:
+            db.session.add(Village(tambon_id=tambon.id, number=number, name=name))
+            have.add(number)
+    db.session.flush()
+    db.session.refresh(tambon)
+    return tambon
+
+
+def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = None) -> Plan:
+    """Write the document's plan; the caller has checked permissions and commits.
+
+    With `replace`, that plan (same tambon and fiscal year) keeps its row, its address and its
+    change log, and its projects are replaced by the document's. Raises PlanImportError with
+    nothing flushed that the caller's rollback would not undo.
+    """
+    from planapp.changes import record_change
+
+    document = read_document(document)
+    tambon = _tambon_for_import(document, may_create_tambon)
+    villages = {v.number: v for v in tambon.villages}
+    kinds = {a.get("name"): a.get("kind") for a in document["agencies"] if isinstance(a, dict)}
+    strategy_names = {
+        (s.get("level"), s.get("code")): s.get("name")
+        for s in document["strategies"]
+        if isinstance(s, dict) and isinstance(s.get("name"), str)
+    }
+
+    plan_values = {}
+    for column in _columns(Plan, PLAN_SKIP | {"public_token"}):
+        if column.key in document["plan"]:
+            plan_values[column.key] = _from_json(
+                column, document["plan"][column.key], f"plan.{column.key}"
+            )
+    if plan_values.get("grouping", "strategy") not in ("strategy", "issue"):
+        raise PlanImportError(_l("plan.grouping: unknown value."))
+    if not 2400 <= plan_values["fiscal_year"] <= 2800:
+        raise PlanImportError(_l("plan.fiscal_year: a Buddhist Era year."))
+
+    if replace is not None:
+        plan = replace
+        for project in list(plan.projects):
+            project.merged_into_id = None
+            project.rank = None
+        db.session.flush()
+        for project in list(plan.projects):
+            db.session.delete(project)
+        db.session.flush()
+        # Undo must not reach across the import into projects that no longer exist.
+        for entry in db.session.scalars(select(ChangeLog).where(ChangeLog.plan_id == plan.id)):
+            entry.undone = True
+    else:
+        plan = Plan(tambon_id=tambon.id, fiscal_year=plan_values["fiscal_year"])
+        token = document["plan"].get("public_token")
+        if isinstance(token, str) and 16 <= len(token) <= 64 and token.isascii():
+            taken = db.session.scalar(select(Plan.id).where(Plan.public_token == token))
+            if taken is None:
+                plan.public_token = token  # the projector's QR code keeps working
+        db.session.add(plan)
+    for key, value in plan_values.items():
+        setattr(plan, key, value)
+    db.session.flush()
+
+    by_key: dict[int, Project] = {}
+    imported_at: dict[int, object] = {}
+    rows = document["projects"]
+    for number, row in enumerate(rows, start=1):
+        where = _l("Project %(num)d", num=number)
+        project = Project(plan_id=plan.id)
+        for column in _columns(Project, PROJECT_SKIP):
+            if column.key in row:
+                setattr(project, column.key, _from_json(column, row[column.key], str(where)))
+        if not isinstance(project.title, str):
+            raise PlanImportError(_l("%(where)s: a value is required.", where=where))
+        if (project.funding_group or "unsorted") not in GROUPS:
+            raise PlanImportError(_l("%(where)s: unknown funding group.", where=where))
+        numbers = row.get("villages") or []
+        if not isinstance(numbers, list) or any(n not in villages for n in numbers):
+            raise PlanImportError(_l("%(where)s: unknown village.", where=where))
+        project.villages = [villages[n] for n in numbers]
+        lead = row.get("lead_agency")
+        project.lead_agency = _agency(lead, kinds) if isinstance(lead, str) else None
+        supporting = row.get("supporting_agencies") or []
+        if not isinstance(supporting, list) or not all(isinstance(n, str) for n in supporting):
+            raise PlanImportError(_l("%(where)s: unreadable agencies.", where=where))
+        project.supporting_agencies = [_agency(name, kinds) for name in supporting]
+        strategies = row.get("strategies") or []
+        if not isinstance(strategies, list) or not all(
+            isinstance(s, list) and len(s) == 2 for s in strategies
+        ):
+            raise PlanImportError(_l("%(where)s: unreadable strategies.", where=where))
+        project.strategies = [_strategy(level, code, strategy_names) for level, code in strategies]
+        # Ranks are written once every project exists, so no transient clash is possible.
+        rank = project.rank
+        project.rank = None
+        db.session.add(project)
+        try:
+            db.session.flush()
+        except (IntegrityError, DataError) as error:  # a CHECK: negative budget, unknown code
+            raise PlanImportError(
+                _l("%(where)s: a value this server refuses.", where=where)
+            ) from error
+        by_key[row["key"]] = project
+        project.rank = rank
+        imported_at[project.id] = project.updated_at
+
+    seen = set()
+    for row in rows:
+        project = by_key[row["key"]]
+        if project.rank is not None:
+            if (project.funding_group, project.rank) in seen:
+                raise PlanImportError(_l("Two projects share one rank in a group."))
+            seen.add((project.funding_group, project.rank))
+        merged = row.get("merged_into")
+        if merged is not None:
+            if merged not in by_key or merged == row["key"]:
+                raise PlanImportError(_l("A merged project points nowhere."))
+            project.merged_into_id = by_key[merged].id
+        reference = row.get("carried_over_from")
+        project.carried_over_from_id = _carried_over_id(reference, by_key, tambon)
+    try:
+        db.session.flush()
+    except (IntegrityError, DataError) as error:
+        raise PlanImportError(_l("A project has a value this server refuses.")) from error
+    # Setting ranks and links touched updated_at; put back the times the document carries.
+    times = [{"id": pid, "updated_at": at} for pid, at in imported_at.items() if at is not None]
+    if times:
+        db.session.execute(update(Project), times)
+    record_change(
+        plan,
+        "import",
+        summary=str(_l("Plan imported from a file: %(num)d projects", num=len(rows))),
+    )
+    return plan
+
+
+def _carried_over_id(reference, by_key: dict[int, Project], tambon: Tambon) -> int | None:
+    if not isinstance(reference, dict):
+        return None
+    if "key" in reference:
+        source = by_key.get(reference["key"])
+        return source.id if source is not None else None
+    year, title = reference.get("fiscal_year"), reference.get("title")
+    if not isinstance(year, int) or not isinstance(title, str):
+        return None
+    return db.session.scalar(
+        select(Project.id)
+        .join(Plan, Project.plan_id == Plan.id)
+        .where(Plan.tambon_id == tambon.id, Plan.fiscal_year == year, Project.title == title)
+        .limit(1)
+    )
