@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -33,6 +34,31 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def _without_nul(values: ImmutableMultiDict) -> ImmutableMultiDict:
+    return ImmutableMultiDict(
+        [
+            (key.replace("\x00", ""), value.replace("\x00", ""))
+            for key, value in values.items(multi=True)
+        ]
+    )
+
+
+class CleanRequest(Request):
+    """Form fields and query strings arrive without NUL characters. Nobody types one, it means
+    nothing in a plan, and PostgreSQL cannot store it in text: dropping it here lets every form
+    keep "text is stored as typed" on both databases instead of failing with a 500."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        self.__dict__["form"] = _without_nul(self.__dict__["form"])
+
+    @property
+    def args(self) -> ImmutableMultiDict:
+        if "_clean_args" not in self.__dict__:
+            self.__dict__["_clean_args"] = _without_nul(super().args)
+        return self.__dict__["_clean_args"]
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -47,6 +73,7 @@ def configure(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     configure(app)
+    app.request_class = CleanRequest
     if app.config["SECURE_COOKIES"]:
         # Only over HTTPS: the session and CSRF cookies never travel in clear text.
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -167,3 +167,13 @@ def test_memory_stays_bounded_when_many_names_are_tried():
     # Old failures are dropped whenever 10,000 keys are reached (3 keys an attempt, 36,000 in
     # all); those of the last window (10 s = 1,000 attempts) are kept.
     assert 3_000 <= len(throttle._failures) <= 10_003
+
+
+def test_nul_characters_never_reach_the_application(app, client):
+    """PostgreSQL cannot store NUL in text; nobody types one. Forms and query strings drop it."""
+    make_user("admin", "admin")
+    response = client.post(
+        "/login?next=/admin%00/users", data={"username": "ad\x00min", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/users"

@@ -1,0 +1,303 @@
+"""A whole plan to JSON and back, field by field: nothing lost when a plan moves from the laptop
+to the district server and back. The change log stays behind by design."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+
+from planapp.changes import NothingToUndo, undo_last_change
+from planapp.extensions import db
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon
+from planapp.transfer import plan_json
+from tests.conftest import make_user
+from tests.route_walk import database_state, outsider_plan
+
+# Tables that hang off a plan or a project and what happens to them in a plan file.
+CARRIED_TABLES = {
+    "projects",
+    "project_villages",
+    "project_supporting_agencies",
+    "project_strategies",
+}
+LEFT_BEHIND = {"change_log"}  # stays on the server where it was written
+
+
+def plan_facts(plan: Plan) -> dict:
+    """Every column of the plan and its projects read straight from the tables, with database
+    ids replaced by what they point at, so two servers' copies can be compared field by field."""
+    db.session.expire_all()
+    plan = db.session.get(Plan, plan.id)
+    facts = {"tambon": (plan.tambon.province, plan.tambon.district, plan.tambon.name)}
+    facts["villages"] = [(v.number, v.name) for v in plan.tambon.villages]
+    facts["plan"] = {
+        c.key: getattr(plan, c.key)
+        for c in sa_inspect(Plan).columns
+        if c.key not in ("id", "tambon_id", "version")
+    }
+    projects = db.session.scalars(
+        select(Project).where(Project.plan_id == plan.id).order_by(Project.id)
+    ).all()
+    position = {p.id: n for n, p in enumerate(projects)}
+    rows = []
+    for project in projects:
+        row = {
+            c.key: getattr(project, c.key)
+            for c in sa_inspect(Project).columns
+            if c.key not in ("id", "plan_id", "lead_agency_id", "merged_into_id")
+            and c.key != "carried_over_from_id"
+        }
+        row["lead_agency"] = project.lead_agency.name if project.lead_agency else None
+        row["merged_into"] = position.get(project.merged_into_id)
+        source = db.session.get(Project, project.carried_over_from_id or 0)
+        row["carried_over_from"] = (
+            (source.plan.fiscal_year, source.title) if source is not None else None
+        )
+        row["villages"] = [v.number for v in project.villages]
+        row["supporting_agencies"] = sorted((a.name, a.kind) for a in project.supporting_agencies)
+        row["strategies"] = sorted((s.level, s.code, s.name) for s in project.strategies)
+        rows.append(row)
+    facts["projects"] = rows
+    return facts
+
+
+def assert_same_facts(before: dict, after: dict) -> None:
+    assert after["tambon"] == before["tambon"]
+    assert after["villages"] == before["villages"]
+    for key, value in before["plan"].items():
+        assert after["plan"][key] == value, f"plan.{key}"
+    assert len(after["projects"]) == len(before["projects"])
+    for number, (old, new) in enumerate(zip(before["projects"], after["projects"], strict=True)):
+        for key, value in old.items():
+            assert new[key] == value, f"project {number + 1}: {key}"
+
+
+@pytest.fixture
+def in_request(app):
+    """import_plan writes its change-log summary in the user's language, as in a request."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def rich_plan(demo_plan):
+    """The demo plan with every column of some project filled, a merge, a carry-over from last
+    year's plan, follow-up, and text that is hard to carry (Thai, emoji, RTL, quotes)."""
+    plan = demo_plan
+    plan.forum_date = date(2026, 3, 14)
+    plan.forum_place = "ศาลาประชาคม หมู่ 3"
+    plan.forum_chair = "นายสมศักดิ์"
+    plan.identity = 'ข้าวหอมมะลิ 🌾 "ดี" <b>ที่สุด</b> \u202bمرحبا\u202c'
+    plan.plan_start_year = 2566
+    plan.grouping = "issue"
+    plan.show_kpi = False
+    projects = plan.active_projects()
+    first, second, third = projects[0], projects[1], projects[2]
+    last_year = Plan(tambon_id=plan.tambon_id, fiscal_year=plan.fiscal_year - 1)
+    db.session.add(last_year)
+    db.session.flush()
+    old = Project(plan_id=last_year.id, title="ถนนลูกรังสายเดิม", budget_satang=1)
+    db.session.add(old)
+    db.session.flush()
+    strategies = db.session.scalars(select(Strategy)).all()
+    agencies = db.session.scalars(select(Agency)).all()
+    first.title = "=SUM(A1:A9) ถนน คสล. 🚜"
+    first.feasibility = "feasible"
+    first.feasibility_reason = "มีที่ดินสาธารณะ"
+    first.urgency = "urgent"
+    first.programme = "อุตสาหกรรมและการโยธา"
+    first.kpi = "ร้อยละ 80"
+    first.expected_result = "สัญจรสะดวก"
+    first.note = "หมายเหตุ\nสองบรรทัด"
+    first.votes = 17
+    first.wanted_year = 2570
+    first.village_rank = 2
+    first.lead_agency = agencies[0]
+    first.supporting_agencies = agencies[1:3]
+    first.strategies = strategies[:2]
+    first.followup_status = "in_budget"
+    first.followup_date = date(2026, 10, 5)
+    first.followup_note = "อยู่ในข้อบัญญัติ"
+    first.budget_ordinance_satang = 123_456_78
+    first.budget_ordinance_year = 2570
+    first.carried_over_from_id = old.id
+    first.budget_satang = 2_500_000_00
+    second.rank = None
+    second.merged_into_id = third.id
+    second.carried_over_from_id = third.id
+    db.session.commit()
+    return plan
+
+
+def test_every_table_hanging_off_a_plan_travels_or_is_meant_to_stay(app):
+    """A new table referring to plans or projects must be carried in the plan file (or listed
+    here as deliberately left behind)."""
+    hanging = {
+        table.name
+        for table in db.metadata.sorted_tables
+        for key in table.foreign_keys
+        if key.column.table.name in ("plans", "projects")
+    }
+    assert hanging - CARRIED_TABLES - LEFT_BEHIND == set()
+
+
+def test_the_rich_plan_fills_every_project_column(rich_plan):
+    """So the round trip below really carries every field."""
+    projects = db.session.scalars(select(Project).where(Project.plan_id == rich_plan.id)).all()
+    for column in sa_inspect(Project).columns:
+        assert any(getattr(p, column.key) not in (None, "") for p in projects), column.key
+    for column in sa_inspect(Plan).columns:
+        assert getattr(rich_plan, column.key) not in (None, ""), column.key
+
+
+def test_round_trip_to_another_server_keeps_every_field(rich_plan, in_request):
+    before = plan_facts(rich_plan)
+    text = json.dumps(plan_json.export_plan(rich_plan), ensure_ascii=False)
+    assert "change_log" not in text
+    # "Another server": the tambon, its plans, agencies and strategies are gone.
+    db.session.delete(db.session.get(Tambon, rich_plan.tambon_id))
+    for model in (Agency, Strategy):
+        for row in db.session.scalars(select(model)):
+            db.session.delete(row)
+    db.session.commit()
+    assert db.session.scalar(select(Plan.id)) is None
+    # Last year's plan is not on that server: the carry-over link cannot point there.
+    before["projects"][0]["carried_over_from"] = None
+
+    plan = plan_json.import_plan(json.loads(text), may_create_tambon=True)
+    db.session.commit()
+    assert_same_facts(before, plan_facts(plan))
+    assert plan.public_token == before["plan"]["public_token"]
+
+
+def test_a_carry_over_from_last_years_plan_is_found_again(rich_plan, in_request):
+    document = plan_json.export_plan(rich_plan)
+    before = plan_facts(rich_plan)
+    db.session.delete(rich_plan)
+    db.session.commit()
+    plan = plan_json.import_plan(document, may_create_tambon=False)
+    db.session.commit()
+    assert plan_facts(plan)["projects"][0]["carried_over_from"] == (
+        rich_plan.fiscal_year - 1,
+        "ถนนลูกรังสายเดิม",
+    )
+    assert_same_facts(before, plan_facts(plan))
+
+
+def test_replacing_the_plan_on_a_server_keeps_its_address_and_history(rich_plan, in_request):
+    document = plan_json.export_plan(rich_plan)
+    before = plan_facts(rich_plan)
+    plan_id, token, version = rich_plan.id, rich_plan.public_token, rich_plan.version
+    # Meanwhile the copy here was changed; the file wins.
+    for project in rich_plan.active_projects():
+        project.title = "แก้ไขที่เครื่องนี้"
+    history = db.session.scalar(select(db.func.count()).select_from(ChangeLog))
+    db.session.commit()
+
+    plan = plan_json.import_plan(document, may_create_tambon=False, replace=rich_plan)
+    db.session.commit()
+    assert plan.id == plan_id and plan.public_token == token
+    assert plan.version > version  # open projector views fetch the new state
+    assert_same_facts(before, plan_facts(plan))
+    entries = db.session.scalars(select(ChangeLog).where(ChangeLog.plan_id == plan_id)).all()
+    assert len(entries) == history + 1 and entries[-1].action == "import"
+    # Undo cannot reach back across the import into projects that are gone.
+    with pytest.raises(NothingToUndo):
+        undo_last_change(plan)
+
+
+# --- the routes ---------------------------------------------------------------------------
+
+
+def upload(client, document, replace=False):
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    data = {"file": (io.BytesIO(body), "plan.json")}
+    if replace:
+        data["replace"] = "y"
+    return client.post("/plans/import", data=data, content_type="multipart/form-data")
+
+
+def test_export_is_for_the_people_of_the_tambon(app, client, facilitator_client, demo_plan):
+    response = facilitator_client.get(f"/plans/{demo_plan.id}/export.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.get_json()["plan"]["fiscal_year"] == demo_plan.fiscal_year
+    assert client.get(f"/plans/{demo_plan.id}/export.json").status_code == 401
+    other = outsider_plan()
+    make_user("outsider", "facilitator", tambons=[other.tambon])
+    outsider = app.test_client()
+    outsider.login("outsider")
+    assert outsider.get(f"/plans/{demo_plan.id}/export.json").status_code == 403
+
+
+def test_import_through_the_page_replaces_only_when_asked(facilitator_client, rich_plan):
+    document = facilitator_client.get(f"/plans/{rich_plan.id}/export.json").get_json()
+    before = plan_facts(rich_plan)
+    state = database_state()
+    refused = upload(facilitator_client, document)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert 'id="replace-errors"' in page and "หากต้องการแทนที่" in page
+    assert database_state() == state
+    done = upload(facilitator_client, document, replace=True)
+    assert done.status_code == 302 and done.headers["Location"] == f"/plans/{rich_plan.id}"
+    assert_same_facts(before, plan_facts(rich_plan))
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"\xff\xfe not json", "ไฟล์นี้ไม่ใช่ไฟล์แผน (JSON)"),
+        (b'{"format": "something else"}', "ไฟล์นี้ไม่ใช่แผนที่ส่งออกจาก planapp"),
+        (b"[1, 2, 3]", "ไฟล์นี้ไม่ใช่แผนที่ส่งออกจาก planapp"),
+    ],
+)
+def test_a_file_that_is_not_a_plan_is_refused_next_to_the_field(
+    admin_client, demo_plan, body, message
+):
+    state = database_state()
+    response = upload(admin_client, body)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="file-errors"' in page and message in page
+    assert database_state() == state
+
+
+def test_one_bad_project_imports_nothing(admin_client, rich_plan):
+    document = plan_json.export_plan(rich_plan)
+    document["projects"][-1]["budget_satang"] = -5  # the database refuses negative budgets
+    document["tambon"]["name"] = "ตำบลใหม่"  # would be created, with its villages
+    state = database_state()
+    response = upload(admin_client, document)
+    assert response.status_code == 400
+    assert "มีค่าที่เครื่องนี้ไม่รับ" in response.get_data(as_text=True)
+    assert database_state() == state
+
+
+def test_facilitators_cannot_bring_in_a_tambon_or_write_into_anothers(app, rich_plan):
+    document = plan_json.export_plan(rich_plan)
+    other = outsider_plan()
+    make_user("outsider", "facilitator", tambons=[other.tambon])
+    outsider = app.test_client()
+    outsider.login("outsider")
+    state = database_state()
+    assert upload(outsider, document, replace=True).status_code == 403
+    document["tambon"]["name"] = "ตำบลใหม่"
+    response = upload(outsider, document)
+    assert response.status_code == 400
+    assert "โปรดติดต่อสำนักงานอำเภอ" in response.get_data(as_text=True)
+    assert database_state() == state
+
+
+def test_dates_and_times_travel_as_iso_text(rich_plan):
+    document = plan_json.export_plan(rich_plan)
+    assert document["plan"]["forum_date"] == "2026-03-14"
+    first = document["projects"][0]
+    assert first["followup_date"] == "2026-10-05"
+    assert datetime.fromisoformat(first["created_at"])
