@@ -13,7 +13,19 @@ from sqlalchemy import select
 
 from planapp.changes import NothingToUndo, undo_last_change
 from planapp.extensions import db
-from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon
+from planapp.models import (
+    Agency,
+    ChangeLog,
+    ForumAttendance,
+    Plan,
+    PlanGroup,
+    PresentationTimer,
+    Project,
+    Strategy,
+    Tambon,
+    User,
+    Village,
+)
 from planapp.transfer import plan_json
 from tests.conftest import make_user
 from tests.route_walk import database_state, outsider_plan
@@ -63,7 +75,31 @@ def plan_facts(plan: Plan) -> dict:
         row["strategies"] = sorted((s.level, s.code, s.name) for s in project.strategies)
         rows.append(row)
     facts["projects"] = rows
+    for model in plan_json.plan_child_models():
+        facts[model.__tablename__] = sorted(
+            (
+                tuple(
+                    (c.key, _natural(c, getattr(item, c.key)))
+                    for c in sa_inspect(model).columns
+                    if c.key != "plan_id"
+                )
+                for item in db.session.scalars(select(model).where(model.plan_id == plan.id))
+            ),
+            key=repr,
+        )
     return facts
+
+
+def _natural(column, value):
+    """A reference to a village or user as its number or name; other values as they are."""
+    for key in column.foreign_keys:
+        if value is None:
+            return None
+        if key.column.table.name == "villages":
+            return db.session.get(Village, value).number
+        if key.column.table.name == "users":
+            return db.session.get(User, value).username
+    return value
 
 
 def assert_same_facts(before: dict, after: dict) -> None:
@@ -71,6 +107,9 @@ def assert_same_facts(before: dict, after: dict) -> None:
     assert after["villages"] == before["villages"]
     for key, value in before["plan"].items():
         assert after["plan"][key] == value, f"plan.{key}"
+    for model in plan_json.plan_child_models():
+        assert after[model.__tablename__] == before[model.__tablename__], model.__tablename__
+        assert before[model.__tablename__], f"the test plan has no {model.__tablename__} rows"
     assert len(after["projects"]) == len(before["projects"])
     for number, (old, new) in enumerate(zip(before["projects"], after["projects"], strict=True)):
         for key, value in old.items():
@@ -96,6 +135,33 @@ def rich_plan(demo_plan):
     plan.plan_start_year = 2566
     plan.grouping = "issue"
     plan.show_kpi = False
+    plan.meeting_step = 4
+    plan.screen_paused = True
+    plan.screen_message = "พักรับประทานอาหาร 🍚 <script>alert(1)</script>"
+    plan.agreed_at = datetime(2026, 3, 14, 15, 30, 5)
+    chair = make_user("chair", "admin")
+    villages = plan.tambon.villages
+    for village, people in zip(villages, (31, 24), strict=False):
+        db.session.add(ForumAttendance(plan_id=plan.id, village_id=village.id, people=people))
+    db.session.add(
+        PlanGroup(
+            plan_id=plan.id,
+            funding_group="3",
+            ceiling_satang=5_000_000_00,
+            confirmed_at=datetime(2026, 3, 14, 14, 0),
+            confirmed_by_id=chair.id,
+        )
+    )
+    db.session.add(
+        PresentationTimer(
+            plan_id=plan.id,
+            village_id=villages[0].id,
+            length_seconds=300,
+            ends_at=datetime(2026, 3, 14, 9, 5),
+            remaining_seconds=120,
+            updated_at=datetime(2026, 3, 14, 9, 0),
+        )
+    )
     projects = plan.active_projects()
     first, second, third = projects[0], projects[1], projects[2]
     last_year = Plan(tambon_id=plan.tambon_id, fiscal_year=plan.fiscal_year - 1)
@@ -136,14 +202,17 @@ def rich_plan(demo_plan):
 
 def test_every_table_hanging_off_a_plan_travels_or_is_meant_to_stay(app):
     """A new table referring to plans or projects must be carried in the plan file (or listed
-    here as deliberately left behind)."""
+    here as deliberately left behind). Tables of one plan (keyed by plan_id) travel on their own;
+    one that hangs off projects needs code in plan_json."""
+    carried = CARRIED_TABLES | {m.__tablename__ for m in plan_json.plan_child_models()}
+    assert {"forum_attendance", "plan_groups", "presentation_timers"} <= carried
     hanging = {
         table.name
         for table in db.metadata.sorted_tables
         for key in table.foreign_keys
         if key.column.table.name in ("plans", "projects")
     }
-    assert hanging - CARRIED_TABLES - LEFT_BEHIND == set()
+    assert hanging - carried - LEFT_BEHIND == set()
 
 
 def test_the_rich_plan_fills_every_project_column(rich_plan):
@@ -153,6 +222,10 @@ def test_the_rich_plan_fills_every_project_column(rich_plan):
         assert any(getattr(p, column.key) not in (None, "") for p in projects), column.key
     for column in sa_inspect(Plan).columns:
         assert getattr(rich_plan, column.key) not in (None, ""), column.key
+    for model in plan_json.plan_child_models():
+        rows = db.session.scalars(select(model).where(model.plan_id == rich_plan.id)).all()
+        for column in sa_inspect(model).columns:
+            assert any(getattr(r, column.key) not in (None, "") for r in rows), column.key
 
 
 def test_round_trip_to_another_server_keeps_every_field(rich_plan, in_request):

@@ -15,13 +15,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, Integer, select, update
+from sqlalchemy import Boolean, Date, DateTime, Integer, delete, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
 
 from planapp.domain import GROUPS
 from planapp.extensions import db
-from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon, Village
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon, User, Village
 
 FORMAT = "planapp-plan"
 FORMAT_VERSION = 1
@@ -148,7 +148,119 @@ def export_plan(plan: Plan) -> dict:
         ],
         "plan": {c.key: _to_json(getattr(plan, c.key)) for c in _columns(Plan, PLAN_SKIP)},
         "projects": project_rows,
+        "plan_tables": {
+            model.__tablename__: _export_plan_rows(model, plan) for model in plan_child_models()
+        },
     }
+
+
+# --- other tables of a plan (the meeting's attendance, groups, timers, and any added later) ---
+
+
+def plan_child_models() -> list:
+    """Every model, other than projects and the change log, whose rows belong to one plan."""
+    found = []
+    for mapper in db.Model.registry.mappers:
+        model = mapper.class_
+        if model in (Project, ChangeLog, Plan):
+            continue
+        if any(
+            key.column.table.name == "plans" and key.parent.name == "plan_id"
+            for key in model.__table__.foreign_keys
+        ):
+            found.append(model)
+    return sorted(found, key=lambda m: m.__tablename__)
+
+
+def _reference(column):
+    """(kind, key in the document) of a column referring to another table, else None."""
+    for key in column.foreign_keys:
+        table = key.column.table.name
+        if table == "villages":
+            return "village", column.key.removesuffix("_id") + "_number"
+        if table == "users":
+            return "user", column.key.removesuffix("_id") + "_username"
+        if table == "projects":
+            return "project", column.key.removesuffix("_id") + "_key"
+        if table == "agencies":
+            return "agency", column.key.removesuffix("_id") + "_name"
+        raise NotImplementedError(f"plan file: {column.table.name}.{column.key} -> {table}")
+    return None
+
+
+def _export_plan_rows(model, plan: Plan) -> list[dict]:
+    rows = []
+    for item in db.session.scalars(select(model).where(model.plan_id == plan.id)):
+        row = {}
+        for column in _columns(model, {"plan_id"}):
+            value = getattr(item, column.key)
+            reference = _reference(column)
+            if reference is None:
+                row[column.key] = _to_json(value)
+                continue
+            kind, name = reference
+            if value is None:
+                row[name] = None
+            elif kind == "village":
+                row[name] = db.session.get(Village, value).number
+            elif kind == "user":
+                user = db.session.get(User, value)
+                row[name] = user.username if user else None
+            elif kind == "agency":
+                row[name] = db.session.get(Agency, value).name
+            else:
+                row[name] = value
+        rows.append(row)
+    return rows
+
+
+def _import_plan_rows(document, plan: Plan, villages: dict, by_key: dict, kinds: dict) -> None:
+    tables = document.get("plan_tables") or {}
+    if not isinstance(tables, dict):
+        raise PlanImportError(_l("plan_tables is missing or of the wrong kind."))
+    for model in plan_child_models():
+        db.session.execute(delete(model).where(model.plan_id == plan.id))
+        rows = tables.get(model.__tablename__) or []
+        if not isinstance(rows, list):
+            raise PlanImportError(
+                _l("%(where)s is missing or of the wrong kind.", where=model.__tablename__)
+            )
+        for number, row in enumerate(rows, start=1):
+            where = f"{model.__tablename__} {number}"
+            if not isinstance(row, dict):
+                raise PlanImportError(_l("%(where)s is missing or of the wrong kind.", where=where))
+            item = model(plan_id=plan.id)
+            for column in _columns(model, {"plan_id"}):
+                reference = _reference(column)
+                if reference is None:
+                    if column.key in row:
+                        setattr(item, column.key, _from_json(column, row[column.key], where))
+                    continue
+                kind, name = reference
+                value = row.get(name)
+                if value is None:
+                    setattr(item, column.key, None)
+                elif kind == "village":
+                    if value not in villages:
+                        raise PlanImportError(_l("%(where)s: unknown village.", where=where))
+                    setattr(item, column.key, villages[value].id)
+                elif kind == "user":
+                    # People are per server: a name this server does not know is left out.
+                    user_id = db.session.scalar(select(User.id).where(User.username == value))
+                    setattr(item, column.key, user_id)
+                elif kind == "agency":
+                    setattr(item, column.key, _agency(value, kinds).id)
+                else:
+                    if value not in by_key:
+                        raise PlanImportError(_l("%(where)s: unknown project.", where=where))
+                    setattr(item, column.key, by_key[value].id)
+            db.session.add(item)
+        try:
+            db.session.flush()
+        except (IntegrityError, DataError) as error:
+            raise PlanImportError(
+                _l("%(where)s: a value this server refuses.", where=model.__tablename__)
+            ) from error
 
 
 def _carried_over_reference(project: Project, plan: Plan):
@@ -398,6 +510,7 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
     except (IntegrityError, DataError) as error:
         raise PlanImportError(_l("A project has a value this server refuses.")) from error
     # Setting ranks and links touched updated_at; put back the times the document carries.
+    _import_plan_rows(document, plan, villages, by_key, kinds)
     times = [{"id": pid, "updated_at": at} for pid, at in imported_at.items() if at is not None]
     if times:
         db.session.execute(update(Project), times)
