@@ -404,3 +404,35 @@ def test_the_waiting_file_belongs_to_the_session_that_uploaded_it(
 def test_import_pages_need_a_signed_in_user_of_the_tambon(client, demo_plan):
     assert client.get(f"/plans/{demo_plan.id}/import").status_code == 302
     assert client.get(f"/plans/{demo_plan.id}/import/template.xlsx").status_code == 302
+
+
+def test_imported_formula_like_text_never_becomes_a_formula_in_the_exports(
+    facilitator_client, demo_plan
+):
+    titles = ['=HYPERLINK("http://x","คลิก")', "+66 81 234 5678 ประปา", "-ลดค่าไฟ", "@บ้านโนน"]
+    rows = [
+        {"หมู่ที่": "1", "ชื่อโครงการ": title, "ด้าน": "ด้านสาธารณสุข", "งบประมาณ (บาท)": 10}
+        for title in titles
+    ]
+    preview = upload(
+        facilitator_client, demo_plan, fill_template(facilitator_client, demo_plan, rows)
+    )
+    confirm(facilitator_client, demo_plan, preview)
+    stored = set(db.session.scalars(select(Project.title)).all())
+    assert set(titles) <= stored  # stored exactly as typed
+
+    workbook = load_workbook(
+        BytesIO(facilitator_client.get(f"/plans/{demo_plan.id}/export.xlsx").data)
+    )
+    found = {
+        cell.value: cell.data_type
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value in titles
+    }
+    assert set(found) == set(titles)
+    assert set(found.values()) == {"s"}
+    csv_text = facilitator_client.get(f"/plans/{demo_plan.id}/export.csv").get_data(as_text=True)
+    for title in titles:
+        assert f"'{title}" in csv_text.replace('""', '"')

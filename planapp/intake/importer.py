@@ -22,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR, SECTOR_LABELS, SECTORS
@@ -542,7 +543,9 @@ def _mark_existing(plan: Plan, rows: list[ImportRow]) -> None:
     """Warn (not refuse) when a row looks like a project the plan already has, or an earlier
     row of the same file: importing a file twice must not silently double it."""
     existing = {}
-    projects = db.session.scalars(select(Project).where(Project.plan_id == plan.id)).all()
+    projects = db.session.scalars(
+        select(Project).where(Project.plan_id == plan.id).options(selectinload(Project.villages))
+    ).all()
     for project in projects:
         for village in project.villages:
             existing.setdefault((village.id, title_key(project.title)), project)
