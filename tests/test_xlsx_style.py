@@ -81,3 +81,22 @@ def test_helpers():
     wb.create_sheet("กลุ่ม 1")
     assert xs.sheet_title(wb, "กลุ่ม 1") == "กลุ่ม 1 (2)"
     assert len(xs.sheet_title(wb, "ก" * 40)) == 31
+
+
+def test_rows_grow_for_wrapped_text():
+    """LibreOffice keeps rows at their stored height, so long text must come with a taller row;
+    a total label merged across columns is measured against the merged width."""
+    wb = xs.new_workbook(write_only=True)
+    columns = [xs.Column("ที่", 5, "center"), xs.Column("โครงการ", 20), xs.Column("บาท", 12, "baht")]
+    sheet = xs.SheetWriter(wb, "a", columns)
+    short = sheet.row([1, "ถนน", 5])
+    long = sheet.row([2, "ก่อสร้างถนนคอนกรีตเสริมเหล็ก " * 6, 5])
+    total = sheet.total_row("รวมจำนวนโครงการ", {3: (short, long)}, label_column=2)
+    stream = io.BytesIO()
+    wb.save(stream)
+    ws = load_workbook(io.BytesIO(stream.getvalue()))["a"]
+    assert ws.sheet_format.defaultRowHeight == xs.ROW_HEIGHT
+    assert ws.row_dimensions[short].height is None  # one line: the default height
+    assert ws.row_dimensions[long].height >= xs.ROW_HEIGHT + 5 * xs.LINE_HEIGHT
+    assert ws.row_dimensions[total].height is None
+    assert xs.wrapped_lines("ก" * 10 + "\n" + "ข" * 10, 40) == 2

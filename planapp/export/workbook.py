@@ -174,19 +174,19 @@ def baht_sum(rows: list[ProjectRow]) -> int | float:
 def group_sheet(wb, plan: Plan, group: str, rows: list[ProjectRow], labels: Labels) -> None:
     rows = sorted(rows, key=lambda r: r.position)
     columns = [
-        xs.Column(_("No."), 6, "center"),
-        xs.Column(_("Project"), 36),
-        xs.Column(_("Objective"), 30),
-        xs.Column(_("Target (project output)"), 30),
-        xs.Column(_("Budget (baht)"), 15, "baht"),
-        xs.Column(_("Expected result"), 30),
-        xs.Column(_("Main responsible agency"), 24),
-        xs.Column(_("Source villages"), 20),
-        xs.Column(_("Sector"), 18),
-        xs.Column(_("Strategy"), 28),
-        xs.Column(_("Feasibility"), 14),
-        xs.Column(_("Urgency"), 12),
-        xs.Column(_("Supporting agencies"), 28),
+        xs.Column(_("No."), 5, "center"),
+        xs.Column(_("Project"), 30),
+        xs.Column(_("Objective"), 24),
+        xs.Column(_("Target (project output)"), 24),
+        xs.Column(_("Budget (baht)"), 14, "baht"),
+        xs.Column(_("Expected result"), 24),
+        xs.Column(_("Main responsible agency"), 20),
+        xs.Column(_("Source villages"), 16),
+        xs.Column(_("Sector"), 14),
+        xs.Column(_("Strategy"), 22),
+        xs.Column(_("Feasibility"), 11),
+        xs.Column(_("Urgency"), 10),
+        xs.Column(_("Supporting agencies"), 20),
     ]
     sheet = xs.SheetWriter(
         wb,
@@ -370,21 +370,21 @@ def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: 
     years = plan.plan_years
     budget_group = _("Budget")
     columns = [
-        xs.Column(_("No."), 6, "center"),
-        xs.Column(_("Project"), 30),
-        xs.Column(_("Objective"), 28),
-        xs.Column(_("Target (project output)"), 28),
+        xs.Column(_("No."), 5, "center"),
+        xs.Column(_("Project"), 26),
+        xs.Column(_("Objective"), 22),
+        xs.Column(_("Target (project output)"), 22),
     ]
     first_year_column = len(columns) + 1
     columns += [
         xs.Column(_("%(year)s (baht)", year=year), 13, "baht", group=budget_group) for year in years
     ]
     if plan.show_kpi:
-        columns.append(xs.Column(_("Indicator (KPI)"), 24))
-    columns.append(xs.Column(_("Expected result"), 26))
+        columns.append(xs.Column(_("Indicator (KPI)"), 18))
+    columns.append(xs.Column(_("Expected result"), 20))
     columns.append(
         xs.Column(
-            _("Main responsible agency") if form == "1" else _("Agency to coordinate with"), 24
+            _("Main responsible agency") if form == "1" else _("Agency to coordinate with"), 18
         )
     )
     sheet = xs.SheetWriter(

@@ -45,6 +45,10 @@ BAHT_SATANG = "#,##0.00"  # when any amount in the workbook has satang
 COUNT = "#,##0"
 PAPERSIZE_A4 = 9  # the OOXML paper code
 ROW_HEIGHT = 24  # points: one line of 16 pt Sarabun with its tall vowels and tone marks
+LINE_HEIGHT = 22  # points per further line of wrapped text
+# TH SarabunPSK is narrow: a character takes about 0.75 of the "0" Excel measures widths with.
+CHAR_WIDTH = 0.75
+_WRAPPING = {"text", "header", "title", "plain", "label", "total_label"}
 # Excel refuses longer cells; text longer than this is cut with a visible mark.
 MAX_CELL_CHARS = 32_767
 # A leading =, +, - or @ makes Excel (and LibreOffice) read typed text as a formula: the
@@ -230,8 +234,15 @@ def fit_width(texts: Iterable, minimum: float = 6, maximum: float = 50) -> float
             continue
         for line in str(text).splitlines() or [""]:
             widest = max(widest, display_width(line))
-    # TH SarabunPSK is narrow: a character is about 0.75 of the "0" Excel measures widths with.
-    return max(minimum, min(maximum, round(widest * 0.75 + 2, 1)))
+    return max(minimum, min(maximum, round(widest * CHAR_WIDTH + 2, 1)))
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` wraps to in a column `width` units wide (an estimate on the safe
+    side: a row a little too tall reads fine, a clipped one does not)."""
+    # Thai wraps at word boundaries, so lines run shorter than the column.
+    per_line = max(1.0, (width - 1.5) / (CHAR_WIDTH * 1.4))
+    return sum(max(1, -(-display_width(line) // int(per_line))) for line in text.split("\n"))
 
 
 @dataclass
@@ -315,26 +326,42 @@ class SheetWriter:
 
     def merged_line(self, text: str, kind: str = "title") -> int:
         """A line of text across the whole table width (titles, notes)."""
-        row = self.row([text], kinds=[kind])
+        row = self.row([text], kinds=[kind], spans={0: self.width})
         if self.width > 1:
             self.merge(row, 1, row, self.width)
         return row
 
-    def row(self, values: Sequence, kinds: str | Sequence[str] | None = None) -> int:
+    def row(
+        self,
+        values: Sequence,
+        kinds: str | Sequence[str] | None = None,
+        spans: dict[int, int] | None = None,
+    ) -> int:
         """Append one row; values may be plain values, or cells made with `cell`/`formula`.
-        Strings starting with '=' are text unless made with `formula`. Returns its row number."""
+        Strings starting with '=' are text unless made with `formula`. Returns its row number.
+        `spans` {column index: number of columns} tells which cells will be merged across
+        columns, so their text is measured against the merged width. The row is made tall
+        enough for its wrapped text: spreadsheet programs do not all grow rows by themselves
+        (LibreOffice keeps the default height)."""
         if kinds is None:
             kinds = [column.kind for column in self.columns]
         elif isinstance(kinds, str):
             kinds = [kinds] * len(values)
         cells = []
-        for value, kind in zip(values, kinds, strict=False):
+        lines = 1
+        for index, (value, kind) in enumerate(zip(values, kinds, strict=False)):
             if value is None:
                 cells.append(None)
-            elif isinstance(value, Cell):
-                cells.append(value)
-            else:
-                cells.append(cell(self.ws, value, kind))
+                continue
+            if not isinstance(value, Cell):
+                value = cell(self.ws, value, kind)
+            cells.append(value)
+            if kind in _WRAPPING and value.data_type == "s" and value.value:
+                span = (spans or {}).get(index, 1)
+                width = sum(c.width for c in self.columns[index : index + span])
+                lines = max(lines, wrapped_lines(value.value, width))
+        if lines > 1:
+            self.ws.row_dimensions[self.next_row].height = ROW_HEIGHT + LINE_HEIGHT * (lines - 1)
         self.ws.append(cells)
         row = self.next_row
         self.next_row += 1
@@ -373,7 +400,7 @@ class SheetWriter:
         for index, value in enumerate(values):
             if value is None:
                 values[index] = cell(self.ws, "", "total_label")
-        row = self.row(values, kinds)
+        row = self.row(values, kinds, spans={0: label_column})
         if label_column > 1:
             self.merge(row, 1, row, label_column)
         return row
