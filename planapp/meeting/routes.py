@@ -29,7 +29,8 @@ from planapp.meeting.forms import forum_record_form
 from planapp.meeting.groups import MeetingError
 from planapp.meeting.minutes import minutes as build_minutes
 from planapp.meeting.shares import village_shares
-from planapp.models import Project, Village
+from planapp.formatting import hhmm
+from planapp.models import Project, Village, utcnow
 
 bp = Blueprint("meeting", __name__)
 
@@ -52,15 +53,24 @@ def _stale_message() -> str:
     )
 
 
+@bp.app_context_processor
+def meeting_helpers():
+    """What the meeting's fragments need when other areas' pages include them (the step bar on
+    the board, budget lines and locks on the board and projector columns)."""
+    return {
+        "meeting_rules": rules,
+        "meeting_group_status": meeting_groups.group_status,
+        "meeting_current_timer": record.current_timer,
+        "meeting_now": lambda: hhmm(utcnow()),
+    }
+
+
 # --- the meeting panel --------------------------------------------------------------------
 
 
 def _panel_context(plan, **extra) -> dict:
     return {
         "plan": plan,
-        "steps": rules.STEPS,
-        "step_labels": rules.STEP_LABELS,
-        "step_short_labels": rules.STEP_SHORT_LABELS,
         "timer": record.current_timer(plan),
         "timer_minutes": rules.TIMER_MINUTES,
         "timer_default": rules.TIMER_DEFAULT_MINUTES,
@@ -72,9 +82,16 @@ def _panel_context(plan, **extra) -> dict:
     }
 
 
-def _panel_response(plan, fragment: str, status: int = 200, **extra):
+def _board_was_current(plan) -> bool:
+    """Whether the page that sent the request (the board) showed the plan's latest version
+    before this change (read before the change bumps it)."""
+    value = request.form.get("version", "")
+    return value.isdigit() and int(value) == plan.version
+
+
+def _panel_response(plan, fragment: str, status: int = 200, board_current=False, **extra):
     """The changed section for htmx, else back to the panel (errors flashed)."""
-    context = _panel_context(plan, **extra)
+    context = _panel_context(plan, board_current=board_current and status == 200, **extra)
     if _is_htmx():
         return render_template(fragment, **context), status
     for message in extra.get("errors", {}).values():
@@ -93,6 +110,7 @@ def panel(plan_id: int):
 @login_required
 def step(plan_id: int):
     plan = plan_for_editing(plan_id)
+    board_current = _board_was_current(plan)
     value = request.form.get("step", "")
     try:
         record.set_step(plan, int(value) if value.isdigit() else 0)
@@ -100,13 +118,14 @@ def step(plan_id: int):
         db.session.rollback()
         return _panel_response(plan, "meeting/_step_bar.html", 422, errors={"step": error.message})
     db.session.commit()
-    return _panel_response(plan, "meeting/_step_bar.html")
+    return _panel_response(plan, "meeting/_step_bar.html", board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/meeting/timer", methods=["POST"])
 @login_required
 def timer(plan_id: int):
     plan = plan_for_editing(plan_id)
+    board_current = _board_was_current(plan)
     village_id = request.form.get("village_id", "")
     village = db.session.get(Village, int(village_id)) if village_id.isdigit() else None
     minutes = request.form.get("minutes", "")
@@ -123,22 +142,24 @@ def timer(plan_id: int):
         db.session.rollback()
         return _panel_response(plan, "meeting/_timer.html", 422, errors={"timer": error.message})
     db.session.commit()
-    return _panel_response(plan, "meeting/_timer.html")
+    return _panel_response(plan, "meeting/_timer.html", board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/meeting/pause", methods=["POST"])
 @login_required
 def pause(plan_id: int):
     plan = plan_for_editing(plan_id)
+    board_current = _board_was_current(plan)
     record.set_paused(plan, request.form.get("paused") == "1")
     db.session.commit()
-    return _panel_response(plan, "meeting/_screen.html")
+    return _panel_response(plan, "meeting/_screen.html", board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/meeting/message", methods=["POST"])
 @login_required
 def message(plan_id: int):
     plan = plan_for_editing(plan_id)
+    board_current = _board_was_current(plan)
     text = "" if request.form.get("clear") else request.form.get("message", "")
     try:
         record.set_message(plan, text)
@@ -152,7 +173,7 @@ def message(plan_id: int):
             typed_message=text,
         )
     db.session.commit()
-    return _panel_response(plan, "meeting/_screen.html")
+    return _panel_response(plan, "meeting/_screen.html", board_current=board_current)
 
 
 # --- ceilings, confirm and lock -----------------------------------------------------------
@@ -164,9 +185,11 @@ def _group_or_404(group: str, allowed=FUNDING_GROUPS) -> str:
     return group
 
 
-def _group_response(plan, group: str, status: int = 200, error: str = "", typed: str = ""):
+def _group_response(
+    plan, group: str, status: int = 200, error: str = "", typed: str = "", board_current=False
+):
     if _is_htmx():
-        context = _panel_context(plan)
+        context = _panel_context(plan, board_current=board_current and status == 200)
         return (
             render_template(
                 "meeting/_group_control.html",
@@ -187,6 +210,7 @@ def _group_response(plan, group: str, status: int = 200, error: str = "", typed:
 def ceiling(plan_id: int, group: str):
     plan = plan_for_editing(plan_id)
     group = _group_or_404(group)
+    board_current = _board_was_current(plan)
     typed = request.form.get("ceiling", "")
     try:
         meeting_groups.set_ceiling(plan, group, meeting_groups.parse_baht(typed))
@@ -194,7 +218,7 @@ def ceiling(plan_id: int, group: str):
         db.session.rollback()
         return _group_response(plan, group, 422, error.message, typed)
     db.session.commit()
-    return _group_response(plan, group)
+    return _group_response(plan, group, board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/groups/<group>/confirm", methods=["POST"])
@@ -202,6 +226,7 @@ def ceiling(plan_id: int, group: str):
 def confirm(plan_id: int, group: str):
     plan = plan_for_editing(plan_id)
     group = _group_or_404(group)
+    board_current = _board_was_current(plan)
     try:
         meeting_groups.confirm_group(plan, group, seen_version=_seen_version())
     except StaleVersion:
@@ -211,7 +236,7 @@ def confirm(plan_id: int, group: str):
         db.session.rollback()
         return _group_response(plan, group, 422, error.message)
     db.session.commit()
-    return _group_response(plan, group)
+    return _group_response(plan, group, board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/groups/<group>/unlock", methods=["POST"])
@@ -219,13 +244,14 @@ def confirm(plan_id: int, group: str):
 def unlock(plan_id: int, group: str):
     plan = plan_for_editing(plan_id)
     group = _group_or_404(group)
+    board_current = _board_was_current(plan)
     try:
         meeting_groups.unlock_group(plan, group)
     except MeetingError as error:
         db.session.rollback()
         return _group_response(plan, group, 422, error.message)
     db.session.commit()
-    return _group_response(plan, group)
+    return _group_response(plan, group, board_current=board_current)
 
 
 # --- votes --------------------------------------------------------------------------------

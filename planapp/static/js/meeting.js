@@ -39,7 +39,17 @@
     });
   }
 
-  setInterval(tick, 250);
+  // The pause slide's clock: the hall's time, ticking on the projector itself.
+  function clocks() {
+    var now = new Date();
+    var text = (now.getHours() < 10 ? "0" : "") + now.getHours() + ":" +
+      (now.getMinutes() < 10 ? "0" : "") + now.getMinutes();
+    document.querySelectorAll("[data-clock]").forEach(function (el) {
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+
+  setInterval(function () { tick(); clocks(); }, 250);
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:load", tick);
 
