@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from planapp.changes import record_change
 from planapp.domain import GROUPS
 from planapp.extensions import db
+from planapp.meeting.groups import ensure_move_allowed
 from planapp.models import ChangeLog, Plan, Project
 
 NOT_FEASIBLE_GROUP = "not-feasible"
@@ -145,6 +146,8 @@ def relocate(
     db.session.flush()
     db.session.refresh(project)
     from_group, from_rank = project.funding_group, project.rank
+    # A confirmed group is locked (planapp/meeting): raises rules.GroupLocked.
+    ensure_move_allowed(plan, from_group, group)
     columns, stored = _load_places(plan, {from_group, group})
     new_columns = place(columns, project.id, group, before_id)
     new_places = ranks(new_columns)

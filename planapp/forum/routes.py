@@ -30,6 +30,7 @@ from planapp.extensions import db
 from planapp.forum.decisions import EDIT_FIELDS, Decisions, save_decisions
 from planapp.forum.forms import ProjectPanelForm
 from planapp.forum.history import describe, describe_edit, describe_move, recent_changes
+from planapp.meeting.rules import GroupLocked
 from planapp.models import Agency, Plan, Project, Strategy
 
 bp = Blueprint("forum", __name__)
@@ -138,7 +139,7 @@ def fresh_view(
     the message; a 409 message is an alert."""
     db.session.rollback()
     db.session.refresh(plan)
-    alert = status == 409
+    alert = status in (409, 423)  # stale, or a confirmed (locked) group
     if view == "urgency":
         body = render_template(
             "forum/_urgency_view.html", alert=alert, **urgency_context(plan, message)
@@ -187,6 +188,8 @@ def move(plan_id: int):
         result = ranking.move_project(plan, project_id, group, before_id, seen_version)
     except StaleVersion:
         return fresh_board(plan, filters, str(STALE_MESSAGE))
+    except GroupLocked as locked:
+        return fresh_board(plan, filters, locked.message, status=423)
     except ranking.InvalidMove:
         return fresh_board(
             plan,
@@ -323,6 +326,8 @@ def save_panel(plan_id: int, project_id: int):
     before_group = project.funding_group
     try:
         saved = save_decisions(plan, project, decisions, seen_version)
+    except GroupLocked as locked:
+        return fresh_view(plan, filters, locked.message, status=423, view=view)
     except StaleVersion:
         response = fresh_view(plan, filters, str(STALE_MESSAGE), view=view)
         # Keep what was typed in the panel: nothing is lost, it can be saved again.

@@ -21,15 +21,15 @@ from flask_babel import gettext as _
 
 from planapp.accounts import login_required, plan_for_editing, plan_for_reading
 from planapp.changes import StaleVersion
-from planapp.domain import FUNDING_GROUPS
+from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
+from planapp.formatting import hhmm
 from planapp.meeting import groups as meeting_groups
 from planapp.meeting import record, rules
 from planapp.meeting.forms import forum_record_form
 from planapp.meeting.groups import MeetingError
 from planapp.meeting.minutes import minutes as build_minutes
 from planapp.meeting.shares import village_shares
-from planapp.formatting import hhmm
 from planapp.models import Project, Village, utcnow
 
 bp = Blueprint("meeting", __name__)
@@ -185,9 +185,27 @@ def _group_or_404(group: str, allowed=FUNDING_GROUPS) -> str:
     return group
 
 
+def _from_board() -> bool:
+    return request.form.get("view") == "board"
+
+
+def _board_answer(plan, message: str, status: int = 200):
+    """The forum board's own answer (planapp/forum): the fresh board with the message, so a
+    confirm, unlock or "order by votes" pressed on the board shows its result in place."""
+    from planapp.forum.routes import BoardFilter, fresh_view
+
+    return fresh_view(plan, BoardFilter.from_values(request.form), message, status=status)
+
+
 def _group_response(
     plan, group: str, status: int = 200, error: str = "", typed: str = "", board_current=False
 ):
+    if _from_board() and _is_htmx():
+        done = {
+            "meeting.confirm": _("%(group)s confirmed", group=GROUP_SHORT_LABELS[group]),
+            "meeting.unlock": _("%(group)s unlocked", group=GROUP_SHORT_LABELS[group]),
+        }
+        return _board_answer(plan, error or done.get(request.endpoint, ""), status)
     if _is_htmx():
         context = _panel_context(plan, board_current=board_current and status == 200)
         return (
@@ -321,6 +339,9 @@ def order_by_votes(plan_id: int, group: str):
         db.session.commit()
     status = 423 if error else 200
     back = request.form.get("next", "")
+    if _from_board() and _is_htmx():
+        done = _("%(group)s ordered by votes", group=GROUP_SHORT_LABELS[group])
+        return _board_answer(plan, error or done, status)
     if _is_htmx():
         context = _votes_context(plan)
         return render_template(

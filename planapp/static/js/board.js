@@ -8,7 +8,9 @@
   // both are answers to show, not failures.
   htmx.config.responseHandling = [
     { code: "409", swap: true, error: false },
-    { code: "422", swap: true, error: false }
+    { code: "422", swap: true, error: false },
+    // A move touching a confirmed (locked) group: 423 with the message and the fresh board.
+    { code: "423", swap: true, error: false }
   ].concat(htmx.config.responseHandling);
 
   var queue = Promise.resolve();
