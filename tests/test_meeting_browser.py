@@ -4,10 +4,12 @@ separate browser contexts (separate sessions, as two devices)."""
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 from playwright.sync_api import expect
 
+from planapp.meeting import rules
 from tests.browser import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -75,3 +77,98 @@ def test_timer_counts_down_on_the_tablet(live_server, page):
     paused = timer.get_attribute("data-remaining")
     page.get_by_role("button", name="+1 นาที").click()
     expect(timer).to_have_attribute("data-remaining", str(int(paused) + 60))
+
+
+# --- on the forum board -------------------------------------------------------------------
+
+
+def server_columns(live_server) -> dict[str, list[tuple[int, int]]]:
+    """(project id, budget in satang) per group in rank order, as the server stored them."""
+    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
+        rows = connection.execute(
+            "SELECT funding_group, id, budget_satang FROM projects WHERE plan_id = ? "
+            "AND merged_into_id IS NULL ORDER BY funding_group, rank",
+            (live_server.plan_id,),
+        ).fetchall()
+    columns: dict[str, list[tuple[int, int]]] = {}
+    for group, pid, budget in rows:
+        columns.setdefault(group, []).append((pid, budget))
+    return columns
+
+
+def column_tokens(page, group: str) -> list[str]:
+    """A column's cards and cut line in page order: project ids, and "CUT" for the line."""
+    return page.locator(
+        f'[data-group="{group}"] [data-project-id], [data-group="{group}"] [data-cut-line]'
+    ).evaluate_all(
+        "els => els.map(e => e.hasAttribute('data-cut-line') ? 'CUT' : e.dataset.projectId)"
+    )
+
+
+def expected_tokens(cards: list[tuple[int, int]], ceiling: int) -> list[str]:
+    line = rules.budget_line([budget for _pid, budget in cards], ceiling)
+    tokens = [str(pid) for pid, _budget in cards]
+    if line.cut_at is not None:
+        tokens.insert(line.cut_at, "CUT")
+    return tokens
+
+
+def open_board(live_server, page) -> None:
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}/board"))
+    expect(page.locator("#board")).to_be_visible()
+
+
+def move_to_group(page, project_id: int, group: str) -> None:
+    card = page.locator(f"#card-{project_id}")
+    card.locator("[data-move-select]").select_option(group)
+    card.locator("[data-move-to-group]").click()
+
+
+def version(page) -> int:
+    return int(page.locator("#plan-version").input_value())
+
+
+def set_ceiling(live_server, page, group: str, baht: str) -> None:
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}/meeting"))
+    page.fill(f"#ceiling-{group}", baht)
+    page.locator(f"#group-control-{group}").get_by_role("button", name="บันทึกเพดาน").click()
+    expect(page.locator(f"#group-control-{group} [data-budget-ceiling]")).to_be_visible()
+
+
+def test_the_cut_line_falls_between_the_right_cards_as_cards_cross_it(live_server, page):
+    live_server.login(page, "facilitator")
+    unsorted = server_columns(live_server)["unsorted"]
+    chosen = unsorted[:4]
+    # The ceiling holds exactly the first two cards: the line falls above the third.
+    ceiling = chosen[0][1] + chosen[1][1]
+    set_ceiling(live_server, page, "3", f"{ceiling // 100:,}")
+    open_board(live_server, page)
+    for pid, _budget in chosen:
+        seen = version(page)
+        move_to_group(page, pid, "3")
+        expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
+    column = server_columns(live_server)["3"]
+    assert [pid for pid, _b in column] == [pid for pid, _b in chosen]
+    expect(page.locator('[data-group="3"] [data-cut-line]')).to_have_count(1)
+    assert column_tokens(page, "3") == expected_tokens(column, ceiling)
+    assert column_tokens(page, "3")[2] == "CUT"
+    expect(page.locator('[data-group="3"] .budget-summary')).to_contain_text("เกินเพดาน")
+
+    # The fourth card moves up across the line (to the top): the line moves with the order.
+    mover = chosen[3][0]
+    for _ in range(3):
+        seen = version(page)
+        page.locator(f'#card-{mover} [data-move-step="-1"]').click()
+        expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
+        column = server_columns(live_server)["3"]
+        assert column_tokens(page, "3") == expected_tokens(column, ceiling)
+    assert column[0][0] == mover
+    # A card leaves the group from above the line: everything may now fit, or the line moves.
+    seen = version(page)
+    move_to_group(page, mover, "unsorted")
+    expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
+    column = server_columns(live_server)["3"]
+    assert column_tokens(page, "3") == expected_tokens(column, ceiling)
+    # A reload renders the same line as the moves put it.
+    page.reload()
+    assert column_tokens(page, "3") == expected_tokens(column, ceiling)
