@@ -172,3 +172,45 @@ def test_the_cut_line_falls_between_the_right_cards_as_cards_cross_it(live_serve
     # A reload renders the same line as the moves put it.
     page.reload()
     assert column_tokens(page, "3") == expected_tokens(column, ceiling)
+
+
+def refused_move(page, project_id: int, group: str) -> None:
+    """Make a move the server refuses because of a lock; wait for its answer (423)."""
+    with page.expect_response(lambda r: r.url.endswith("/moves")) as answer:
+        move_to_group(page, project_id, group)
+    assert answer.value.status == 423
+    answer.value.finished()
+
+
+def test_a_move_into_a_confirmed_group_is_refused_until_it_is_unlocked(live_server, page):
+    live_server.login(page, "facilitator")
+    unsorted = [pid for pid, _b in server_columns(live_server)["unsorted"]]
+    open_board(live_server, page)
+    move_to_group(page, unsorted[0], "3")
+    expect(page.locator(f'[data-group="3"] #card-{unsorted[0]}')).to_be_visible()
+    page.locator('[data-confirm-group="3"]').click()
+    expect(page.locator('[data-group="3"][data-confirmed]')).to_be_visible()
+    expect(page.locator("#board-status")).to_contain_text("ยืนยันลำดับกลุ่ม 3")
+    before = server_columns(live_server)
+    seen = version(page)
+
+    # Into the locked group: refused, said so on the tablet, nothing changed on the server.
+    refused_move(page, unsorted[1], "3")
+    alert = page.locator("#board-status[role=alert]")
+    expect(alert).to_contain_text("กลุ่ม 3 ยืนยันลำดับแล้วและถูกล็อกไว้")
+    expect(page.locator(f'[data-group="unsorted"] #card-{unsorted[1]}')).to_be_visible()
+    assert server_columns(live_server) == before
+    assert version(page) == seen
+    # Out of it: refused too.
+    refused_move(page, unsorted[0], "2")
+    expect(page.locator(f'[data-group="3"] #card-{unsorted[0]}')).to_be_visible()
+    assert server_columns(live_server) == before
+
+    # Unlock: the same move now goes through.
+    page.locator('[data-unlock-group="3"]').click()
+    expect(page.locator('[data-group="3"][data-confirmed]')).to_have_count(0)
+    seen = version(page)
+    move_to_group(page, unsorted[1], "3")
+    expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
+    assert [pid for pid, _b in server_columns(live_server)["3"]] == [unsorted[0], unsorted[1]]
+    assert_accessible(page)
