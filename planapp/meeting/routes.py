@@ -91,7 +91,12 @@ def _board_was_current(plan) -> bool:
 
 def _panel_response(plan, fragment: str, status: int = 200, board_current=False, **extra):
     """The changed section for htmx, else back to the panel (errors flashed)."""
-    context = _panel_context(plan, board_current=board_current and status == 200, **extra)
+    context = _panel_context(
+        plan,
+        board_current=board_current and status == 200,
+        compact=request.form.get("compact") == "1",
+        **extra,
+    )
     if _is_htmx():
         return render_template(fragment, **context), status
     for message in extra.get("errors", {}).values():
