@@ -116,3 +116,33 @@ def test_dashboard_drills_down_to_a_tambon_and_back(live_server, page):
     page.wait_for_url(re.compile(r"/district\?year=2570$"))
     expect(page.locator("h1")).to_have_text("ภาพรวมระดับอำเภอ ปีงบประมาณ 2570")
     expect(page.locator('table[data-table="groups"] tbody tr')).to_have_count(3)
+
+
+def test_strategy_and_agency_pages_are_accessible(live_server, page):
+    add_tambons(live_server, ["ดอนหัน"])
+    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
+        agency_id, strategy_id = connection.execute(
+            "SELECT (SELECT MIN(id) FROM agencies), (SELECT MIN(id) FROM strategies)"
+        ).fetchone()
+        connection.execute(
+            "UPDATE projects SET lead_agency_id = ? WHERE title LIKE 'โครงการ ดอนหัน%'",
+            (agency_id,),
+        )
+        connection.execute(
+            "INSERT INTO project_strategies (project_id, strategy_id) "
+            "SELECT id, ? FROM projects WHERE title LIKE 'โครงการ ดอนหัน%'",
+            (strategy_id,),
+        )
+    live_server.login(page, "admin")
+    page.goto(live_server.url("/district?year=2570"))
+    page.get_by_role("link", name="ความสอดคล้องกับยุทธศาสตร์").click()
+    expect(page.locator(f'[data-strategy-id="{strategy_id}"] [data-count]')).to_have_text("4")
+    assert_accessible(page)
+    page.goto(live_server.url("/district?year=2570"))
+    page.get_by_role("link", name="หน่วยงานทั้งอำเภอ").click()
+    page.locator(f'[data-agency-id="{agency_id}"] a').click()
+    expect(page.locator("tbody tr[data-role='lead']")).to_have_count(4)
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.locator("[data-export]").click()
+    assert download.value.suggested_filename.endswith("-2570.xlsx")

@@ -71,6 +71,9 @@ def test_carry_over_copies_unfinished_projects_and_the_profile(facilitator_clien
     # Shown as carried over: the plan's flash, and the mark on the follow-up rows.
     page = facilitator_client.get(f"/plans/{new_plan.id}").get_data(as_text=True)
     assert f"ยกโครงการที่ยังไม่แล้วเสร็จมาจากปี 2570 จำนวน {len(carried)} โครงการ" in page
+    page = facilitator_client.get(f"/plans/{new_plan.id}/followup").get_data(as_text=True)
+    assert f'data-carried-over="{len(carried)}"' in page
+    assert page.count("(ยกมาจากปีงบประมาณ 2570)") == len(carried)
 
 
 def test_carry_over_refuses_a_bad_or_taken_year_and_creates_nothing(facilitator_client, demo_plan):

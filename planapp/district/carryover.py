@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from planapp.changes import project_snapshot, record_change
 from planapp.extensions import db
@@ -131,3 +132,24 @@ def carry_over(plan: Plan, year_text: str) -> tuple[Plan, int]:
         after={"projects": {str(p.id): project_snapshot(p) for p in carried}},
     )
     return new_plan, len(carried)
+
+
+def carried_over_waiting(plan: Plan) -> list[tuple[Project, int]]:
+    """Projects of this plan carried over from an earlier one that the forum has not placed
+    yet, with the fiscal year they came from."""
+    source = aliased(Project)
+    source_plan = aliased(Plan)
+    return [
+        (project, year)
+        for project, year in db.session.execute(
+            select(Project, source_plan.fiscal_year)
+            .join(source, source.id == Project.carried_over_from_id)
+            .join(source_plan, source_plan.id == source.plan_id)
+            .where(
+                Project.plan_id == plan.id,
+                Project.merged_into_id.is_(None),
+                Project.funding_group == "unsorted",
+            )
+            .order_by(Project.rank, Project.id)
+        ).all()
+    ]

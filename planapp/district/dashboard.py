@@ -58,9 +58,6 @@ class TambonRow:
     urgency: dict[str, Cell] = field(default_factory=lambda: _cells(URGENCY_COLUMNS))
     sectors: dict[str, Cell] = field(default_factory=lambda: _cells(SECTORS))
     followup: GroupProgress = field(default_factory=lambda: GroupProgress("all"))
-    followup_by_group: dict[str, GroupProgress] = field(
-        default_factory=lambda: {group: GroupProgress(group) for group in FUNDING_GROUPS}
-    )
 
     @property
     def all_projects(self) -> Cell:
@@ -86,20 +83,11 @@ class TambonRow:
             for key, cell in theirs.items():
                 mine[key].add(cell.count, cell.satang)
         for status, count in other.followup.by_status.items():
-            # The ordinance amount is carried through the reached_budget rows below.
             self.followup.by_status[status] = self.followup.by_status.get(status, 0) + count
         self.followup.total += other.followup.total
         self.followup.requested_satang += other.followup.requested_satang
         self.followup.reached_budget += other.followup.reached_budget
         self.followup.ordinance_satang += other.followup.ordinance_satang
-        for group, progress in other.followup_by_group.items():
-            mine = self.followup_by_group[group]
-            mine.total += progress.total
-            mine.requested_satang += progress.requested_satang
-            mine.reached_budget += progress.reached_budget
-            mine.ordinance_satang += progress.ordinance_satang
-            for status, count in progress.by_status.items():
-                mine.by_status[status] = mine.by_status.get(status, 0) + count
 
 
 @dataclass
@@ -194,10 +182,8 @@ def district_picture(
             cells = by_plan[plan_id].sectors
             cells.setdefault(sector, Cell()).add(count, satang)
 
-        for plan_id, group, status, count, requested, ordinance in progress_rows(in_plans):
-            row = by_plan[plan_id]
-            add_row(row.followup, status, count, requested, ordinance)
-            add_row(row.followup_by_group[group], status, count, requested, ordinance)
+        for plan_id, _group, status, count, requested, ordinance in progress_rows(in_plans):
+            add_row(by_plan[plan_id].followup, status, count, requested, ordinance)
 
     for picture in pictures.values():
         picture.tambons.sort(key=lambda row: thai_sort_key(row.name))

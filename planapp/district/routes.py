@@ -89,6 +89,7 @@ def render_followup_page(
         progress=followup.group_progress(plan),
         carry_form=carry_form,
         unfinished_count=len(carryover.unfinished_projects(plan)),
+        carried_waiting=carryover.carried_over_waiting(plan),
         next_plan=next_plan(plan),
     )
 
