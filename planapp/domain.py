@@ -122,6 +122,16 @@ FOLLOWUP_LABELS = {
     "dropped": _l("Dropped"),
 }
 
+# What the projector shows, one per step of the forum (design brief section 1).
+PROJECTOR_MODES = ["village", "overview", "board", "urgency", "summary"]
+PROJECTOR_MODE_LABELS = {
+    "village": _l("A village's plan"),
+    "overview": _l("Tambon overview"),
+    "board": _l("Board"),
+    "urgency": _l("Urgency and agencies"),
+    "summary": _l("Closing summary"),
+}
+
 ROLES = ["admin", "facilitator"]
 ROLE_LABELS = {"admin": _l("Administrator"), "facilitator": _l("Facilitator")}
 

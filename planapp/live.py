@@ -1,27 +1,35 @@
 """The broker: "plan N is at version V", from the request that saved a change to every open live
-view. Views hold only the version number; on news they fetch the fresh state, so a view that was
-away simply gets the current state (no replay).
+view. Only ids and version numbers travel; a view that hears of a newer version renders the
+current state, so a view that was away simply gets the current state (no replay).
 
-`memory` works within one process (the default `make run`: one gunicorn worker, many threads).
-A PostgreSQL LISTEN/NOTIFY broker for several workers and hosts plugs in behind the same
-interface (`LIVE_BROKER=postgres`).
+Two kinds behind one interface (`publish`, `wait`, `close`), chosen by `LIVE_BROKER`:
+- `memory`: within one process (the default `make run`: one gunicorn worker, many threads);
+- `postgres`: PostgreSQL LISTEN/NOTIFY, for several workers and hosts on one database. Each
+  process keeps a MemoryBroker that one listener thread feeds from the database's notifications.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from planapp.extensions import db
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "planapp_live"
 
 
 class MemoryBroker:
     def __init__(self) -> None:
         self._versions: dict[int, int] = {}
         self._changed = threading.Condition()
+        self._closed = False
 
     def publish(self, plan_id: int, version: int) -> None:
         with self._changed:
@@ -30,27 +38,179 @@ class MemoryBroker:
             self._changed.notify_all()
 
     def wait(self, plan_id: int, known_version: int, timeout: float) -> int | None:
-        """Block until the plan is past `known_version` (return the version) or time out."""
+        """Block until the plan is past `known_version` (return the version) or time out.
+        Returns None at once when the broker is closed (the server is shutting down)."""
         with self._changed:
             self._changed.wait_for(
-                lambda: self._versions.get(plan_id, -1) > known_version, timeout=timeout
+                lambda: self._closed or self._versions.get(plan_id, -1) > known_version,
+                timeout=timeout,
             )
             version = self._versions.get(plan_id, -1)
             return version if version > known_version else None
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
-BROKERS = {"memory": MemoryBroker}
+    def close(self) -> None:
+        """Wake every waiting stream so it can end: open streams must not hold up a restart."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
+class PostgresBroker:
+    """NOTIFY on publish; one LISTEN connection per process feeds the local MemoryBroker.
+
+    The payload is "<plan_id>:<version>" (ids only, far below NOTIFY's 8000-byte limit). When the
+    listening connection drops, notifications sent meanwhile are lost, so after reconnecting the
+    listener reads the current version of every plan it is watching from the database."""
+
+    def __init__(self, app) -> None:
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        if not url.drivername.startswith("postgresql"):
+            raise RuntimeError("LIVE_BROKER=postgres needs a PostgreSQL DATABASE_URL")
+        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._local = MemoryBroker()
+        self._watched: dict[int, int] = {}  # plan id -> number of waiting streams
+        self._lock = threading.Lock()
+        self._listener: threading.Thread | None = None
+        self._listening = threading.Event()
+        self._connection = None
+        self._publisher = None  # one kept connection for NOTIFY, shared under a lock
+        self._publish_lock = threading.Lock()
+
+    # -- the interface --
+
+    def publish(self, plan_id: int, version: int) -> None:
+        import psycopg
+
+        # Our own process hears it at once; the others through the database.
+        self._local.publish(plan_id, version)
+        payload = f"{plan_id}:{version}"
+        with self._publish_lock:
+            for attempt in (1, 2):  # a kept connection may have gone stale: retry once
+                try:
+                    if self._publisher is None or self._publisher.closed:
+                        self._publisher = psycopg.connect(
+                            self._conninfo, autocommit=True, connect_timeout=5
+                        )
+                    self._publisher.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                    return
+                except psycopg.Error:
+                    self._publisher = None
+                    if attempt == 2:
+                        # The change is saved; other processes' views catch up on reconnect.
+                        log.exception("live: could not announce plan %s", payload)
+
+    def wait(self, plan_id: int, known_version: int, timeout: float) -> int | None:
+        self._ensure_listener()
+        with self._lock:
+            self._watched[plan_id] = self._watched.get(plan_id, 0) + 1
+        try:
+            return self._local.wait(plan_id, known_version, timeout)
+        finally:
+            with self._lock:
+                self._watched[plan_id] -= 1
+                if not self._watched[plan_id]:
+                    del self._watched[plan_id]
+
+    @property
+    def closed(self) -> bool:
+        return self._local.closed
+
+    def close(self) -> None:
+        self._local.close()
+        connection = self._connection
+        if connection is not None:
+            try:
+                connection.cancel()  # ends a blocking wait for notifications
+            except Exception:  # noqa: BLE001 - closing down anyway
+                pass
+
+    def listening(self, timeout: float) -> bool:
+        """Wait until the listener is subscribed (tests and benchmarks use it)."""
+        self._ensure_listener()
+        return self._listening.wait(timeout)
+
+    # -- the listener thread --
+
+    def _ensure_listener(self) -> None:
+        # Started lazily, inside the process that serves: a thread does not survive a fork.
+        with self._lock:
+            if self._listener is None or not self._listener.is_alive():
+                self._listener = threading.Thread(
+                    target=self._listen_forever, name="live-listener", daemon=True
+                )
+                self._listener.start()
+
+    def _listen_forever(self) -> None:
+        import psycopg
+
+        delay = 0.2
+        while not self._local.closed:
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                    self._connection = conn
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._catch_up(conn)
+                    self._listening.set()
+                    delay = 0.2
+                    while not self._local.closed:
+                        for notice in conn.notifies(timeout=5.0):
+                            self._receive(notice.payload)
+            except psycopg.Error:
+                if self._local.closed:
+                    break
+                log.warning("live: lost the LISTEN connection, reconnecting", exc_info=True)
+            finally:
+                self._connection = None
+                self._listening.clear()
+            self._local.wait(-1, 0, delay)  # sleep, but wake at once on close
+            delay = min(delay * 2, 5.0)
+
+    def _receive(self, payload: str) -> None:
+        try:
+            plan_id, version = (int(part) for part in payload.split(":"))
+        except ValueError:
+            log.warning("live: ignoring notification %r", payload)
+            return
+        self._local.publish(plan_id, version)
+
+    def _catch_up(self, conn) -> None:
+        with self._lock:
+            plan_ids = list(self._watched)
+        if plan_ids:
+            rows = conn.execute(
+                "SELECT id, version FROM plans WHERE id = ANY(%s)", (plan_ids,)
+            ).fetchall()
+            for plan_id, version in rows:
+                self._local.publish(plan_id, version)
+
+
+def _memory(app) -> MemoryBroker:
+    return MemoryBroker()
+
+
+BROKERS = {"memory": _memory, "postgres": PostgresBroker}
 
 
 def init_app(app) -> None:
     kind = app.config["LIVE_BROKER"]
     if kind not in BROKERS:
         raise RuntimeError(f"unknown LIVE_BROKER {kind!r}; choose one of {sorted(BROKERS)}")
-    app.extensions["live_broker"] = BROKERS[kind]()
+    app.extensions["live_broker"] = BROKERS[kind](app)
 
 
 def broker():
     return current_app.extensions["live_broker"]
+
+
+def current_version(plan_id: int) -> int | None:
+    """The version saved in the database (what a newly connected view compares against)."""
+    return db.session.execute(
+        text("SELECT version FROM plans WHERE id = :id"), {"id": plan_id}
+    ).scalar()
 
 
 def publish_after_commit(plan_id: int, version: int) -> None:
@@ -72,3 +232,10 @@ def _announce(session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session) -> None:
     session.info.pop("live_pending", None)
+
+
+def close_all(app) -> None:
+    """Called when the server shuts down (see gunicorn.conf.py)."""
+    target = app.extensions.get("live_broker")
+    if target is not None:
+        target.close()

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from planapp.domain import GROUPS
+from planapp.domain import GROUPS, PROJECTOR_MODES
 from planapp.extensions import db
 
 
@@ -196,6 +196,7 @@ class Plan(db.Model):
         CheckConstraint("version >= 0", name="version_not_negative"),
         CheckConstraint(_in("grouping", ["strategy", "issue"]), name="grouping"),
         CheckConstraint("meeting_step BETWEEN 1 AND 7", name="meeting_step"),
+        CheckConstraint(_in("projector_mode", PROJECTOR_MODES), name="projector_mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,6 +217,11 @@ class Plan(db.Model):
     # Public projector/phone views: only when opened, at an unguessable address.
     public_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_public_token)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the projector shows, chosen from the tablet (the village for the "village" mode).
+    projector_mode: Mapped[str] = mapped_column(String(20), default="board", server_default="board")
+    projector_village_id: Mapped[int | None] = mapped_column(
+        ForeignKey("villages.id", ondelete="SET NULL")
+    )
     # The forum record.
     forum_date: Mapped[date | None] = mapped_column(Date)
     forum_place: Mapped[str] = mapped_column(String(300), default="")
@@ -229,6 +235,7 @@ class Plan(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     tambon: Mapped[Tambon] = relationship(back_populates="plans")
+    projector_village: Mapped[Village | None] = relationship()
     projects: Mapped[list[Project]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", foreign_keys="Project.plan_id"
     )

@@ -1,5 +1,267 @@
-"""The live projector and phone views of a plan opened to the public."""
+"""The live projector and phone views of a plan opened to the public, their event stream, the QR
+code, and the facilitator's screen control (what the projector shows, public or not)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from planapp import live
+from planapp.accounts import plan_for_editing
+from planapp.extensions import db
+from planapp.models import Plan
+from planapp.projector import screens
 
 bp = Blueprint("projector", __name__)
+
+# A comment line this often keeps proxies and the browser from dropping a quiet stream.
+KEEP_ALIVE_SECONDS = 15
+LAYOUTS = ("projector", "phone")
+
+
+def public_plan_or_404(token: str) -> Plan:
+    """The plan behind a public address; 404 (never 403) so closed plans reveal nothing."""
+    plan = db.session.scalar(select(Plan).where(Plan.public_token == token))
+    if plan is None or not plan.is_public:
+        abort(404)
+    return plan
+
+
+def phone_url(plan: Plan) -> str:
+    # The address the server is reached at, so a phone on the hall's Wi-Fi can open it.
+    return request.host_url.rstrip("/") + url_for("projector.phone", token=plan.public_token)
+
+
+# --- rendering the live content, once per version ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    version: int
+    is_public: bool
+    token: str
+    html: str
+
+
+class RenderCache:
+    """The latest rendering per (plan, layout, language). Two hundred open views hear of a new
+    version at the same moment; one of them renders, the others wait for it and reuse it."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, Rendered] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, plan_id: int, layout: str, min_version: int) -> Rendered | None:
+        key = (plan_id, layout, str(get_locale()))
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.version >= min_version:
+                return entry
+            try:
+                plan = db.session.get(Plan, plan_id, populate_existing=True)
+                if plan is None:
+                    return None
+                entry = Rendered(
+                    version=plan.version,
+                    is_public=plan.is_public,
+                    token=plan.public_token,
+                    html=render_content(plan, layout),
+                )
+            finally:
+                # Give the connection back: the stream may now sleep for a long time.
+                db.session.close()
+            self._entries[key] = entry
+            return entry
+
+
+def render_content(plan: Plan, layout: str) -> str:
+    return render_template(
+        "projector/_content.html", plan=plan, layout=layout, s=screens.screen(plan, layout)
+    )
+
+
+def cache() -> RenderCache:
+    return current_app.extensions.setdefault("projector_render_cache", RenderCache())
+
+
+def sse_message(entry: Rendered) -> str:
+    data = "\n".join("data: " + line for line in entry.html.splitlines())
+    return f"id: {entry.version}\nevent: state\n{data}\n\n"
+
+
+def client_version() -> int:
+    """What the view already shows: Last-Event-ID on the browser's own reconnect, else the
+    version the page was rendered at (htmx's SSE extension reconnects with a new EventSource,
+    which sends no Last-Event-ID, so our script keeps the URL's version up to date)."""
+    known = -1
+    for raw in (request.headers.get("Last-Event-ID"), request.args.get("version")):
+        try:
+            known = max(known, int(raw))
+        except (TypeError, ValueError):
+            continue
+    return known
+
+
+# --- public views ---------------------------------------------------------------------------
+
+
+@bp.route("/live/<token>")
+def projector(token: str):
+    plan = public_plan_or_404(token)
+    return render_template(
+        "projector/projector.html",
+        plan=plan,
+        layout="projector",
+        s=screens.screen(plan, "projector"),
+        phone_url=phone_url(plan),
+    )
+
+
+@bp.route("/live/<token>/phone")
+def phone(token: str):
+    plan = public_plan_or_404(token)
+    return render_template(
+        "projector/phone.html",
+        plan=plan,
+        layout="phone",
+        s=screens.screen(plan, "phone"),
+    )
+
+
+@bp.route("/live/<token>/events")
+def events(token: str):
+    """Server-sent events: `state` carries the whole live content at a newer version. A view
+    that reconnects gets the current state once (never a replay of what it missed)."""
+    plan = public_plan_or_404(token)
+    plan_id = plan.id
+    layout = request.args.get("layout", "projector")
+    if layout not in LAYOUTS:
+        abort(404)
+    known = client_version()
+    broker = live.broker()
+    renders = cache()
+    db.session.close()
+
+    def stream():
+        nonlocal known
+        yield "retry: 1000\n\n"
+        version = live.current_version(plan_id)
+        db.session.close()
+        while not broker.closed:
+            if version is not None and version > known:
+                entry = renders.get(plan_id, layout, version)
+                if entry is None or not entry.is_public or entry.token != token:
+                    # Closed to the public (or a new address): say so, and end the stream.
+                    closed = render_template("projector/_closed.html", plan_version=version)
+                    yield sse_message(Rendered(version, False, "", closed))
+                    return
+                yield sse_message(entry)
+                known = entry.version
+            version = broker.wait(plan_id, known, timeout=KEEP_ALIVE_SECONDS)
+            if version is None:
+                yield ": keep-alive\n\n"
+
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+@bp.route("/live/<token>/qr.svg")
+def qr_code(token: str):
+    plan = public_plan_or_404(token)
+    return qr_response(phone_url(plan))
+
+
+def qr_response(address: str) -> Response:
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(address, error="m").save(
+        buffer, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False,
+        svgclass="qr", title=address,
+    )  # fmt: skip
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"  # the address depends on the host asked
+    return response
+
+
+# --- the facilitator's screen control ------------------------------------------------------
+
+
+def _control_response(plan: Plan, error: str | None = None, status: int = 200):
+    if request.headers.get("HX-Request"):
+        return (
+            render_template("projector/_screen_control.html", plan=plan, error=error),
+            status,
+        )
+    if error:
+        flash(error, "error")
+    return redirect(url_for("projector.screen_control", plan_id=plan.id))
+
+
+@bp.route("/plans/<int:plan_id>/screen")
+def screen_control(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    return render_template("projector/screen.html", plan=plan)
+
+
+@bp.route("/plans/<int:plan_id>/screen", methods=["POST"])
+def choose_screen(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    try:
+        village_id = int(request.form.get("village_id") or 0) or None
+    except ValueError:
+        village_id = None
+    try:
+        screens.choose_screen(plan, request.form.get("mode", ""), village_id)
+    except screens.ScreenChoiceError as error:
+        db.session.rollback()
+        return _control_response(plan, str(error), 400)
+    db.session.commit()
+    return _control_response(plan)
+
+
+@bp.route("/plans/<int:plan_id>/screen/public", methods=["POST"])
+def set_public(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    screens.set_public(plan, request.form.get("public") == "1")
+    db.session.commit()
+    return _control_response(plan)
+
+
+@bp.route("/plans/<int:plan_id>/screen/token", methods=["POST"])
+def regenerate_token(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    screens.regenerate_token(plan)
+    db.session.commit()
+    if not request.headers.get("HX-Request"):
+        flash(_("New address made: the old projector and phone links no longer work."), "success")
+    return _control_response(plan)
+
+
+@bp.route("/plans/<int:plan_id>/screen/qr.svg")
+def control_qr_code(plan_id: int):
+    plan = plan_for_editing(plan_id)
+    return qr_response(phone_url(plan))

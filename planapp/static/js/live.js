@@ -1,0 +1,59 @@
+// Live views (projector and phone): wiring around htmx's SSE extension, no content logic.
+// - after each swap, mirror the new version on <body data-plan-version> and into the stream
+//   address, so a reconnect (a new EventSource, without Last-Event-ID) asks only for news;
+// - show "not live since HH:MM" while the stream is down;
+// - turn the pages of long columns on the projector (nobody can scroll a projector).
+(function () {
+  "use strict";
+  var PAGE_SECONDS = 8;
+
+  function live() { return document.getElementById("live"); }
+
+  function versionChanged() {
+    var root = live();
+    var screen = root && root.querySelector("[data-plan-version]");
+    if (!screen) { return; }
+    var version = screen.getAttribute("data-plan-version");
+    document.body.setAttribute("data-plan-version", version);
+    var address = root.getAttribute("sse-connect");
+    if (address) {
+      root.setAttribute("sse-connect", address.replace(/([?&]version=)-?\d+/, "$1" + version));
+    }
+  }
+
+  function setOffline(offline) {
+    var badge = document.querySelector("[data-offline-badge]");
+    if (!badge) { return; }
+    if (offline && badge.hidden) {
+      var now = new Date();
+      badge.setAttribute("data-offline-since", now.toISOString());
+      var time = badge.querySelector("[data-offline-time]");
+      time.setAttribute("datetime", now.toISOString());
+      time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      badge.hidden = false;
+      document.body.classList.add("is-offline");
+    } else if (!offline) {
+      badge.hidden = true;
+      badge.removeAttribute("data-offline-since");
+      document.body.classList.remove("is-offline");
+    }
+  }
+
+  function turnPages() {
+    if (!document.body.hasAttribute("data-projector")) { return; }
+    document.querySelectorAll("[data-pager]").forEach(function (pager) {
+      var pages = Array.prototype.filter.call(pager.children, function (el) {
+        return el.classList.contains("page");
+      });
+      if (pages.length < 2) { return; }
+      var current = pages.findIndex(function (page) { return !page.hidden; });
+      var next = (current + 1) % pages.length;
+      pages.forEach(function (page, i) { page.hidden = i !== next; });
+    });
+  }
+
+  document.addEventListener("htmx:sseMessage", versionChanged);
+  document.addEventListener("htmx:sseOpen", function () { setOffline(false); });
+  document.addEventListener("htmx:sseError", function () { setOffline(true); });
+  window.setInterval(turnPages, PAGE_SECONDS * 1000);
+})();
