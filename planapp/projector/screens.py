@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from planapp.changes import record_change
@@ -200,10 +201,10 @@ def overview_screen(plan: Plan, projects: list[Project]) -> dict:
         "total_count": len(projects),
         "total_budget": sum(p.budget_satang for p in projects),
         "profile": [
-            (_("Identity"), plan.identity),
-            (_("Development position"), plan.development_position),
-            (_("Development direction"), plan.direction),
-            (_("Potential"), plan.potential),
+            (_l("Identity"), plan.identity),
+            (_l("Development position"), plan.development_position),
+            (_l("Development direction"), plan.direction),
+            (_l("Potential"), plan.potential),
         ],
     }
 
