@@ -149,7 +149,9 @@ def test_screen_control_needs_a_facilitator_of_the_tambon(client, app, demo_plan
     make_user("stranger", "facilitator")  # of no tambon
     stranger = app.test_client()
     stranger.login("stranger")
-    assert stranger.post(f"/plans/{demo_plan.id}/screen", data={"mode": "summary"}).status_code == 403
+    assert (
+        stranger.post(f"/plans/{demo_plan.id}/screen", data={"mode": "summary"}).status_code == 403
+    )
     db.session.refresh(demo_plan)
     assert demo_plan.projector_mode == "board" and demo_plan.version == 0
 
@@ -348,6 +350,9 @@ def test_phone_stream_sends_the_phone_layout(client, demo_plan, short_keep_alive
     assert 'data-group="unsorted"' in event["data"]  # the phone lists every column in full
     assert "data-pager" not in event["data"]
     response.close()
-    assert client.get(
-        f"/live/{demo_plan.public_token}/events", query_string={"layout": "x"}
-    ).status_code == 404
+    assert (
+        client.get(
+            f"/live/{demo_plan.public_token}/events", query_string={"layout": "x"}
+        ).status_code
+        == 404
+    )

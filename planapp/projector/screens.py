@@ -96,9 +96,7 @@ def _columns(
     columns = []
     for key, label, projects in items:
         pages = paginate(projects, mode) if paged else [projects]
-        first = next(
-            (i for i, page in enumerate(pages) if any(p.id == last_id for p in page)), 0
-        )
+        first = next((i for i, page in enumerate(pages) if any(p.id == last_id for p in page)), 0)
         columns.append(Column(key, label, projects, pages, first))
     return columns
 
@@ -187,7 +185,9 @@ def overview_screen(plan: Plan, projects: list[Project]) -> dict:
             if village.id in by_village:
                 by_village[village.id]["count"] += 1
                 by_village[village.id]["budget"] += project.budget_satang
-        row = by_sector.setdefault(project.sector, {"sector": project.sector, "count": 0, "budget": 0})
+        row = by_sector.setdefault(
+            project.sector, {"sector": project.sector, "count": 0, "budget": 0}
+        )
         row["count"] += 1
         row["budget"] += project.budget_satang
     village_rows = list(by_village.values())
@@ -239,9 +239,9 @@ def summary_screen(plan: Plan) -> dict:
     budget = func.coalesce(func.sum(Project.budget_satang), 0)
     groups = {g: {"count": 0, "budget": 0} for g in GROUPS}
     for group, count, total in db.session.execute(
-        select(Project.funding_group, func.count(), budget).where(*active).group_by(
-            Project.funding_group
-        )
+        select(Project.funding_group, func.count(), budget)
+        .where(*active)
+        .group_by(Project.funding_group)
     ):
         groups[group] = {"count": count, "budget": total}
     tiers = {t: {"count": 0, "budget": 0} for t in URGENCY + ["unset"]}

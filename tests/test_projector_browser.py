@@ -1,0 +1,269 @@
+"""The projector and phone views in Chromium: what the facilitator does on the tablet shows on
+the projector without a reload; a projector that lost its connection catches up by itself; the
+projector fits 1280x720 and 1920x1080 with no page scroll in every mode, big type; axe-core."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import assert_accessible
+
+pytestmark = pytest.mark.browser
+
+MODES = ["village", "overview", "board", "urgency", "summary"]
+
+
+@pytest.fixture
+def app_of(live_server, monkeypatch):
+    """The live server's database, opened from the test (for setting the scene only: changes
+    made here are not announced to the server's open views)."""
+    from planapp import create_app
+
+    monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(live_server.instance))
+    if live_server.env.get("DATABASE_URL"):
+        monkeypatch.setenv("DATABASE_URL", live_server.env["DATABASE_URL"])
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    return create_app({"SECRET_KEY": "x"})
+
+
+@pytest.fixture
+def plan_state(app_of, live_server):
+    """Read and change the plan from the test: `plan_state(fn)` runs fn(plan) and commits."""
+    from planapp.extensions import db
+    from planapp.models import Plan
+
+    def run(fn=None):
+        with app_of.app_context():
+            plan = db.session.get(Plan, live_server.plan_id)
+            result = fn(plan) if fn else None
+            db.session.commit()
+            token = plan.public_token
+            db.session.remove()
+            return token if fn is None else result
+
+    return run
+
+
+@pytest.fixture
+def forum_under_way(plan_state):
+    from tests.live_helpers import spread_demo
+
+    plan_state(spread_demo)
+    return plan_state()
+
+
+def projector_page(browser, live_server, token, width=1280, height=720):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="th-TH")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(live_server.url(f"/live/{token}"))
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    return context, page
+
+
+def assert_not_reloaded(page):
+    assert page.evaluate("window.__sameDocument === true")
+
+
+def tablet_page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="th-TH")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    live_server.login(page, "facilitator")
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}/screen"))
+    return context, page
+
+
+def test_tablet_screen_choices_show_on_the_projector_without_reload(
+    browser, live_server, forum_under_way
+):
+    token = forum_under_way
+    projector_context, projector = projector_page(browser, live_server, token)
+    tablet_context, tablet = tablet_page(browser, live_server)
+    try:
+        body = projector.locator("body")
+        expect(body).to_have_attribute("data-projector", "")
+        start = int(body.get_attribute("data-plan-version"))
+        expect(projector.locator("[data-mode]")).to_have_attribute("data-mode", "board")
+
+        tablet.click("[data-screen-mode=summary]")
+        expect(tablet.locator("[data-screen-mode=summary]")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        expect(projector.locator("[data-mode]")).to_have_attribute("data-mode", "summary")
+        expect(body).to_have_attribute("data-plan-version", str(start + 1))
+
+        tablet.select_option("#screen-village", index=3)
+        village_name = tablet.locator("#screen-village option").nth(3).inner_text()
+        tablet.click("[data-screen-mode=village]")
+        expect(projector.locator("[data-mode]")).to_have_attribute("data-mode", "village")
+        expect(projector.locator("#screen-title")).to_contain_text(village_name.split()[-1])
+
+        tablet.click("[data-screen-mode=urgency]")
+        expect(projector.locator("[data-urgency=urgent]")).to_be_visible()
+        expect(body).to_have_attribute("data-plan-version", str(start + 3))
+        assert_not_reloaded(projector)
+    finally:
+        projector_context.close()
+        tablet_context.close()
+
+
+def test_projector_catches_up_after_losing_its_connection(browser, live_server, forum_under_way):
+    token = forum_under_way
+    projector_context, projector = projector_page(browser, live_server, token)
+    tablet_context, tablet = tablet_page(browser, live_server)
+    try:
+        expect(projector.locator("[data-mode]")).to_have_attribute("data-mode", "board")
+        start = int(projector.locator("body").get_attribute("data-plan-version"))
+        # Cut the projector off: its stream ends with the server, and its reconnects fail.
+        projector.route("**/events**", lambda route: route.abort())
+        live_server.restart()
+        expect(projector.locator("[data-offline-badge]")).to_be_visible()
+        expect(projector.locator("[data-offline-since]")).to_have_count(1)
+
+        tablet.reload()
+        tablet.click("[data-screen-mode=overview]")
+        expect(tablet.locator("[data-screen-mode=overview]")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        projector.unroute("**/events**")
+        expect(projector.locator("[data-mode]")).to_have_attribute(
+            "data-mode", "overview", timeout=30_000
+        )
+        expect(projector.locator("body")).to_have_attribute("data-plan-version", str(start + 1))
+        expect(projector.locator("[data-offline-badge]")).to_be_hidden()
+        assert_not_reloaded(projector)
+    finally:
+        projector_context.close()
+        tablet_context.close()
+
+
+def fits_the_screen(page) -> dict:
+    return page.evaluate(
+        """() => {
+          const doc = document.documentElement;
+          const spill = [];
+          for (const column of document.querySelectorAll('.pager')) {
+            const box = column.getBoundingClientRect();
+            for (const card of column.querySelectorAll('.page:not([hidden]) [data-project-id]')) {
+              const r = card.getBoundingClientRect();
+              if (r.bottom > box.bottom + 0.5 || r.right > box.right + 0.5) {
+                spill.push(card.getAttribute('data-project-id'));
+              }
+            }
+          }
+          const titles = Array.from(document.querySelectorAll('.page:not([hidden]) .card-title'))
+            .map(t => parseFloat(getComputedStyle(t).fontSize));
+          return {
+            scrollX: doc.scrollWidth - window.innerWidth,
+            scrollY: doc.scrollHeight - window.innerHeight,
+            bottom: Math.max(...Array.from(document.querySelectorAll('main *'))
+              .filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().bottom)),
+            spill,
+            smallestTitle: titles.length ? Math.min(...titles) : null,
+          };
+        }"""
+    )
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_projector_fits_the_screen_in_every_mode(browser, live_server, plan_state, size):
+    from tests.live_helpers import spread_demo
+
+    token = plan_state(spread_demo) or plan_state()
+    width, height = size
+    context, page = projector_page(browser, live_server, token, width, height)
+    try:
+        for mode in MODES:
+            plan_state(lambda plan, mode=mode: setattr(plan, "projector_mode", mode))
+            page.reload()
+            expect(page.locator("[data-mode]")).to_have_attribute("data-mode", mode)
+            page.evaluate("document.fonts.ready")
+            result = fits_the_screen(page)
+            assert result["scrollX"] <= 0 and result["scrollY"] <= 0, (mode, result)
+            assert result["bottom"] <= height + 0.5, (mode, result)
+            assert not result["spill"], f"{mode}: cards cut off {result['spill']}"
+            if mode in ("village", "board", "urgency"):
+                # A card title readable from the back: 28 px at 1280x720, growing with the screen.
+                assert result["smallestTitle"] >= 28 * width / 1280 - 0.5, (mode, result)
+            # Every card of a column is on one of its pages, none silently left out.
+            if mode == "board":
+                for group in ("1", "2", "3"):
+                    column = page.locator(f"[data-group='{group}']")
+                    total = int(re.search(r"\d+", column.locator(".column-totals").inner_text())[0])
+                    assert column.locator("[data-project-id]").count() == total
+    finally:
+        context.close()
+
+
+def test_long_columns_turn_their_pages(browser, live_server, forum_under_way):
+    context, page = projector_page(browser, live_server, forum_under_way)
+    try:
+        column = page.locator("[data-group='1']")
+        expect(column.locator("[data-pager]")).to_have_count(1)
+        first = column.locator(".page:not([hidden])").get_attribute("data-page")
+        expect(column.locator(".page:not([hidden])")).not_to_have_attribute(
+            "data-page", first, timeout=15_000
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_projector_and_phone_are_accessible(browser, live_server, plan_state, mode):
+    from tests.live_helpers import spread_demo
+
+    def scene(plan):
+        spread_demo(plan)
+        plan.projector_mode = mode
+
+    plan_state(scene)
+    token = plan_state()
+    context, page = projector_page(browser, live_server, token)
+    try:
+        assert_accessible(page)
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.goto(live_server.url(f"/live/{token}/phone"))
+        expect(page.locator("body")).to_have_attribute("data-phone", "")
+        assert_accessible(page)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{mode}: the phone view scrolls sideways by {overflow}px"
+    finally:
+        context.close()
+
+
+def test_phone_follows_live_too(browser, live_server, forum_under_way):
+    token = forum_under_way
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="th-TH")
+    phone = context.new_page()
+    tablet_context, tablet = tablet_page(browser, live_server)
+    try:
+        phone.goto(live_server.url(f"/live/{token}/phone"))
+        expect(phone.locator("[data-group='unsorted']")).to_be_visible()
+        tablet.click("[data-screen-mode=summary]")
+        expect(phone.locator("[data-mode]")).to_have_attribute("data-mode", "summary")
+    finally:
+        context.close()
+        tablet_context.close()
+
+
+def test_closed_plan_shows_nothing_and_the_open_projector_says_so(browser, live_server, plan_state):
+    token = plan_state()
+    context, projector = projector_page(browser, live_server, token)
+    tablet_context, tablet = tablet_page(browser, live_server)
+    try:
+        expect(projector.locator("[data-mode]")).to_have_count(1)
+        tablet.click("[data-public-toggle]")
+        expect(projector.locator(".screen-closed")).to_be_visible()
+        expect(projector.locator("[data-project-id]")).to_have_count(0)
+        response = projector.request.get(live_server.url(f"/live/{token}"))
+        assert response.status == 404
+    finally:
+        context.close()
+        tablet_context.close()
