@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import (
     Blueprint,
@@ -58,6 +59,12 @@ class Rendered:
     token: str
     html: str
 
+    @cached_property
+    def message(self) -> bytes:
+        """The server-sent event, built once however many views it goes to."""
+        data = "\n".join("data: " + line for line in self.html.splitlines())
+        return f"id: {self.version}\nevent: state\n{data}\n\n".encode()
+
 
 class RenderCache:
     """The latest rendering per (plan, layout, language). Two hundred open views hear of a new
@@ -101,11 +108,6 @@ def render_content(plan: Plan, layout: str) -> str:
 
 def cache() -> RenderCache:
     return current_app.extensions.setdefault("projector_render_cache", RenderCache())
-
-
-def sse_message(entry: Rendered) -> str:
-    data = "\n".join("data: " + line for line in entry.html.splitlines())
-    return f"id: {entry.version}\nevent: state\n{data}\n\n"
 
 
 def client_version() -> int:
@@ -163,7 +165,7 @@ def events(token: str):
 
     def stream():
         nonlocal known
-        yield "retry: 1000\n\n"
+        yield b"retry: 1000\n\n"
         version = live.current_version(plan_id)
         db.session.close()
         while not broker.closed:
@@ -172,13 +174,13 @@ def events(token: str):
                 if entry is None or not entry.is_public or entry.token != token:
                     # Closed to the public (or a new address): say so, and end the stream.
                     closed = render_template("projector/_closed.html", plan_version=version)
-                    yield sse_message(Rendered(version, False, "", closed))
+                    yield Rendered(version, False, "", closed).message
                     return
-                yield sse_message(entry)
+                yield entry.message
                 known = entry.version
             version = broker.wait(plan_id, known, timeout=KEEP_ALIVE_SECONDS)
             if version is None:
-                yield ": keep-alive\n\n"
+                yield b": keep-alive\n\n"
 
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
@@ -210,10 +212,26 @@ def qr_response(address: str) -> Response:
 # --- the facilitator's screen control ------------------------------------------------------
 
 
-def _control_response(plan: Plan, error: str | None = None, status: int = 200):
+def _board_was_current(plan: Plan) -> bool:
+    """On the board, the control sends the board's plan version along (hx-include). Our change
+    bumps the version; if the board was current just before, it is still current after (a screen
+    choice changes nothing on the board), so the answer moves the board's version on with it.
+    A board that was already stale stays stale: its next move must still be refused."""
+    try:
+        return int(request.form["version"]) == plan.version
+    except (KeyError, ValueError):
+        return False
+
+
+def _control_response(plan: Plan, error=None, status: int = 200, board_current=False):
     if request.headers.get("HX-Request"):
         return (
-            render_template("projector/_screen_control.html", plan=plan, error=error),
+            render_template(
+                "projector/_screen_control.html",
+                plan=plan,
+                error=error,
+                board_current=board_current,
+            ),
             status,
         )
     if error:
@@ -234,31 +252,34 @@ def choose_screen(plan_id: int):
         village_id = int(request.form.get("village_id") or 0) or None
     except ValueError:
         village_id = None
+    board_current = _board_was_current(plan)
     try:
         screens.choose_screen(plan, request.form.get("mode", ""), village_id)
     except screens.ScreenChoiceError as error:
         db.session.rollback()
         return _control_response(plan, str(error), 400)
     db.session.commit()
-    return _control_response(plan)
+    return _control_response(plan, board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/screen/public", methods=["POST"])
 def set_public(plan_id: int):
     plan = plan_for_editing(plan_id)
+    board_current = _board_was_current(plan)
     screens.set_public(plan, request.form.get("public") == "1")
     db.session.commit()
-    return _control_response(plan)
+    return _control_response(plan, board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/screen/token", methods=["POST"])
 def regenerate_token(plan_id: int):
     plan = plan_for_editing(plan_id)
+    board_current = _board_was_current(plan)
     screens.regenerate_token(plan)
     db.session.commit()
     if not request.headers.get("HX-Request"):
         flash(_("New address made: the old projector and phone links no longer work."), "success")
-    return _control_response(plan)
+    return _control_response(plan, board_current=board_current)
 
 
 @bp.route("/plans/<int:plan_id>/screen/qr.svg")

@@ -15,15 +15,18 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from planapp.changes import record_change
 from planapp.domain import (
     FUNDING_GROUPS,
+    GROUP_LABELS,
     GROUPS,
     PROJECTOR_MODE_LABELS,
     PROJECTOR_MODES,
     SECTORS,
     URGENCY,
+    URGENCY_LABELS,
 )
 from planapp.extensions import db
 from planapp.models import ChangeLog, Plan, Project, Village, new_public_token
@@ -118,6 +121,11 @@ def _active_projects(plan: Plan) -> list[Project]:
         db.session.scalars(
             select(Project)
             .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+            .options(
+                selectinload(Project.villages),
+                selectinload(Project.lead_agency),
+                selectinload(Project.supporting_agencies),
+            )
             .order_by(Project.funding_group, Project.rank, Project.id)
         )
     )
@@ -128,15 +136,11 @@ def _by_rank(projects):
 
 
 def board_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int | None) -> dict:
-    from planapp.domain import GROUP_LABELS
-
     by_group = {group: [] for group in GROUPS}
     for project in projects:
         by_group.setdefault(project.funding_group, []).append(project)
-    columns = _columns(
-        [(g, GROUP_LABELS[g], _by_rank(by_group[g])) for g in FUNDING_GROUPS], "board", paged,
-        last_id,
-    )  # fmt: skip
+    groups = [(g, GROUP_LABELS[g], _by_rank(by_group[g])) for g in FUNDING_GROUPS]
+    columns = _columns(groups, "board", paged, last_id)
     # Unsorted and not-feasible cards are counted on the projector (the board holds them); the
     # card that moved last is shown even there, so the hall sees where it went.
     side = _columns(
@@ -210,8 +214,6 @@ def overview_screen(plan: Plan, projects: list[Project]) -> dict:
 
 
 def urgency_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int | None) -> dict:
-    from planapp.domain import URGENCY_LABELS
-
     taken_forward = [p for p in projects if p.funding_group in FUNDING_GROUPS]
     tiers = {tier: [] for tier in URGENCY}
     for project in taken_forward:

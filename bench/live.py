@@ -1,0 +1,348 @@
+"""Benchmark of the live views (prints figures, asserts nothing).
+
+    .venv/bin/python bench/live.py [--changes 60] [--viewers 200] [--moves 100]
+
+1. Delay: a Chromium projector page is open; the facilitator's client saves changes one after
+   another; for each, the time from the saved change (the POST's answer) to the projector's DOM
+   update (its <body data-plan-version> reaching the new version). Prints p50/p95.
+2. Load: 200 viewers hold the event stream open (raw HTTP connections, as phones would) while
+   the facilitator keeps moving cards; prints the move p50/p95 under that load and how many
+   viewers missed the final version (after waiting up to 5 s for the last one).
+
+The server is started like `make run` (gunicorn, gthread, 1 worker, 256 threads) over a scratch
+copy of the demo tambon, with most projects sorted into groups. Changes are card moves through
+`POST /plans/<id>/moves` when the board is there, else screen switches (POST /plans/<id>/screen).
+Targets (issue 5): delay p95 < 500 ms, move p95 < 100 ms with 200 viewers, zero viewers behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench password 123"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]  # fmt: skip
+GUNICORN_ARGS = [
+    "--worker-class",
+    "gthread",
+    "--workers",
+    "1",
+    "--threads",
+    "256",
+    "--timeout",
+    "120",
+]
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def flask(env, *args, stdin=None) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+class Server:
+    def __init__(self, instance: Path):
+        self.instance = instance
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, PLANAPP_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1")
+        self.process = None
+
+    def prepare(self) -> tuple[int, str]:
+        flask(self.env, "db", "upgrade")
+        plan_id = int(flask(self.env, "demo").strip().splitlines()[-1])
+        flask(self.env, "create-user", "bench", "--role", "facilitator", stdin=PASSWORD + "\n")
+        flask(self.env, "assign-facilitator", "bench", "--plan", str(plan_id))
+        code = (
+            "from planapp import create_app\n"
+            "from planapp.extensions import db\n"
+            "from planapp.models import Plan\n"
+            "from tests.live_helpers import spread_demo\n"
+            "app = create_app()\n"
+            "with app.app_context():\n"
+            f"    plan = db.session.get(Plan, {plan_id})\n"
+            "    spread_demo(plan)\n"
+            "    print(plan.public_token)\n"
+        )
+        token = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=self.env, check=True,
+            capture_output=True, text=True,
+        ).stdout.split()[-1]  # fmt: skip
+        return plan_id, token
+
+    def start(self) -> None:
+        self.log = open(self.instance / "gunicorn.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", f"127.0.0.1:{self.port}",
+             "app:app"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+# --- the facilitator ---------------------------------------------------------------------------
+
+
+class Facilitator:
+    """Signs in and saves changes over HTTP, as the tablet does."""
+
+    def __init__(self, base: str, plan_id: int):
+        self.base, self.plan_id = base, plan_id
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        page = self.get("/login")
+        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        self.post("/login", {"username": "bench", "password": PASSWORD, "csrf_token": self.csrf})
+        self.version = None
+        self.board = self._has_board()
+        self.projects = self._projects() if self.board else []
+        self.modes = ["board", "summary", "urgency", "overview"]
+        self.count = 0
+
+    def get(self, path) -> str:
+        return self.opener.open(self.base + path, timeout=30).read().decode()
+
+    def post(self, path, data, htmx=False) -> tuple[int, str]:
+        request = urllib.request.Request(
+            self.base + path, data=urllib.parse.urlencode(data).encode(), method="POST"
+        )
+        request.add_header("X-CSRFToken", self.csrf)
+        if htmx:
+            request.add_header("HX-Request", "true")
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def _has_board(self) -> bool:
+        try:
+            self.get(f"/plans/{self.plan_id}/board")
+        except urllib.error.HTTPError:
+            return False
+        return True
+
+    def _projects(self) -> list[int]:
+        page = self.get(f"/plans/{self.plan_id}/board")
+        self.version = int(re.search(r'data-plan-version="(\d+)"', page).group(1))
+        return [int(i) for i in dict.fromkeys(re.findall(r'data-project-id="(\d+)"', page))]
+
+    def change(self) -> tuple[float, float]:
+        """Save one change; return (when it was saved, how long the request took)."""
+        self.count += 1
+        if self.board:
+            project = random.choice(self.projects)
+            data = {"project_id": project, "group": random.choice(["1", "2", "3"]),
+                    "before_id": "", "version": self.version}  # fmt: skip
+            started = time.time()
+            status, body = self.post(f"/plans/{self.plan_id}/moves", data, htmx=True)
+            done = time.time()
+            found = re.findall(r'data-plan-version="(\d+)"', body)
+            if status != 200 or not found:
+                self._projects()  # refused as stale: read the board again
+                return self.change()
+            self.version = max(int(v) for v in found)
+            return done, done - started
+        mode = self.modes[self.count % len(self.modes)]
+        started = time.time()
+        status, body = self.post(f"/plans/{self.plan_id}/screen", {"mode": mode}, htmx=True)
+        done = time.time()
+        assert status == 200, status
+        self.version = int(re.search(r'data-plan-version="(\d+)"', body).group(1))
+        return done, done - started
+
+
+# --- viewers ---------------------------------------------------------------------------------
+
+
+class Viewer(threading.Thread):
+    """One phone holding the event stream open; remembers the last version it received."""
+
+    def __init__(self, host: str, port: int, path: str):
+        super().__init__(daemon=True)
+        self.host, self.port, self.path = host, port, path
+        self.last = -1
+        self.connected = threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            with socket.create_connection((self.host, self.port), timeout=60) as sock:
+                sock.sendall(
+                    f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                    "Accept: text/event-stream\r\n\r\n".encode()
+                )
+                buffer = b""
+                while True:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return
+                    if not self.connected.is_set() and b" 200 " in chunk.split(b"\r\n", 1)[0]:
+                        self.connected.set()
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        if line.startswith(b"id: "):
+                            self.last = int(line[4:])
+        except OSError as error:
+            self.error = error
+
+
+# --- the two measurements ----------------------------------------------------------------------
+
+
+def measure_delay(server: Server, plan_id: int, token: str, changes: int) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    facilitator = Facilitator(server.url, plan_id)
+    delays = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"{server.url}/live/{token}")
+        # Record when each version reaches the projector's DOM, in wall-clock milliseconds.
+        page.evaluate(
+            """() => { window.__seen = {};
+              new MutationObserver(() => {
+                const v = document.body.getAttribute('data-plan-version');
+                const now = performance.timeOrigin + performance.now();
+                if (!(v in window.__seen)) window.__seen[v] = now;
+              }).observe(document.body, {attributes: true, attributeFilter: ['data-plan-version']});
+            }"""
+        )
+        page.wait_for_timeout(500)  # the stream is open
+        for _ in range(changes):
+            saved, _took = facilitator.change()
+            version = facilitator.version
+            page.wait_for_function(
+                f"() => Number(document.body.getAttribute('data-plan-version')) >= {version}",
+                timeout=10_000,
+            )
+            seen = page.evaluate(f"() => window.__seen['{version}']")
+            if seen is not None:
+                delays.append(seen / 1000 - saved)
+            page.wait_for_timeout(150)  # a facilitator does not move twice in 150 ms
+        browser.close()
+    print(f"changes: {'card moves' if facilitator.board else 'screen switches'}")
+    return delays
+
+
+def measure_load(server: Server, plan_id: int, token: str, viewers: int, moves: int):
+    facilitator = Facilitator(server.url, plan_id)
+    host, port = "127.0.0.1", server.port
+    crowd = [
+        Viewer(host, port, f"/live/{token}/events?layout=phone&version=0") for _ in range(viewers)
+    ]
+    for viewer in crowd:
+        viewer.start()
+    for viewer in crowd:
+        viewer.connected.wait(timeout=30)
+    connected = sum(v.connected.is_set() for v in crowd)
+    time.sleep(1)
+    timings = []
+    for _ in range(moves):
+        _saved, took = facilitator.change()
+        timings.append(took)
+        time.sleep(0.2)
+    final = facilitator.version
+    deadline = time.time() + 5
+    while time.time() < deadline and any(v.last < final for v in crowd):
+        time.sleep(0.05)
+    behind = sum(v.last < final for v in crowd)
+    return connected, timings, behind, final
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--changes", type=int, default=60)
+    parser.add_argument("--viewers", type=int, default=200)
+    parser.add_argument("--moves", type=int, default=100)
+    args = parser.parse_args()
+
+    instance = Path(tempfile.mkdtemp(prefix="planapp-bench-"))
+    server = Server(instance)
+    try:
+        plan_id, token = server.prepare()
+        server.start()
+        print(f"server: gunicorn {' '.join(GUNICORN_ARGS)} on {server.url}")
+
+        delays = measure_delay(server, plan_id, token, args.changes)
+        print(
+            f"delay saved change -> projector DOM over {len(delays)} changes: "
+            f"p50 {statistics.median(delays) * 1000:.0f} ms, "
+            f"p95 {percentile(delays, 0.95) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms "
+            "(target p95 < 500 ms)"
+        )
+        connected, timings, behind, final = measure_load(
+            server, plan_id, token, args.viewers, args.moves
+        )
+        print(f"viewers holding the stream: {connected} of {args.viewers}")
+        print(
+            f"change request under load over {len(timings)} changes: "
+            f"p50 {statistics.median(timings) * 1000:.0f} ms, "
+            f"p95 {percentile(timings, 0.95) * 1000:.0f} ms (target p95 < 100 ms)"
+        )
+        print(f"viewers behind the final version {final} after 5 s: {behind} (target 0)")
+    finally:
+        server.stop()
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
