@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_accessible
+from tests.browser import PG_ADMIN_URL, assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -266,4 +266,25 @@ def test_closed_plan_shows_nothing_and_the_open_projector_says_so(browser, live_
         assert response.status == 404
     finally:
         context.close()
+        tablet_context.close()
+
+
+@pytest.mark.skipif(not PG_ADMIN_URL, reason="needs the PostgreSQL run (.ci/with-postgres)")
+def test_several_workers_fan_out_through_postgres(browser, live_server, forum_under_way):
+    """With LIVE_BROKER=postgres and three worker processes, a change saved by whichever worker
+    serves the tablet reaches projectors whose streams other workers hold."""
+    live_server.env["PLANAPP_LIVE_BROKER"] = "postgres"
+    live_server.extra_args = ["--workers", "3"]
+    live_server.restart()
+    token = forum_under_way
+    projectors = [projector_page(browser, live_server, token) for _ in range(3)]
+    tablet_context, tablet = tablet_page(browser, live_server)
+    try:
+        for mode in ("summary", "overview", "urgency"):
+            tablet.click(f"[data-screen-mode={mode}]")
+            for _context, projector in projectors:
+                expect(projector.locator("[data-mode]")).to_have_attribute("data-mode", mode)
+    finally:
+        for context, _page in projectors:
+            context.close()
         tablet_context.close()
