@@ -164,7 +164,7 @@ def test_switching_the_screen_bumps_the_version_and_logs_it(facilitator_client, 
         f"/plans/{demo_plan.id}/screen", data={"mode": "summary"}, headers={"HX-Request": "true"}
     )
     assert response.status_code == 200
-    assert 'id="screen-control"' in response.get_data(as_text=True)
+    assert 'id="projector-control"' in response.get_data(as_text=True)
     db.session.refresh(demo_plan)
     assert (demo_plan.projector_mode, demo_plan.version) == ("summary", 1)
     entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
