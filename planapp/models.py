@@ -217,11 +217,10 @@ class Plan(db.Model):
     # Public projector/phone views: only when opened, at an unguessable address.
     public_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_public_token)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
-    # What the projector shows, chosen from the tablet (the village for the "village" mode).
+    # What the projector shows, chosen from the tablet, and for the "village" mode which village
+    # (by its number, หมู่ที่: a plain value that travels with the plan file to another server).
     projector_mode: Mapped[str] = mapped_column(String(20), default="board", server_default="board")
-    projector_village_id: Mapped[int | None] = mapped_column(
-        ForeignKey("villages.id", ondelete="SET NULL")
-    )
+    projector_village_number: Mapped[int | None] = mapped_column(Integer)
     # The forum record.
     forum_date: Mapped[date | None] = mapped_column(Date)
     forum_place: Mapped[str] = mapped_column(String(300), default="")
@@ -235,7 +234,6 @@ class Plan(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     tambon: Mapped[Tambon] = relationship(back_populates="plans")
-    projector_village: Mapped[Village | None] = relationship()
     projects: Mapped[list[Project]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", foreign_keys="Project.plan_id"
     )

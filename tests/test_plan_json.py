@@ -138,6 +138,8 @@ def rich_plan(demo_plan):
     plan.meeting_step = 4
     plan.screen_paused = True
     plan.screen_message = "พักรับประทานอาหาร 🍚 <script>alert(1)</script>"
+    plan.projector_mode = "village"
+    plan.projector_village_number = 3
     plan.agreed_at = datetime(2026, 3, 14, 15, 30, 5)
     chair = make_user("chair", "admin")
     villages = plan.tambon.villages

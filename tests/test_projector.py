@@ -44,7 +44,7 @@ def test_closed_plan_and_unknown_token_are_not_found(client, demo_plan):
 def test_every_mode_renders_on_projector_and_phone(client, demo_plan, mode):
     spread_demo(demo_plan)
     demo_plan.projector_mode = mode
-    demo_plan.projector_village_id = demo_plan.tambon.villages[1].id
+    demo_plan.projector_village_number = demo_plan.tambon.villages[1].number
     db.session.commit()
     for suffix in ("", "/phone"):
         html = client.get(f"/live/{demo_plan.public_token}{suffix}").get_data(as_text=True)
@@ -197,7 +197,10 @@ def test_village_mode_needs_a_village_of_this_tambon(facilitator_client, demo_pl
         f"/plans/{demo_plan.id}/screen", data={"mode": "village", "village_id": str(village.id)}
     )
     db.session.refresh(demo_plan)
-    assert (demo_plan.projector_mode, demo_plan.projector_village_id) == ("village", village.id)
+    assert (demo_plan.projector_mode, demo_plan.projector_village_number) == (
+        "village",
+        village.number,
+    )
 
 
 def test_changing_the_screen_needs_the_csrf_token(facilitator_client, demo_plan):

@@ -153,7 +153,9 @@ def board_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int 
 
 
 def village_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int | None) -> dict:
-    village = plan.projector_village or (plan.tambon.villages[0] if plan.tambon.villages else None)
+    villages = plan.tambon.villages
+    village = next((v for v in villages if v.number == plan.projector_village_number), None)
+    village = village or (villages[0] if villages else None)  # the chosen one was removed
     own = []
     if village is not None:
         own = sorted(
@@ -303,11 +305,13 @@ def choose_screen(plan: Plan, mode: str, village_id: int | None = None) -> None:
         village = db.session.get(Village, village_id) if village_id else None
         if village is None or village.tambon_id != plan.tambon_id:
             raise ScreenChoiceError(_("Choose a village of this tambon."))
-    if plan.projector_mode == mode and (village is None or plan.projector_village_id == village.id):
+    if plan.projector_mode == mode and (
+        village is None or plan.projector_village_number == village.number
+    ):
         return  # nothing changes: no version bump, no redraw on every screen
     plan.projector_mode = mode
     if village is not None:
-        plan.projector_village_id = village.id
+        plan.projector_village_number = village.number
     label = PROJECTOR_MODE_LABELS[mode]
     summary = _("Projector shows: %(what)s", what=label)
     if village is not None:
