@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -107,6 +108,13 @@ def main() -> None:
     args = parser.parse_args()
 
     instance = tempfile.mkdtemp(prefix="planapp-bench-")
+    try:
+        run(args, instance)
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def run(args, instance: str) -> None:
     os.environ["PLANAPP_INSTANCE_PATH"] = instance
     os.environ.pop("DATABASE_URL", None)
     from planapp import create_app
@@ -122,7 +130,7 @@ def main() -> None:
         agency_id = db.session.scalar(db.select(Agency.id).order_by(Agency.id))
         print(
             f"built {args.tambons} tambons, {count} projects on SQLite in "
-            f"{time.perf_counter() - started:.1f} s ({instance})"
+            f"{time.perf_counter() - started:.1f} s"
         )
     client = app.test_client()
     response = client.post("/login", data={"username": "admin", "password": PASSWORD})
