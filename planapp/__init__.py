@@ -49,7 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)
 
-    from planapp import cli
+    from planapp import backup, cli
 
     cli.init_app(app)
+    backup.init_app(app)
     return app
