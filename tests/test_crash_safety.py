@@ -3,8 +3,7 @@ middle of a burst of changes, restarted, and every change it answered is there, 
 every column consistent. And a backup taken while the server is busy is one consistent moment.
 
 The burst uses the board's `POST /plans/<id>/moves` (each card moved to the end of a column, so
-the expected board is known exactly); before the board exists on main it falls back to the
-meeting's vote counter.
+the expected board is known exactly).
 """
 
 from __future__ import annotations
@@ -124,14 +123,11 @@ def test_every_acknowledged_change_survives_a_sigkill(live_server, monkeypatch):
         from planapp.extensions import db
         from planapp.models import Plan
 
-        has_board = any(
-            rule.rule == "/plans/<int:plan_id>/moves" for rule in app.url_map.iter_rules()
-        )
+        assert any(rule.rule == "/plans/<int:plan_id>/moves" for rule in app.url_map.iter_rules())
         plan_id = live_server.plan_id
         start = board(plan_id)
         start_version = db.session.get(Plan, plan_id).version
         project_ids = sorted(pid for column in start.values() for _rank, pid in column)
-        start_votes = {p.id: p.votes for p in db.session.get(Plan, plan_id).projects}
 
     tablet = Tablet(live_server.base_url)
     tablet.sign_in("facilitator")
@@ -146,15 +142,9 @@ def test_every_acknowledged_change_survives_a_sigkill(live_server, monkeypatch):
             project_id = project_ids[step % len(project_ids)]
             group = GROUP_CYCLE[(step // len(project_ids) + step) % len(GROUP_CYCLE)]
             in_flight[:] = [(project_id, group)]
+            fields = {"project_id": project_id, "group": group, "before_id": "", "version": version}
             try:
-                if has_board:
-                    fields = {"project_id": project_id, "group": group, "before_id": "",
-                              "version": version}  # fmt: skip
-                    status = tablet.post(f"/plans/{plan_id}/moves", fields)
-                else:
-                    status = tablet.post(
-                        f"/plans/{plan_id}/projects/{project_id}/votes", {"delta": "1"}
-                    )
+                status = tablet.post(f"/plans/{plan_id}/moves", fields)
             except OSError:
                 return  # the server died under this request: not acknowledged
             assert status == 200, status
@@ -190,26 +180,18 @@ def test_every_acknowledged_change_survives_a_sigkill(live_server, monkeypatch):
         for group, column in after.items():
             # Ranks are 1..n without gap or repeat in every column.
             assert [rank for rank, _pid in column] == list(range(1, len(column) + 1)), group
-        if has_board:
-            # Each card moved to the end of a column sits there in the order of its last move.
-            last_move = {}
-            for number, (project_id, group) in enumerate(done):
-                last_move[project_id] = (number, group)
-            for group, column in after.items():
-                moved_here = [
-                    pid for _rank, pid in column if last_move.get(pid, (0, None))[1] == group
-                ]
-                expected = sorted(moved_here, key=lambda pid: last_move[pid][0])
-                assert moved_here == expected, group
-                ids = [pid for _rank, pid in column]
-                assert ids[len(ids) - len(moved_here) :] == moved_here, group
-            for project_id, (_number, group) in last_move.items():
-                assert project_id in [pid for _rank, pid in after.get(group, [])]
-        else:
-            votes = {p.id: p.votes for p in plan.projects}
-            for project_id in project_ids:
-                expected = start_votes[project_id] + sum(1 for pid, _g in done if pid == project_id)
-                assert votes[project_id] == expected
+        # Each card moved to the end of a column sits there in the order of its last move.
+        last_move = {}
+        for number, (project_id, group) in enumerate(done):
+            last_move[project_id] = (number, group)
+        for group, column in after.items():
+            moved_here = [pid for _rank, pid in column if last_move.get(pid, (0, None))[1] == group]
+            expected = sorted(moved_here, key=lambda pid: last_move[pid][0])
+            assert moved_here == expected, group
+            ids = [pid for _rank, pid in column]
+            assert ids[len(ids) - len(moved_here) :] == moved_here, group
+        for project_id, (_number, group) in last_move.items():
+            assert project_id in [pid for _rank, pid in after.get(group, [])]
 
 
 @pytest.mark.skipif(
