@@ -2,9 +2,10 @@
 with the demo tambon, and Playwright driving Debian's Chromium (design brief section 7).
 
 Each test gets its own server and database (copied from one prepared per session), so tests never
-depend on each other. On SQLite the database file is copied; in the PostgreSQL run
-(PLANAPP_TEST_PG_ADMIN_URL, set by .ci/with-postgres) each test gets `CREATE DATABASE ... TEMPLATE`
-of a prepared template database. Use:
+depend on each other. The database file is copied. In the PostgreSQL run
+(PLANAPP_TEST_PG_ADMIN_URL, set by .ci/with-postgres), tests marked `any_database` get a
+PostgreSQL database instead (`CREATE DATABASE ... TEMPLATE` of a prepared one); the others stay on
+SQLite, because they may open the server's SQLite file to look at what it saved. Use:
 
     def test_something(live_server, page):
         live_server.login(page, "facilitator")
@@ -162,41 +163,48 @@ def server_env(instance: Path, database: str | None = None) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def template_database():
-    """In the PostgreSQL run: the name of the template database every test's database copies."""
-    if not PG_ADMIN_URL:
-        yield None
-        return
-    name = f"planapp_template_{uuid.uuid4().hex[:8]}"
-    pg_admin(f'CREATE DATABASE "{name}"')
-    yield name
-    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
-def prepared_instance(tmp_path_factory, template_database) -> tuple[Path, int]:
-    """One migrated database with the demo tambon and the test users, copied for every test."""
-    instance = tmp_path_factory.mktemp("template-instance")
-    env = server_env(instance, template_database)
+def _prepare(instance: Path, database: str | None) -> int:
+    """Migrate, load the demo tambon and the test users; the demo plan's id."""
+    env = server_env(instance, database)
     flask_cli(env, "db", "upgrade")
     plan_id = int(flask_cli(env, "demo").strip().splitlines()[-1])
     flask_cli(env, "create-user", "admin", "--role", "admin", stdin=PASSWORD + "\n")
     flask_cli(env, "create-user", "facilitator", "--role", "facilitator", stdin=PASSWORD + "\n")
     # The facilitator is assigned to the demo tambon.
     flask_cli(env, "assign-facilitator", "facilitator", "--plan", str(plan_id))
-    return instance, plan_id
+    return plan_id
+
+
+@pytest.fixture(scope="session")
+def prepared_instance(tmp_path_factory) -> tuple[Path, int]:
+    """One migrated SQLite database with the demo tambon and the test users, copied for every
+    test."""
+    instance = tmp_path_factory.mktemp("template-instance")
+    return instance, _prepare(instance, None)
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """In the PostgreSQL run: the prepared template database that tests marked `any_database`
+    copy with CREATE DATABASE ... TEMPLATE; (name, plan id)."""
+    name = f"planapp_template_{uuid.uuid4().hex[:8]}"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    yield name, _prepare(tmp_path_factory.mktemp("template-pg-instance"), name)
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def live_server(prepared_instance, template_database, tmp_path):
+def live_server(request, prepared_instance, tmp_path):
+    """On SQLite; in the PostgreSQL run, on PostgreSQL for tests marked `any_database` (tests
+    that read the server's data through the app rather than opening its SQLite file)."""
     template, plan_id = prepared_instance
     instance = tmp_path / "instance"
     shutil.copytree(template, instance)
     database = None
-    if template_database:
+    if PG_ADMIN_URL and request.node.get_closest_marker("any_database"):
+        template_name, plan_id = request.getfixturevalue("template_database")
         database = f"planapp_live_{uuid.uuid4().hex[:12]}"
-        pg_admin(f'CREATE DATABASE "{database}" TEMPLATE "{template_database}"')
+        pg_admin(f'CREATE DATABASE "{database}" TEMPLATE "{template_name}"')
     port = free_port()
     server = LiveServer(
         base_url=f"http://127.0.0.1:{port}",

@@ -118,6 +118,7 @@ def kill_server(live_server) -> None:
     live_server.process.wait(timeout=10)
 
 
+@pytest.mark.any_database
 def test_every_acknowledged_change_survives_a_sigkill(live_server, monkeypatch):
     with live_database(live_server, monkeypatch) as app:
         from planapp.extensions import db
