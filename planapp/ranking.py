@@ -117,7 +117,8 @@ def move_project(
 ) -> MoveResult:
     """Move a project on the board in one transaction (the caller commits and may set the
     change's summary). Raises StaleVersion when the plan changed since `seen_version`,
-    InvalidMove for a request that names the wrong projects."""
+    InvalidMove for a request that names the wrong projects, GroupLocked when the move touches a
+    confirmed group (planapp/meeting)."""
     project = _board_project(plan, project_id)
     if group not in GROUPS:
         raise InvalidMove(f"unknown group {group!r}")

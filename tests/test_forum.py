@@ -305,3 +305,72 @@ def test_urgency_view_groups_projects_taken_forward(facilitator_client, demo_pla
     assert f'data-project-id="{unsorted[0]}"' in urgent_block
     db.session.expire_all()
     assert db.session.get(Project, unsorted[0]).urgency == "urgent"
+
+
+def test_a_confirmed_group_refuses_moves_and_shows_locked(facilitator_client, demo_plan):
+    from planapp.meeting.groups import confirm_group
+
+    unsorted = ranked(demo_plan, "unsorted")
+    move(facilitator_client, demo_plan, unsorted[0], "2")
+    confirm_group(demo_plan, "2")
+    db.session.commit()
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
+    assert 'data-group="2" aria-labelledby="column-head-2-title" data-confirmed' in page
+    for attempt in [(unsorted[1], "2", None), (unsorted[0], "1", None)]:
+        response = move(facilitator_client, demo_plan, *attempt)
+        assert response.status_code == 423
+        assert "ยืนยันแล้ว" in response.get_data(as_text=True) or "ล็อก" in response.get_data(
+            as_text=True
+        )
+    # Nor can the panel push it out of the group by marking it not feasible.
+    db.session.expire_all()
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/projects/{unsorted[0]}",
+        data={
+            "version": demo_plan.version,
+            "feasibility": "not_feasible",
+            "feasibility_reason": "ไม่มีที่ดิน",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert ranked(demo_plan, "2") == [unsorted[0]]
+    assert db.session.get(Project, unsorted[0]).feasibility == "pending"
+
+
+def test_a_move_answers_with_the_new_place_of_the_budget_cut_line(facilitator_client, demo_plan):
+    from planapp.meeting.groups import set_ceiling
+
+    unsorted = ranked(demo_plan, "unsorted")
+    budgets = {p.id: p.budget_satang for p in demo_plan.projects}
+    for pid in unsorted[:3]:
+        move(facilitator_client, demo_plan, pid, "3")
+    # The ceiling fits the first two cards of group 3, not the third.
+    set_ceiling(demo_plan, "3", budgets[unsorted[0]] + budgets[unsorted[1]])
+    db.session.commit()
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
+    column = page.split('data-group="3"', 1)[1].split("</section>", 1)[0]
+    assert column.index("data-cut-line") < column.index(f'id="card-{unsorted[2]}"')
+    assert column.index("data-cut-line") > column.index(f'id="card-{unsorted[1]}"')
+    # Moving the third card to the top: the line now sits above whichever card no longer fits.
+    response = move(facilitator_client, demo_plan, unsorted[2], "3", before_id=unsorted[0])
+    body = response.get_data(as_text=True)
+    assert '<div id="cut-line-3" hx-swap-oob="delete">' in body
+    running, cut_before = 0, None
+    for pid in [unsorted[2], unsorted[0], unsorted[1]]:
+        running += budgets[pid]
+        if running > budgets[unsorted[0]] + budgets[unsorted[1]]:
+            cut_before = pid
+            break
+    assert f'hx-swap-oob="beforebegin:#card-{cut_before}"' in body
+    assert "data-cut-line" in body
+
+
+def test_cards_show_their_votes(facilitator_client, demo_plan):
+    project = db.session.get(Project, ranked(demo_plan, "unsorted")[0])
+    project.votes = 12
+    db.session.commit()
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
+    assert f'id="card-{project.id}" data-project-id="{project.id}" data-votes="12"' in page
+    assert "12 เสียง" in page

@@ -58,7 +58,8 @@ def find_or_create_agency(name: str, kind: str) -> Agency:
 def save_decisions(
     plan: Plan, project: Project, decisions: Decisions, seen_version: int | None
 ) -> Saved:
-    """Apply the panel in one change (the caller commits). Raises StaleVersion."""
+    """Apply the panel in one change (the caller commits). Raises StaleVersion, or GroupLocked
+    when feasibility would move the card out of a confirmed group."""
     entry = record_change(plan, "edit", project=project, seen_version=seen_version)
     before = project_snapshot(project, EDIT_FIELDS)
 

@@ -30,6 +30,7 @@ from planapp.extensions import db
 from planapp.forum.decisions import EDIT_FIELDS, Decisions, save_decisions
 from planapp.forum.forms import ProjectPanelForm
 from planapp.forum.history import describe, describe_edit, describe_move, recent_changes
+from planapp.meeting.groups import confirmed_groups
 from planapp.meeting.rules import GroupLocked
 from planapp.models import Agency, Plan, Project, Strategy
 
@@ -107,6 +108,7 @@ def board_context(plan: Plan, filters: BoardFilter, message: str = "") -> dict:
     return {
         "plan": plan,
         "columns": columns,
+        "confirmed": confirmed_groups(plan),
         "totals": ranking.column_totals(plan),
         "filters": filters,
         "message": message,
@@ -212,6 +214,7 @@ def move(plan_id: int):
         result=result,
         filters=filters,
         totals=ranking.column_totals(plan, result.changed_groups),
+        confirmed=confirmed_groups(plan),
         message=entry.summary,
         history=recent_changes(plan),
     )
@@ -327,7 +330,12 @@ def save_panel(plan_id: int, project_id: int):
     try:
         saved = save_decisions(plan, project, decisions, seen_version)
     except GroupLocked as locked:
-        return fresh_view(plan, filters, locked.message, status=423, view=view)
+        db.session.rollback()
+        form.feasibility.errors = [locked.message]
+        body = render_template(
+            "forum/_panel.html", plan=plan, project=project, form=form, view=view
+        )
+        return body, 422
     except StaleVersion:
         response = fresh_view(plan, filters, str(STALE_MESSAGE), view=view)
         # Keep what was typed in the panel: nothing is lost, it can be saved again.
@@ -367,6 +375,7 @@ def save_panel(plan_id: int, project_id: int):
     else:
         context.update(totals=ranking.column_totals(plan, changed_groups))
         context.update(changed_groups=changed_groups)
+        context.update(confirmed=confirmed_groups(plan))
     return render_template("forum/_panel_saved.html", **context)
 
 

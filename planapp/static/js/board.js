@@ -72,6 +72,8 @@
       Sortable.create(list, {
         group: "board",
         draggable: ".card",
+        // A confirmed group (planapp/meeting) is locked: nothing leaves, enters or reorders.
+        disabled: !!list.closest("[data-confirmed]"),
         // Fallback mode follows a finger on tablets the same way as a mouse.
         forceFallback: true,
         fallbackTolerance: 4,
