@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from planapp.changes import record_change
 from planapp.domain import GROUPS
@@ -205,11 +205,18 @@ def write_places(plan: Plan, states: dict[str, dict]) -> None:
         .values(rank=None)
         .execution_options(synchronize_session=False)
     )
+    # One executemany per set of fields (plain Core: a move can renumber a long column).
+    table = Project.__table__
     by_shape: dict[tuple, list[dict]] = {}
     for key, state in states.items():
-        by_shape.setdefault(tuple(sorted(state)), []).append({"id": int(key), **state})
-    for rows in by_shape.values():
-        db.session.execute(update(Project), rows)
+        by_shape.setdefault(tuple(sorted(state)), []).append({"_id": int(key), **state})
+    for fields, rows in by_shape.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({name: bindparam(name) for name in fields})
+        )
+        db.session.execute(statement, rows)
 
 
 def column_totals(plan: Plan, groups=GROUPS) -> dict[str, dict]:

@@ -216,7 +216,7 @@ def move(plan_id: int):
         totals=ranking.column_totals(plan, result.changed_groups),
         confirmed=confirmed_groups(plan),
         message=entry.summary,
-        history=recent_changes(plan),
+        entry=entry,
     )
 
 
@@ -368,7 +368,7 @@ def save_panel(plan_id: int, project_id: int):
         message=saved.entry.summary,
         filters=filters,
         moved=saved.moved,
-        history=recent_changes(plan),
+        entry=saved.entry,
     )
     if view == "urgency":
         context.update(urgency_context(plan, saved.entry.summary))
