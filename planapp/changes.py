@@ -107,7 +107,12 @@ def project_snapshot(project: Project, fields: list[str] | None = None) -> dict:
 
 def restore_snapshot(plan: Plan, snapshot: dict) -> None:
     """Put the projects (and plan fields) back as the snapshot says, in one flush-safe way:
-    ranks are cleared first so the unique (group, rank) constraint never sees a transient clash."""
+    ranks are cleared first so the unique (group, rank) constraint never sees a transient clash.
+    Other areas' parts (registered restorers) go first: the board's rank shifts must be undone
+    before the moved project takes its old rank back."""
+    for key, restore in SNAPSHOT_RESTORERS.items():
+        if key in snapshot:
+            restore(plan, snapshot[key])
     projects = snapshot.get("projects", {})
     loaded = {}
     for key, state in projects.items():
@@ -136,9 +141,6 @@ def restore_snapshot(plan: Plan, snapshot: dict) -> None:
                 setattr(project, name, value)
     for name, value in snapshot.get("plan", {}).items():
         setattr(plan, name, value)
-    for key, restore in SNAPSHOT_RESTORERS.items():
-        if key in snapshot:
-            restore(plan, snapshot[key])
     db.session.flush()
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, select, update
 
-from planapp.changes import record_change
+from planapp.changes import record_change, register_restorer
 from planapp.domain import GROUPS
 from planapp.extensions import db
 from planapp.meeting.groups import ensure_move_allowed
@@ -125,9 +125,7 @@ def move_project(
     # The version bump comes first: it takes the plan's write lock, so two tablets' moves run
     # one after the other and the second sees the first's ranks (or is refused as stale).
     entry = record_change(plan, "move", project=project, seen_version=seen_version)
-    result, before, after = relocate(plan, project, group, before_id)
-    entry.before = {"projects": before}
-    entry.after = {"projects": after}
+    result, entry.before, entry.after = relocate(plan, project, group, before_id)
     result.entry = entry
     return result
 
@@ -149,10 +147,155 @@ def relocate(
     from_group, from_rank = project.funding_group, project.rank
     # A confirmed group is locked (planapp/meeting): raises rules.GroupLocked.
     ensure_move_allowed(plan, from_group, group)
-    columns, stored = _load_places(plan, {from_group, group})
+    if before_id == project.id:
+        raise InvalidMove("a project cannot sit above itself")
+    sizes = _dense_sizes(plan, {from_group, group})
+    if sizes is not None and from_rank is not None:
+        to_rank, before, after, shifts = _shift_plan(plan, project, group, before_id, sizes)
+    else:
+        to_rank, before, after, shifts = _renumber_plan(plan, project, group, before_id)
+    feasibility = follow_feasibility and _feasibility_after_move(project, from_group, group)
+    if feasibility:
+        key = str(project.id)
+        before[key].update(
+            {name: getattr(project, name) for name in ("feasibility", "feasibility_reason")}
+        )
+        after[key].update(feasibility)
+    before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
+    if shifts is None:
+        write_places(plan, after)
+    else:
+        _write_shifts(plan, project.id, shifts, after[str(project.id)])
+        # The shifted rows are kept as ranges, not one entry per row: a move in a long column
+        # logs (and undo replays) a few numbers. See `restore_ranks`.
+        before_snapshot["ranks"] = {"project_id": project.id, "shifts": _inverse(shifts)}
+        after_snapshot["ranks"] = {"project_id": project.id, "shifts": shifts}
+    db.session.expire(project)
+    result = MoveResult(
+        project=project,
+        from_group=from_group,
+        from_rank=from_rank,
+        to_group=group,
+        to_rank=to_rank,
+        before_id=before_id,
+        changed_groups=sorted({from_group, group}, key=GROUPS.index),
+    )
+    return result, before_snapshot, after_snapshot
+
+
+# A column ranked 1..n moves by shifting ranges of ranks in the database (a few set-based
+# UPDATEs, whatever the column's length). Ranges go through this offset, above any real rank, so
+# the unique (plan, group, rank) constraint never sees two rows on one rank mid-statement.
+SHIFT_OFFSET = 1_000_000
+
+
+def _active(plan: Plan) -> tuple:
+    return (Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+
+
+def _dense_sizes(plan: Plan, groups) -> dict[str, int] | None:
+    """The length of each of `groups`, if every one is ranked exactly 1..n; else None."""
+    sizes = {name: 0 for name in groups}
+    rows = db.session.execute(
+        select(
+            Project.funding_group,
+            func.count(),
+            func.count(Project.rank),
+            func.min(Project.rank),
+            func.max(Project.rank),
+        )
+        .where(*_active(plan), Project.funding_group.in_(list(groups)))
+        .group_by(Project.funding_group)
+    ).all()
+    for name, count, ranked, low, high in rows:
+        # Ranks are unique in a column, so count == max and min == 1 means exactly 1..n.
+        if ranked != count or low != 1 or high != count or count >= SHIFT_OFFSET:
+            return None
+        sizes[name] = count
+    return sizes
+
+
+def _shift_plan(plan: Plan, project: Project, group: str, before_id, sizes):
+    """The new rank, snapshots and rank shifts of a move between columns ranked 1..n."""
+    from_group, from_rank = project.funding_group, project.rank
+    if before_id is None:
+        to_rank = sizes[group] + (0 if group == from_group else 1)
+    else:
+        neighbour = db.session.execute(
+            select(Project.funding_group, Project.rank).where(
+                Project.id == before_id, *_active(plan)
+            )
+        ).first()
+        if neighbour is None or neighbour.funding_group != group:
+            raise InvalidMove(f"project {before_id} is not in group {group}")
+        above_self = group == from_group and from_rank < neighbour.rank
+        to_rank = neighbour.rank - 1 if above_self else neighbour.rank
+    if group == from_group:
+        if to_rank < from_rank:
+            shifts = [(group, to_rank, from_rank - 1, 1)]
+        else:
+            shifts = [(group, from_rank + 1, to_rank, -1)]
+    else:
+        shifts = [(from_group, from_rank + 1, sizes[from_group], -1)]
+        shifts.append((group, to_rank, sizes[group], 1))
+    shifts = [list(shift) for shift in shifts if shift[1] <= shift[2]]
+    key = str(project.id)
+    before = {key: {"funding_group": from_group, "rank": from_rank}}
+    after = {key: {"funding_group": group, "rank": to_rank}}
+    return to_rank, before, after, shifts
+
+
+def _inverse(shifts: list[list]) -> list[list]:
+    """The shifts that take the rows back: each range from where it went, by the opposite step."""
+    return [[name, low + delta, high + delta, -delta] for name, low, high, delta in shifts]
+
+
+def _shift_ranges(plan: Plan, shifts) -> None:
+    table = Project.__table__
+    for name, low, high, delta in shifts:
+        in_column = (
+            table.c.plan_id == plan.id,
+            table.c.merged_into_id.is_(None),
+            table.c.funding_group == name,
+        )
+        db.session.execute(
+            update(table)
+            .where(*in_column, table.c.rank.between(low, high))
+            .values(rank=table.c.rank + SHIFT_OFFSET)
+        )
+        db.session.execute(
+            update(table)
+            .where(*in_column, table.c.rank > SHIFT_OFFSET)
+            .values(rank=table.c.rank - SHIFT_OFFSET + delta)
+        )
+
+
+def restore_ranks(plan: Plan, state: dict) -> None:
+    """Undo's part for a move logged as shifts: take the moved project off its rank and shift
+    the ranges back; the "projects" part of the snapshot then puts the project back."""
+    table = Project.__table__
+    db.session.flush()
+    db.session.execute(update(table).where(table.c.id == state["project_id"]).values(rank=None))
+    _shift_ranges(plan, state["shifts"])
+    db.session.expire_all()
+
+
+register_restorer("ranks", restore_ranks)
+
+
+def _write_shifts(plan: Plan, project_id: int, shifts, moved_state: dict) -> None:
+    table = Project.__table__
+    db.session.execute(update(table).where(table.c.id == project_id).values(rank=None))
+    _shift_ranges(plan, shifts)
+    db.session.execute(update(table).where(table.c.id == project_id).values(**moved_state))
+
+
+def _renumber_plan(plan: Plan, project: Project, group: str, before_id):
+    """The general move: load both columns, place the project, renumber every row whose stored
+    rank differs from its position (this also heals gaps left by merges or imports)."""
+    columns, stored = _load_places(plan, {project.funding_group, group})
     new_columns = place(columns, project.id, group, before_id)
     new_places = ranks(new_columns)
-    # Compared with the stored ranks, not positions: a gap left by a merge is healed here too.
     touched = {pid for pid, where in new_places.items() if stored[pid] != where}
     touched.add(project.id)  # dropped where it was: still logged, with identical snapshots
     before = {
@@ -162,25 +305,7 @@ def relocate(
         str(pid): {"funding_group": new_places[pid][0], "rank": new_places[pid][1]}
         for pid in touched
     }
-    feasibility = follow_feasibility and _feasibility_after_move(project, from_group, group)
-    if feasibility:
-        key = str(project.id)
-        before[key].update(
-            {name: getattr(project, name) for name in ("feasibility", "feasibility_reason")}
-        )
-        after[key].update(feasibility)
-    write_places(plan, after)
-    db.session.expire(project)
-    result = MoveResult(
-        project=project,
-        from_group=from_group,
-        from_rank=from_rank,
-        to_group=group,
-        to_rank=new_places[project.id][1],
-        before_id=before_id,
-        changed_groups=sorted({from_group, group}, key=GROUPS.index),
-    )
-    return result, before, after
+    return new_places[project.id][1], before, after, None
 
 
 def _feasibility_after_move(project: Project, from_group: str, to_group: str) -> dict | None:

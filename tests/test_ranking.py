@@ -114,11 +114,12 @@ def test_database_moves_keep_ranks_dense_and_undo_restores_all(app, demo_plan, m
         before_id = None if before_index < 0 else ids[before_index]
         if before_id is not None and (before_id == ids[index] or before_id not in columns[group]):
             continue
+        expected = {**columns, **ranking.place(columns, ids[index], group, before_id)}
         ranking.move_project(demo_plan, ids[index], group, before_id, demo_plan.version)
         db.session.commit()
         made += 1
         assert_dense(demo_plan)
-        assert ranking.load_columns(demo_plan, [group])[group].count(ids[index]) == 1
+        assert ranking.load_columns(demo_plan, GROUPS) == expected
     for _ in range(made):
         undo_last_change(demo_plan)
         db.session.commit()
@@ -170,6 +171,35 @@ def test_not_feasible_column_sets_feasibility_and_leaving_it_resets(app, demo_pl
         "not_feasible",
         "ที่ดินเป็นของเอกชน",
     )
+
+
+@pytest.mark.parametrize("gap", [False, True], ids=["ranked-1-to-n", "with-a-gap"])
+@pytest.mark.parametrize(
+    "source, target, before",
+    [(5, "unsorted", 1), (1, "unsorted", 6), (1, "unsorted", None), (3, "1", None), (3, "1", 0)],
+)
+def test_both_ways_of_moving_agree_with_place(app, demo_plan, gap, source, target, before):
+    """Columns ranked 1..n move by shifting ranges; others are renumbered row by row: the
+    result is the same, and undo restores the stored ranks exactly."""
+    projects = sorted(demo_plan.projects, key=lambda p: p.rank)
+    ranking.move_project(demo_plan, projects[20].id, "1", None, None)
+    db.session.commit()
+    if gap:
+        projects[2].merged_into_id, projects[2].rank = projects[0].id, None
+        db.session.commit()
+    stored_before = stored_columns(demo_plan)
+    columns = ranking.load_columns(demo_plan, GROUPS)
+    before_id = None
+    if before is not None:
+        before_id = projects[20].id if target == "1" else projects[before].id
+    expected = {**columns, **ranking.place(columns, projects[source].id, target, before_id)}
+    ranking.move_project(demo_plan, projects[source].id, target, before_id, None)
+    db.session.commit()
+    assert ranking.load_columns(demo_plan, GROUPS) == expected
+    assert_dense(demo_plan)
+    undo_last_change(demo_plan)
+    db.session.commit()
+    assert stored_columns(demo_plan) == stored_before
 
 
 def test_a_move_heals_gaps_left_by_others(app, demo_plan):

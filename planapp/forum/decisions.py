@@ -98,15 +98,15 @@ def save_decisions(
         target = "not-feasible"
     elif project.feasibility != "not_feasible" and project.funding_group == "not-feasible":
         target = "unsorted"
-    moved = None
+    moved, move_before, move_after = None, {}, {}
     if target is not None:
         moved, move_before, move_after = ranking.relocate(
             plan, project, target, None, follow_feasibility=False
         )
-        for pid, state in move_before.items():
-            before_all.setdefault(pid, {}).update(state)
-        for pid, state in move_after.items():
-            after_all.setdefault(pid, {}).update(state)
-    entry.before = {"projects": before_all}
-    entry.after = {"projects": after_all}
+        for snapshot, merged in ((move_before, before_all), (move_after, after_all)):
+            for pid, state in snapshot["projects"].items():
+                merged.setdefault(pid, {}).update(state)
+    # A move logged as rank shifts keeps them beside the projects (see ranking.restore_ranks).
+    entry.before = {**move_before, "projects": before_all}
+    entry.after = {**move_after, "projects": after_all}
     return Saved(entry=entry, moved=moved)

@@ -4,6 +4,9 @@ language; entries made elsewhere fall back to the summary their author wrote."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,14 +28,37 @@ FIELD_LABELS = {
 }
 
 
-def recent_changes(plan: Plan, limit: int = 12) -> list[ChangeLog]:
-    return db.session.scalars(
+@dataclass
+class HistoryItem:
+    """One line of the history panel."""
+
+    id: int
+    text: str
+    user_name: str
+    at: datetime
+    undone: bool
+
+
+def history_item(entry: ChangeLog, text: str | None = None) -> HistoryItem:
+    """The entry as the panel shows it (`text` when the caller has just described it)."""
+    return HistoryItem(
+        id=entry.id,
+        text=text if text is not None else describe(entry),
+        user_name=entry.user.name if entry.user else "",
+        at=entry.at,
+        undone=entry.undone,
+    )
+
+
+def recent_changes(plan: Plan, limit: int = 15) -> list[HistoryItem]:
+    entries = db.session.scalars(
         select(ChangeLog)
         .where(ChangeLog.plan_id == plan.id)
         .options(selectinload(ChangeLog.user), selectinload(ChangeLog.project))
         .order_by(ChangeLog.id.desc())
         .limit(limit)
     ).all()
+    return [history_item(entry) for entry in entries]
 
 
 def _title(entry: ChangeLog) -> str:

@@ -29,7 +29,13 @@ from planapp.domain import FUNDING_GROUPS, GROUPS, SECTOR_LABELS, SECTORS, URGEN
 from planapp.extensions import db
 from planapp.forum.decisions import EDIT_FIELDS, Decisions, save_decisions
 from planapp.forum.forms import ProjectPanelForm
-from planapp.forum.history import describe, describe_edit, describe_move, recent_changes
+from planapp.forum.history import (
+    describe,
+    describe_edit,
+    describe_move,
+    history_item,
+    recent_changes,
+)
 from planapp.meeting.groups import confirmed_groups
 from planapp.meeting.rules import GroupLocked
 from planapp.models import Agency, Plan, Project, Strategy
@@ -205,6 +211,8 @@ def move(plan_id: int):
         entry.before["projects"][project_key],
         entry.after["projects"][project_key],
     )
+    db.session.flush()
+    item = history_item(entry, entry.summary)  # read now: after commit it would reload
     db.session.commit()
     project = board_projects(plan, [project_id])[0]
     return render_template(
@@ -215,8 +223,8 @@ def move(plan_id: int):
         filters=filters,
         totals=ranking.column_totals(plan, result.changed_groups),
         confirmed=confirmed_groups(plan),
-        message=entry.summary,
-        entry=entry,
+        message=item.text,
+        entry=item,
     )
 
 
@@ -252,11 +260,6 @@ def read_version(values) -> int:
 def history(plan_id: int):
     plan = plan_for_editing(plan_id)
     return render_template("forum/_history.html", plan=plan, history=recent_changes(plan))
-
-
-@bp.app_template_global("describe_change")
-def describe_change(entry) -> str:
-    return describe(entry)
 
 
 # --- the project panel --------------------------------------------------------------------
@@ -356,6 +359,8 @@ def save_panel(plan_id: int, project_id: int):
     saved.entry.summary = describe_edit(
         project.title, saved.entry.before["projects"][key], saved.entry.after["projects"][key]
     )
+    db.session.flush()
+    item = history_item(saved.entry, saved.entry.summary)
     db.session.commit()
     project = board_projects(plan, [project.id])[0]
     changed_groups = sorted({before_group, project.funding_group}, key=GROUPS.index)
@@ -365,13 +370,13 @@ def save_panel(plan_id: int, project_id: int):
         form=panel_form(project),
         view=view,
         saved=True,
-        message=saved.entry.summary,
+        message=item.text,
         filters=filters,
         moved=saved.moved,
-        entry=saved.entry,
+        entry=item,
     )
     if view == "urgency":
-        context.update(urgency_context(plan, saved.entry.summary))
+        context.update(urgency_context(plan, item.text))
     else:
         context.update(totals=ranking.column_totals(plan, changed_groups))
         context.update(changed_groups=changed_groups)
