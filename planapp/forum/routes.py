@@ -36,7 +36,7 @@ from planapp.forum.history import (
     history_item,
     recent_changes,
 )
-from planapp.meeting.groups import confirmed_groups
+from planapp.meeting.groups import confirmed_groups, group_status, plan_groups
 from planapp.meeting.rules import GroupLocked
 from planapp.models import Agency, Plan, Project, Strategy
 
@@ -114,12 +114,42 @@ def board_context(plan: Plan, filters: BoardFilter, message: str = "") -> dict:
     return {
         "plan": plan,
         "columns": columns,
+        "meeting_group_status": meeting_statuses(plan, columns),
         "confirmed": confirmed_groups(plan),
         "totals": ranking.column_totals(plan),
         "filters": filters,
         "message": message,
         "sectors": [(code, SECTOR_LABELS[code]) for code in SECTORS],
     }
+
+
+def meeting_statuses(plan: Plan, columns: dict | None = None):
+    """The meeting templates' `meeting_group_status(plan, group)` for one render, remembered per
+    group: from the columns already loaded, or (after a move) from the budgets alone, and only
+    for a group with a ceiling, so a move's answer costs the same in a long column."""
+    ceilings = {group: row.ceiling_satang for group, row in plan_groups(plan).items()}
+    known = {}
+
+    def status(_plan, group):
+        if group not in known:
+            if columns is not None:
+                cards = columns[group]
+            elif ceilings.get(group) is None:
+                cards = []
+            else:
+                cards = db.session.execute(
+                    select(Project.id, Project.budget_satang)
+                    .where(
+                        Project.plan_id == plan.id,
+                        Project.merged_into_id.is_(None),
+                        Project.funding_group == group,
+                    )
+                    .order_by(Project.rank)
+                ).all()
+            known[group] = group_status(plan, group, cards)
+        return known[group]
+
+    return status
 
 
 def is_htmx() -> bool:
@@ -223,6 +253,7 @@ def move(plan_id: int):
         filters=filters,
         totals=ranking.column_totals(plan, result.changed_groups),
         confirmed=confirmed_groups(plan),
+        meeting_group_status=meeting_statuses(plan),
         message=item.text,
         entry=item,
     )
@@ -380,7 +411,9 @@ def save_panel(plan_id: int, project_id: int):
     else:
         context.update(totals=ranking.column_totals(plan, changed_groups))
         context.update(changed_groups=changed_groups)
-        context.update(confirmed=confirmed_groups(plan))
+        context.update(
+            confirmed=confirmed_groups(plan), meeting_group_status=meeting_statuses(plan)
+        )
     return render_template("forum/_panel_saved.html", **context)
 
 
