@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,7 +25,16 @@ from planapp.changes import (
     record_change,
     undo_last_change,
 )
-from planapp.domain import FUNDING_GROUPS, GROUPS, SECTOR_LABELS, SECTORS, URGENCY
+from planapp.domain import (
+    FEASIBILITY_LABELS,
+    FUNDING_GROUPS,
+    GROUP_SHORT_LABELS,
+    GROUPS,
+    SECTOR_LABELS,
+    SECTORS,
+    URGENCY,
+    URGENCY_LABELS,
+)
 from planapp.extensions import db
 from planapp.forum.decisions import EDIT_FIELDS, Decisions, save_decisions
 from planapp.forum.forms import ProjectPanelForm
@@ -150,6 +159,33 @@ def meeting_statuses(plan: Plan, columns: dict | None = None):
         return known[group]
 
     return status
+
+
+@bp.app_template_global("forum_card_text")
+def forum_card_text(plan: Plan) -> dict:
+    """Every label a card shows, translated once per request (not once per card)."""
+    if "forum_card_text" not in g:
+        panel_url = url_for("forum.panel", plan_id=plan.id, project_id=0)
+        g.forum_card_text = {
+            "position": _("Position"),
+            "details": _("Details"),
+            "village_no": _("Village No."),
+            "baht": _("baht"),
+            "lead": _("Lead"),
+            "reason_needed": _("Reason needed"),
+            "move_up": _("Move up"),
+            "move_down": _("Move down"),
+            "group_for": _("Group"),
+            "move_to_group": _("Move to the chosen group"),
+            "move": _("Move"),
+            "groups": [(code, str(GROUP_SHORT_LABELS[code])) for code in GROUPS],
+            "sectors": {code: str(label) for code, label in SECTOR_LABELS.items()},
+            "feasibility": {code: str(label) for code, label in FEASIBILITY_LABELS.items()},
+            "urgency": {code: str(label) for code, label in URGENCY_LABELS.items()},
+            # Built once: each card adds its own id and "/panel".
+            "projects_url": panel_url.removesuffix("0/panel"),
+        }
+    return g.forum_card_text
 
 
 def is_htmx() -> bool:
