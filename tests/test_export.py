@@ -438,3 +438,24 @@ def test_exports_need_a_user_of_the_tambon(app, client, demo_plan, suffix):
     client.login("other")
     assert client.get(f"/plans/{demo_plan.id}/{suffix}").status_code == 403
     assert client.get(f"/plans/999999/{suffix}").status_code == 404
+
+
+def test_empty_plan_and_english(app, facilitator_client, demo_plan):
+    """A plan with no project yet still exports (totals are =0, never a reversed range), and
+    the workbook follows the user's language."""
+    empty = Plan(tambon=demo_plan.tambon, fiscal_year=2571)
+    db.session.add(empty)
+    db.session.commit()
+    wb = download_workbook(facilitator_client, empty)
+    ws = wb["กลุ่ม 1"]
+    assert ws.cell(ws.max_row, 5).value == "=0"
+    assert wb["ผ.02-1"].cell(wb["ผ.02-1"].max_row, 1).value == "ไม่มีโครงการในแบบนี้"
+    body = facilitator_client.get(f"/plans/{empty.id}/export.csv").data.decode("utf-8-sig")
+    assert len(body.strip().splitlines()) == 1  # the header only
+    assert facilitator_client.get(f"/plans/{empty.id}/print").status_code == 200
+
+    facilitator_client.post("/language", data={"language": "en", "next": "/"})
+    wb = download_workbook(facilitator_client, demo_plan)
+    assert wb.sheetnames[:5] == ["Summary", "Group 1", "Group 2", "Group 3", "Urgency"]
+    ws = wb["Group 1"]
+    assert ws.cell(header_row(ws), 2).value == "Project"
