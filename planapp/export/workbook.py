@@ -55,10 +55,12 @@ def build_workbook(plan: Plan, rows: list[ProjectRow] | None = None):
     for form, form_rows in (("1", local), ("2", beyond)):
         blocks = local_plan_sheet(wb, plan, form, form_rows, labels)
         local_plan_summary_sheet(wb, plan, form, blocks)
+    by_village = defaultdict(list)
+    for r in rows:
+        for v in r.villages:
+            by_village[v.id].append(r)
     for village in plan.tambon.villages:
-        village_sheet(
-            wb, plan, village, [r for r in rows if village.id in {v.id for v in r.villages}]
-        )
+        village_sheet(wb, plan, village, by_village[village.id])
     # The minutes of the forum (planapp/meeting) close the workbook.
     from planapp.meeting.minutes_sheet import minutes_sheet
 
