@@ -627,3 +627,20 @@ def test_minutes_are_a_sheet_of_the_plan_workbook(facilitator_client, demo_plan)
     assert "ขั้นตอนที่ 4" in joined
     assert "ยืนยันลำดับกลุ่ม 1" in joined
     assert "ผู้บันทึกการประชุม" in joined
+
+
+def test_merging_or_deleting_in_a_confirmed_group_is_refused(app, demo_plan):
+    from planapp.intake.projects import ProjectRefused, delete_project, merge_projects
+
+    a, b, c = sorted(demo_plan.projects, key=lambda p: p.id)[:3]
+    place(demo_plan, {"3": [a, b], "unsorted": [c]})
+    db.session.add(PlanGroup(plan_id=demo_plan.id, funding_group="3", confirmed_at=a.created_at))
+    db.session.commit()
+    with app.test_request_context():
+        with pytest.raises(ProjectRefused, match="ปลดล็อก"):
+            merge_projects(demo_plan, c, [b], title="รวม", budget_satang=0)
+        db.session.rollback()
+        with pytest.raises(ProjectRefused, match="ปลดล็อก"):
+            delete_project(demo_plan, a)
+        db.session.rollback()
+    assert column_ids(demo_plan, "3") == [a.id, b.id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -213,4 +214,58 @@ def test_a_move_into_a_confirmed_group_is_refused_until_it_is_unlocked(live_serv
     move_to_group(page, unsorted[1], "3")
     expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
     assert [pid for pid, _b in server_columns(live_server)["3"]] == [unsorted[0], unsorted[1]]
+    assert_accessible(page)
+
+
+# --- the facilitator guide's pictures -----------------------------------------------------
+
+GUIDE_DIR = Path(__file__).resolve().parent.parent / "planapp" / "static" / "guide"
+
+
+def shoot(page, name: str) -> None:
+    """Save a screen for the guide (planapp/static/guide): the guide never falls behind."""
+    page.evaluate("document.fonts.ready")
+    page.screenshot(path=str(GUIDE_DIR / f"{name}.jpg"), type="jpeg", quality=70)
+
+
+def test_guide_pictures_are_taken_from_the_real_screens(live_server, page):
+    GUIDE_DIR.mkdir(parents=True, exist_ok=True)
+    live_server.login(page, "facilitator")
+    plan = live_server.plan_id
+    page.goto(live_server.url(f"/plans/{plan}/meeting/record"))
+    page.locator("input[name^=people_]").first.fill("42")
+    page.get_by_role("button", name="บันทึกข้อมูลเวที").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    shoot(page, "record")
+
+    unsorted = server_columns(live_server)["unsorted"]
+    ceiling = unsorted[0][1] + unsorted[1][1]
+    set_ceiling(live_server, page, "3", f"{ceiling // 100:,}")
+    page.select_option("#timer-village", index=1)
+    page.get_by_role("button", name="เริ่มจับเวลา").click()
+    expect(page.locator("#timer-control [data-timer]")).to_be_visible()
+    shoot(page, "panel")
+
+    open_board(live_server, page)
+    for pid, _budget in unsorted[:4]:
+        seen = version(page)
+        move_to_group(page, pid, "3")
+        expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
+    expect(page.locator('[data-group="3"] [data-cut-line]')).to_be_visible()
+    shoot(page, "board-cut-line")
+
+    page.goto(live_server.url(f"/plans/{plan}/votes"))
+    for pid, _budget in unsorted[:3]:
+        page.locator(f"#votes-{pid} [data-vote-plus]").click()
+        expect(page.locator(f"#votes-{pid}")).to_have_attribute("data-votes", "1")
+    shoot(page, "votes")
+
+    page.goto(live_server.url(f"/plans/{plan}/shares"))
+    shoot(page, "shares")
+
+    page.goto(live_server.url(f"/plans/{plan}/guide"))
+    images = page.locator(".guide img")
+    for index in range(images.count()):
+        src = images.nth(index).get_attribute("src")
+        assert (GUIDE_DIR / Path(src).name).exists(), src
     assert_accessible(page)

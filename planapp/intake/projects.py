@@ -145,6 +145,18 @@ def _column_snapshots(plan: Plan, groups: set[str]) -> dict[str, dict]:
     return found
 
 
+def _refuse_in_confirmed_group(plan: Plan, projects: list[Project]) -> None:
+    """Deleting or merging changes a column: refused in a confirmed (locked) group."""
+    from planapp.meeting.groups import ensure_move_allowed
+    from planapp.meeting.rules import GroupLocked
+
+    for project in projects:
+        try:
+            ensure_move_allowed(plan, project.funding_group, project.funding_group)
+        except GroupLocked as locked:
+            raise ProjectRefused(locked.message) from None
+
+
 # --- add, edit, delete ----------------------------------------------------------------------
 
 
@@ -217,6 +229,7 @@ def delete_project(plan: Plan, project: Project, seen_version: int | None = None
             _("Other villages' projects are merged into this one; un-merge them first.")
         )
     group = project.funding_group
+    _refuse_in_confirmed_group(plan, [project])
     before = _column_snapshots(plan, {group})
     before[str(project.id)] = project_snapshot(project)
     entry = record_change(
@@ -310,6 +323,7 @@ def merge_projects(
             raise ProjectRefused(
                 _("Merge into the project that already holds the other villages' projects.")
             )
+    _refuse_in_confirmed_group(plan, [keeper, *others])
     groups = {p.funding_group for p in others}
     before = _column_snapshots(plan, groups)
     before.update(_snapshots([keeper, *others]))

@@ -104,8 +104,9 @@ def set_step(plan: Plan, step: int) -> None:
     """Move the forum to a step (any step, forwards or back); the projector follows it."""
     if step not in rules.STEPS:
         raise MeetingError(_("There is no such step."))
-    if step == plan.meeting_step:
-        return
+    mode = rules.STEP_PROJECTOR_MODE[step]
+    if step == plan.meeting_step and getattr(plan, "projector_mode", mode) == mode:
+        return  # pressing the current step again re-shows its screen if it was changed
     record_change(
         plan,
         "step",
@@ -192,6 +193,10 @@ def control_timer(plan: Plan, village: Village, action: str, minutes: int | None
             village=village.label,
             minutes=minutes,
         )
+        if plan.meeting_step == 1 and hasattr(plan, "projector_village_id"):
+            # Step 1: the projector shows the village that presents, with its countdown.
+            plan.projector_mode = rules.STEP_PROJECTOR_MODE[1]
+            plan.projector_village_id = village.id
     else:
         if timer is None:
             raise MeetingError(_("Start the timer for this village first."))
