@@ -193,10 +193,10 @@ def control_timer(plan: Plan, village: Village, action: str, minutes: int | None
             village=village.label,
             minutes=minutes,
         )
-        if plan.meeting_step == 1 and hasattr(plan, "projector_village_id"):
+        if plan.meeting_step == 1 and hasattr(plan, "projector_village_number"):
             # Step 1: the projector shows the village that presents, with its countdown.
             plan.projector_mode = rules.STEP_PROJECTOR_MODE[1]
-            plan.projector_village_id = village.id
+            plan.projector_village_number = village.number
     else:
         if timer is None:
             raise MeetingError(_("Start the timer for this village first."))
