@@ -122,7 +122,8 @@ def test_projector_catches_up_after_losing_its_connection(browser, live_server, 
         # Cut the projector off: its stream ends with the server, and its reconnects fail.
         projector.route("**/events**", lambda route: route.abort())
         live_server.restart()
-        expect(projector.locator("[data-offline-badge]")).to_be_visible()
+        # The badge waits 5 seconds before saying so (planapp/meeting, issue 10).
+        expect(projector.locator("[data-offline-badge]")).to_be_visible(timeout=15_000)
         expect(projector.locator("[data-offline-since]")).to_have_count(1)
 
         tablet.reload()

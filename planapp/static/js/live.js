@@ -1,7 +1,7 @@
 // Live views (projector and phone): wiring around htmx's SSE extension, no content logic.
 // - after each swap, mirror the new version on <body data-plan-version> and into the stream
 //   address, so a reconnect (a new EventSource, without Last-Event-ID) asks only for news;
-// - show "not live since HH:MM" while the stream is down;
+// - show "not live since HH:MM" when the stream has been down for more than 5 seconds;
 // - turn the pages of long columns on the projector (nobody can scroll a projector).
 (function () {
   "use strict";
@@ -21,18 +21,36 @@
     }
   }
 
+  // "Not live since HH:MM" (issue 10): a blip of the hall's Wi-Fi is not news, so the badge
+  // shows only when the stream has been down for more than OFFLINE_AFTER_MS, and it names the
+  // moment the stream was lost. It goes when the stream is back (which brings the fresh state).
+  var OFFLINE_AFTER_MS = 5000;
+  var downSince = null;
+  var offlineTimer = null;
+
+  function showOffline() {
+    var badge = document.querySelector("[data-offline-badge]");
+    if (!badge || !downSince) { return; }
+    badge.setAttribute("data-offline-since", downSince.toISOString());
+    var time = badge.querySelector("[data-offline-time]");
+    time.setAttribute("datetime", downSince.toISOString());
+    time.textContent = downSince.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    badge.hidden = false;
+    document.body.classList.add("is-offline");
+  }
+
   function setOffline(offline) {
     var badge = document.querySelector("[data-offline-badge]");
     if (!badge) { return; }
-    if (offline && badge.hidden) {
-      var now = new Date();
-      badge.setAttribute("data-offline-since", now.toISOString());
-      var time = badge.querySelector("[data-offline-time]");
-      time.setAttribute("datetime", now.toISOString());
-      time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      badge.hidden = false;
-      document.body.classList.add("is-offline");
-    } else if (!offline) {
+    if (offline) {
+      if (downSince === null) {
+        downSince = new Date();
+        offlineTimer = window.setTimeout(showOffline, OFFLINE_AFTER_MS);
+      }
+    } else {
+      window.clearTimeout(offlineTimer);
+      offlineTimer = null;
+      downSince = null;
       badge.hidden = true;
       badge.removeAttribute("data-offline-since");
       document.body.classList.remove("is-offline");
