@@ -289,3 +289,141 @@ def test_several_workers_fan_out_through_postgres(browser, live_server, forum_un
         for context, _page in projectors:
             context.close()
         tablet_context.close()
+
+
+COVERED_BY_TIMER = """() => {
+  const timer = document.querySelector('.projector-timer');
+  if (!timer) return [];
+  const b = timer.getBoundingClientRect();
+  return Array.from(document.querySelectorAll('.page:not([hidden]) [data-project-id]'))
+    .filter(card => { const r = card.getBoundingClientRect();
+      return r.right > b.left && r.left < b.right && r.bottom > b.top && r.top < b.bottom; })
+    .map(card => card.getAttribute('data-project-id'));
+}"""
+
+
+def running_meeting(plan):
+    """The meeting under way: a message on the screen, a ceiling with its cut line, a confirmed
+    group, votes on cards, and step 1's presentation countdown running for village 1."""
+    from datetime import timedelta
+
+    from planapp.meeting.groups import column_cards
+    from planapp.models import PlanGroup, PresentationTimer, utcnow
+    from tests.live_helpers import spread_demo
+
+    spread_demo(plan)
+    plan.screen_message = "พักรับประทานอาหารกลางวัน กลับมาพร้อมกันเวลา 13.00 น. ที่ศาลาประชาคม"
+    plan.meeting_step = 1
+    cards = column_cards(plan, "1")
+    for votes, card in enumerate(cards[:6], start=1):
+        card.votes = votes * 7
+    from planapp.extensions import db
+
+    ceiling = sum(card.budget_satang for card in cards[:2])
+    db.session.add(PlanGroup(plan_id=plan.id, funding_group="1", ceiling_satang=ceiling))
+    db.session.add(PlanGroup(plan_id=plan.id, funding_group="2", confirmed_at=utcnow()))
+    village = plan.tambon.villages[0]
+    plan.projector_village_number = village.number
+    db.session.add(
+        PresentationTimer(
+            plan_id=plan.id,
+            village_id=village.id,
+            length_seconds=300,
+            ends_at=utcnow() + timedelta(seconds=300),
+        )
+    )
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_running_meeting_shows_on_the_projector_and_still_fits(
+    browser, live_server, plan_state, size
+):
+    plan_state(running_meeting)
+    token = plan_state()
+    width, height = size
+    context, page = projector_page(browser, live_server, token, width, height)
+    try:
+        for mode in ("village", "board", "urgency"):
+            plan_state(lambda plan, mode=mode: setattr(plan, "projector_mode", mode))
+            page.reload()
+            expect(page.locator("[data-screen-message]")).to_be_visible()
+            if mode == "village":
+                expect(page.locator("[data-timer]")).to_be_visible()
+            if mode == "board":
+                expect(page.locator("[data-group='1'] [data-cut-line]")).to_have_count(1)
+                expect(page.locator("[data-group='2'][data-confirmed]")).to_have_count(1)
+                expect(page.locator("[data-group='1'] [data-votes='7']")).to_have_count(1)
+            result = fits_the_screen(page)
+            assert result["scrollX"] <= 0 and result["scrollY"] <= 0, (mode, result)
+            assert not result["spill"], f"{mode}: cards cut off {result['spill']}"
+            # Nothing hides under the countdown in the corner.
+            covered = page.evaluate(COVERED_BY_TIMER)
+            assert not covered, f"{mode}: cards under the countdown {covered}"
+        plan_state(lambda plan: setattr(plan, "screen_paused", True))
+        page.reload()
+        expect(page.locator("[data-pause-screen]")).to_be_visible()
+        expect(page.locator("[data-project-id]")).to_have_count(0)
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+def test_moves_on_the_tablet_board_show_on_the_projector_without_reload(
+    browser, live_server, forum_under_way
+):
+    """The real board on the tablet: a move, a group change, a screen switch from the board's
+    own control (after which the board's next move is still accepted), an urgency change."""
+    token = forum_under_way
+    projector_context, projector = projector_page(browser, live_server, token)
+    tablet_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="th-TH")
+    tablet_context.set_default_timeout(10_000)
+    tablet = tablet_context.new_page()
+    live_server.login(tablet, "facilitator")
+    tablet.goto(live_server.url(f"/plans/{live_server.plan_id}/board"))
+    body = projector.locator("body")
+    try:
+        start = int(body.get_attribute("data-plan-version"))
+
+        # A group change: the first unsorted card into group 1, with the select and its button.
+        card = tablet.locator("[data-group='unsorted'] [data-project-id]").first
+        moved = card.get_attribute("data-project-id")
+        card.locator("[data-move-select]").select_option("1")
+        card.locator("[data-move-to-group]").click()
+        shown = projector.locator(f"[data-group='1'] [data-project-id='{moved}']")
+        expect(shown).to_be_visible()
+        expect(shown).to_have_attribute("data-last-change", "")
+        expect(body).to_have_attribute("data-plan-version", str(start + 1))
+
+        # A move inside a column: the first card of group 2 one place down.
+        column = tablet.locator("[data-group='2']")
+        first = column.locator("[data-project-id]").first.get_attribute("data-project-id")
+        column.locator(f"[data-project-id='{first}'] [data-move-step='1']").click()
+        on_projector = projector.locator("[data-group='2'] [data-project-id]")
+        expect(on_projector.nth(1)).to_have_attribute("data-project-id", first)
+        expect(body).to_have_attribute("data-plan-version", str(start + 2))
+
+        # The screen switch from the control on the board page.
+        tablet.locator("#projector-control [data-screen-mode=urgency]").click()
+        expect(projector.locator("[data-mode]")).to_have_attribute("data-mode", "urgency")
+        expect(body).to_have_attribute("data-plan-version", str(start + 3))
+        expect(tablet.locator("#plan-version")).to_have_value(str(start + 3))
+
+        # The board is still current: its next move is saved, not refused as stale.
+        card = tablet.locator("[data-group='unsorted'] [data-project-id]").first
+        card.locator("[data-move-select]").select_option("3")
+        card.locator("[data-move-to-group]").click()
+        expect(body).to_have_attribute("data-plan-version", str(start + 4))
+
+        # An urgency change on the tablet's urgency view: the moved card becomes urgent.
+        tablet.goto(live_server.url(f"/plans/{live_server.plan_id}/urgency"))
+        item = tablet.locator(f".urgency-item[data-project-id='{moved}']")
+        item.locator("select[name=urgency]").select_option("urgent")
+        item.locator("form.quick-urgency button[type=submit]").click()
+        tier = projector.locator(f"[data-urgency='urgent'] [data-project-id='{moved}']")
+        expect(tier).to_have_count(1)
+        expect(tier).to_have_attribute("data-last-change", "")
+        expect(body).to_have_attribute("data-plan-version", str(start + 5))
+        assert_not_reloaded(projector)
+    finally:
+        projector_context.close()
+        tablet_context.close()

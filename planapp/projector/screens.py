@@ -63,13 +63,25 @@ def card_cost(project: Project, mode: str) -> float:
     return cost
 
 
-def paginate(projects: list[Project], mode: str, capacity: float | None = None) -> list[list]:
-    """Cut a column into pages that fit the projector; every card is on exactly one page."""
-    capacity = capacity or COLUMN_LINES[mode]
+CUT_LINE = 1.2  # the budget cut line between two cards, in title lines
+TIMER_LINES = 3.8  # the presentation countdown in the corner of a village's screen
+MESSAGE_CHARS_PER_LINE = 48
+
+
+def paginate(
+    projects: list[Project],
+    mode: str,
+    capacity: float | None = None,
+    reserve: float = 0.0,
+    cut_before_id: int | None = None,
+) -> list[list]:
+    """Cut a column into pages that fit the projector; every card is on exactly one page.
+    `reserve` is room taken on every page by something else (a message, the timer)."""
+    capacity = (capacity or COLUMN_LINES[mode]) - reserve
     pages: list[list] = [[]]
     used = 0.0
     for project in projects:
-        cost = card_cost(project, mode)
+        cost = card_cost(project, mode) + (CUT_LINE if project.id == cut_before_id else 0.0)
         if pages[-1] and used + cost > capacity:
             pages.append([])
             used = 0.0
@@ -87,6 +99,7 @@ class Column:
     projects: list[Project]
     pages: list[list[Project]] = field(default_factory=list)
     first_page: int = 0  # the page shown first: the one with the card that changed last
+    status: object = None  # the meeting's GroupStatus (ceiling, cut line, confirmed), groups only
 
     @property
     def budget_satang(self) -> int:
@@ -94,14 +107,33 @@ class Column:
 
 
 def _columns(
-    items: list[tuple[str, str, list[Project]]], mode: str, paged: bool, last_id: int | None
+    items: list[tuple[str, str, list[Project]]],
+    mode: str,
+    paged: bool,
+    last_id: int | None,
+    reserve: float = 0.0,
+    statuses: dict | None = None,
 ):
     columns = []
     for key, label, projects in items:
-        pages = paginate(projects, mode) if paged else [projects]
+        status = (statuses or {}).get(key)
+        cut_before = status.cut_before_id if status is not None else None
+        pages = (
+            paginate(projects, mode, reserve=reserve, cut_before_id=cut_before)
+            if paged
+            else [projects]
+        )
         first = next((i for i, page in enumerate(pages) if any(p.id == last_id for p in page)), 0)
-        columns.append(Column(key, label, projects, pages, first))
+        columns.append(Column(key, label, projects, pages, first, status))
     return columns
+
+
+def message_reserve(plan: Plan) -> float:
+    """Room the facilitator's message takes above the cards, in title lines."""
+    message = getattr(plan, "screen_message", "") or ""
+    if not message:
+        return 0.0
+    return 0.8 + 1.25 * _lines(message, MESSAGE_CHARS_PER_LINE)
 
 
 def last_changed_project_id(plan: Plan) -> int | None:
@@ -135,12 +167,17 @@ def _by_rank(projects):
     return sorted(projects, key=lambda p: (p.rank is None, p.rank or 0, p.id))
 
 
-def board_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int | None) -> dict:
+def board_screen(
+    plan: Plan, projects: list[Project], paged: bool, last_id: int | None, reserve: float = 0.0
+) -> dict:
+    from planapp.meeting.groups import group_status
+
     by_group = {group: [] for group in GROUPS}
     for project in projects:
         by_group.setdefault(project.funding_group, []).append(project)
     groups = [(g, GROUP_LABELS[g], _by_rank(by_group[g])) for g in FUNDING_GROUPS]
-    columns = _columns(groups, "board", paged, last_id)
+    statuses = {g: group_status(plan, g, cards) for g, _label, cards in groups}
+    columns = _columns(groups, "board", paged, last_id, reserve, statuses)
     # Unsorted and not-feasible cards are counted on the projector (the board holds them); the
     # card that moved last is shown even there, so the hall sees where it went.
     side = _columns(
@@ -152,7 +189,9 @@ def board_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int 
     return {"columns": columns, "side": side}
 
 
-def village_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int | None) -> dict:
+def village_screen(
+    plan: Plan, projects: list[Project], paged: bool, last_id: int | None, reserve: float = 0.0
+) -> dict:
     villages = plan.tambon.villages
     village = next((v for v in villages if v.number == plan.projector_village_number), None)
     village = village or (villages[0] if villages else None)  # the chosen one was removed
@@ -163,7 +202,9 @@ def village_screen(plan: Plan, projects: list[Project], paged: bool, last_id: in
             key=lambda p: (p.village_rank is None, p.village_rank or 0, p.id),
         )
     # Each page in two columns, filled top to bottom then left to right.
-    chunks = paginate(own, "village") if paged else [own]
+    if paged and village is not None and _timer_shown(plan):
+        reserve += TIMER_LINES
+    chunks = paginate(own, "village", reserve=reserve) if paged else [own]
     split_pages = [
         (chunks[i : i + VILLAGE_COLUMNS] + [[]])[:VILLAGE_COLUMNS]
         for i in range(0, len(chunks), VILLAGE_COLUMNS)
@@ -215,7 +256,18 @@ def overview_screen(plan: Plan, projects: list[Project]) -> dict:
     }
 
 
-def urgency_screen(plan: Plan, projects: list[Project], paged: bool, last_id: int | None) -> dict:
+def _timer_shown(plan: Plan) -> bool:
+    """The meeting's countdown shows in step 1 (see meeting/_screen_overlays.html)."""
+    if getattr(plan, "meeting_step", None) != 1 or getattr(plan, "screen_paused", False):
+        return False
+    from planapp.meeting.record import current_timer
+
+    return current_timer(plan) is not None
+
+
+def urgency_screen(
+    plan: Plan, projects: list[Project], paged: bool, last_id: int | None, reserve: float = 0.0
+) -> dict:
     taken_forward = [p for p in projects if p.funding_group in FUNDING_GROUPS]
     tiers = {tier: [] for tier in URGENCY}
     for project in taken_forward:
@@ -232,6 +284,7 @@ def urgency_screen(plan: Plan, projects: list[Project], paged: bool, last_id: in
         "urgency",
         paged,
         last_id,
+        reserve,
     )  # fmt: skip
     unset = [p for p in taken_forward if p.urgency is None]
     return {"columns": columns, "unset_count": len(unset)}
@@ -272,18 +325,22 @@ def screen(plan: Plan, layout: str) -> dict:
     mode = plan.projector_mode if plan.projector_mode in PROJECTOR_MODES else "board"
     last_id = last_changed_project_id(plan)
     state = {"mode": mode, "mode_label": PROJECTOR_MODE_LABELS[mode], "last_id": last_id}
+    if getattr(plan, "screen_paused", False):
+        state["mode"] = "pause"  # the meeting's pause slide replaces the screen whole
+        return state
+    reserve = message_reserve(plan) if paged else 0.0
     if mode == "summary":
         state.update(summary_screen(plan))
         return state
     projects = _active_projects(plan)
     if mode == "board":
-        state.update(board_screen(plan, projects, paged, last_id))
+        state.update(board_screen(plan, projects, paged, last_id, reserve))
     elif mode == "village":
-        state.update(village_screen(plan, projects, paged, last_id))
+        state.update(village_screen(plan, projects, paged, last_id, reserve))
     elif mode == "overview":
         state.update(overview_screen(plan, projects))
     elif mode == "urgency":
-        state.update(urgency_screen(plan, projects, paged, last_id))
+        state.update(urgency_screen(plan, projects, paged, last_id, reserve))
     return state
 
 
