@@ -147,6 +147,8 @@ class Facilitator:
         page = self.get("/login")
         self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         self.post("/login", {"username": "bench", "password": PASSWORD, "csrf_token": self.csrf})
+        # Signing in starts a new session, and with it a new CSRF token.
+        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', self.get("/")).group(1)
         self.version = None
         self.board = self._has_board()
         self.projects = self._projects() if self.board else []
@@ -193,6 +195,8 @@ class Facilitator:
             done = time.time()
             found = re.findall(r'data-plan-version="(\d+)"', body)
             if status != 200 or not found:
+                if status != 409:
+                    raise RuntimeError(f"move answered {status}: {body[:300]}")
                 self._projects()  # refused as stale: read the board again
                 return self.change()
             self.version = max(int(v) for v in found)
