@@ -8,7 +8,7 @@ from functools import wraps
 from flask import abort, g, redirect, request, session, url_for
 
 from planapp.extensions import db
-from planapp.models import Plan, User
+from planapp.models import Plan, Tambon, User
 
 
 def init_app(app) -> None:
@@ -77,23 +77,23 @@ def admin_required(view):
     return wrapped
 
 
+def tambon_for_editing(tambon_id: int) -> Tambon:
+    """The tambon, if the signed-in user may change it; 404, 401 or 403 otherwise."""
+    tambon = db.get_or_404(Tambon, tambon_id)
+    user = current_user()
+    if user is None:
+        abort(401)
+    if not user.can_edit_tambon(tambon):
+        abort(403)
+    return tambon
+
+
 def plan_for_editing(plan_id: int) -> Plan:
-    """The plan, if the signed-in user may change it; 404 or 403 otherwise."""
+    """The plan, if the signed-in user may change it; 404, 401 or 403 otherwise."""
     plan = db.get_or_404(Plan, plan_id)
-    user = current_user()
-    if user is None:
-        abort(401)
-    if not user.can_edit_plan(plan):
-        abort(403)
+    tambon_for_editing(plan.tambon_id)
     return plan
 
 
-def plan_for_reading(plan_id: int) -> Plan:
-    """Plan pages (not the public projector) are for signed-in users of that tambon."""
-    plan = db.get_or_404(Plan, plan_id)
-    user = current_user()
-    if user is None:
-        abort(401)
-    if not user.can_edit_plan(plan):
-        abort(403)
-    return plan
+# Plan pages (not the public projector) are for the signed-in users who may change that plan.
+plan_for_reading = plan_for_editing

@@ -56,9 +56,9 @@ class UserForm(FlaskForm):
     tambons = CheckboxListField(_l("Tambons this facilitator edits"), coerce=int)
 
 
-class NewUserForm(UserForm):
-    password = PasswordField(
-        _l("Password"),
+def new_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
         validators=[
             DataRequired(),
             Length(
@@ -68,30 +68,25 @@ class NewUserForm(UserForm):
             ),
         ],
     )
-    confirm = PasswordField(
+
+
+def password_confirmation_field() -> PasswordField:
+    return PasswordField(
         _l("Password again"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class NewUserForm(UserForm):
+    password = new_password_field(_l("Password"))
+    confirm = password_confirmation_field()
 
 
 class PasswordForm(FlaskForm):
     """An administrator sets a new password for a user who forgot theirs."""
 
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
+    password = new_password_field(_l("New password"))
+    confirm = password_confirmation_field()
 
 
 class ConfirmForm(FlaskForm):

@@ -18,7 +18,12 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from planapp.accounts import admin_required, current_user, login_required, plan_for_editing
+from planapp.accounts import (
+    admin_required,
+    login_required,
+    plan_for_editing,
+    tambon_for_editing,
+)
 from planapp.changes import project_snapshot, record_change
 from planapp.extensions import db
 from planapp.intake import projects as village_plans
@@ -50,16 +55,6 @@ def fingerprint(state) -> str:
 
 def is_htmx() -> bool:
     return bool(request.headers.get("HX-Request"))
-
-
-def tambon_for_editing(tambon_id: int) -> Tambon:
-    tambon = db.get_or_404(Tambon, tambon_id)
-    user = current_user()
-    if user is None:
-        abort(401)
-    if not user.can_edit_tambon(tambon):
-        abort(403)
-    return tambon
 
 
 def village_of_plan(plan: Plan, village_id: int) -> Village:

@@ -111,74 +111,71 @@ def panel(plan_id: int):
     return render_template("meeting/panel.html", **_panel_context(plan))
 
 
+def _save_panel_change(plan_id: int, fragment: str, error_key: str, change, **on_error):
+    """Run one meeting-control change: commit and answer the changed section, or roll back and
+    answer it with the refusal next to the control (422)."""
+    plan = plan_for_editing(plan_id)
+    board_current = _board_was_current(plan)
+    try:
+        change(plan)
+    except MeetingError as error:
+        db.session.rollback()
+        return _panel_response(plan, fragment, 422, errors={error_key: error.message}, **on_error)
+    db.session.commit()
+    return _panel_response(plan, fragment, board_current=board_current)
+
+
+def _form_number(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 @bp.route("/plans/<int:plan_id>/meeting/step", methods=["POST"])
 @login_required
 def step(plan_id: int):
-    plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
-    value = request.form.get("step", "")
-    try:
-        record.set_step(plan, int(value) if value.isdigit() else 0)
-    except MeetingError as error:
-        db.session.rollback()
-        return _panel_response(plan, "meeting/_step_bar.html", 422, errors={"step": error.message})
-    db.session.commit()
-    return _panel_response(plan, "meeting/_step_bar.html", board_current=board_current)
+    return _save_panel_change(
+        plan_id,
+        "meeting/_step_bar.html",
+        "step",
+        lambda plan: record.set_step(plan, _form_number("step") or 0),
+    )
 
 
 @bp.route("/plans/<int:plan_id>/meeting/timer", methods=["POST"])
 @login_required
 def timer(plan_id: int):
-    plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
-    village_id = request.form.get("village_id", "")
-    village = db.session.get(Village, int(village_id)) if village_id.isdigit() else None
-    minutes = request.form.get("minutes", "")
-    try:
+    def control(plan):
+        village_id = _form_number("village_id")
+        village = db.session.get(Village, village_id) if village_id is not None else None
         if village is None:
             raise MeetingError(_("Choose the village that presents."))
-        record.control_timer(
-            plan,
-            village,
-            request.form.get("action", ""),
-            int(minutes) if minutes.isdigit() else None,
-        )
-    except MeetingError as error:
-        db.session.rollback()
-        return _panel_response(plan, "meeting/_timer.html", 422, errors={"timer": error.message})
-    db.session.commit()
-    return _panel_response(plan, "meeting/_timer.html", board_current=board_current)
+        record.control_timer(plan, village, request.form.get("action", ""), _form_number("minutes"))
+
+    return _save_panel_change(plan_id, "meeting/_timer.html", "timer", control)
 
 
 @bp.route("/plans/<int:plan_id>/meeting/pause", methods=["POST"])
 @login_required
 def pause(plan_id: int):
-    plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
-    record.set_paused(plan, request.form.get("paused") == "1")
-    db.session.commit()
-    return _panel_response(plan, "meeting/_screen.html", board_current=board_current)
+    return _save_panel_change(
+        plan_id,
+        "meeting/_screen.html",
+        "pause",
+        lambda plan: record.set_paused(plan, request.form.get("paused") == "1"),
+    )
 
 
 @bp.route("/plans/<int:plan_id>/meeting/message", methods=["POST"])
 @login_required
 def message(plan_id: int):
-    plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
     text = "" if request.form.get("clear") else request.form.get("message", "")
-    try:
-        record.set_message(plan, text)
-    except MeetingError as error:
-        db.session.rollback()
-        return _panel_response(
-            plan,
-            "meeting/_screen.html",
-            422,
-            errors={"message": error.message},
-            typed_message=text,
-        )
-    db.session.commit()
-    return _panel_response(plan, "meeting/_screen.html", board_current=board_current)
+    return _save_panel_change(
+        plan_id,
+        "meeting/_screen.html",
+        "message",
+        lambda plan: record.set_message(plan, text),
+        typed_message=text,
+    )
 
 
 # --- ceilings, confirm and lock -----------------------------------------------------------
