@@ -79,7 +79,10 @@ def open_board(live_server, page, role: str = "facilitator") -> None:
 
 
 def wait_version(page, version: int) -> None:
+    # The board takes the new version when htmx settles, after the answer is swapped in and
+    # focus is given back: waiting for it leaves no late focus change to race the next step.
     expect(page.locator("#plan-version")).to_have_value(str(version))
+    expect(page.locator("#board")).to_have_attribute("data-plan-version", str(version))
 
 
 @pytest.fixture(params=[(1024, 768), (1280, 800)], ids=["tablet-1024x768", "tablet-1280x800"])
