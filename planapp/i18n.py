@@ -23,7 +23,7 @@ PACKAGE_DIR = Path(__file__).parent
 
 
 def catalog_files(language: str) -> list[Path]:
-    pattern = f"translations/{language}/LC_MESSAGES/messages.po"
+    pattern = f"translations/{language}/LC_MESSAGES/*.po"
     return sorted(PACKAGE_DIR.glob(pattern)) + sorted(PACKAGE_DIR.glob(f"*/{pattern}"))
 
 

@@ -1,13 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from planapp.forms import AppForm
+
 MIN_PASSWORD_LENGTH = 8
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
@@ -41,7 +42,7 @@ ROLE_CHOICES = [
 ]
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     """Name, role and tambons of a user; the create form adds the first password."""
 
     username = StringField(
@@ -82,12 +83,12 @@ class NewUserForm(UserForm):
     confirm = password_confirmation_field()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(AppForm):
     """An administrator sets a new password for a user who forgot theirs."""
 
     password = new_password_field(_l("New password"))
     confirm = password_confirmation_field()
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A button that changes something: only the CSRF token."""

@@ -4,13 +4,13 @@ them, so every refusal carries our own message, in Thai or English."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
 from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS
+from planapp.forms import AppForm
 
 
-class FollowupForm(FlaskForm):
+class FollowupForm(AppForm):
     """One project's follow-up; each row of the page has its own, prefixed with the project."""
 
     status = SelectField(
@@ -32,7 +32,7 @@ class FollowupForm(FlaskForm):
         self.status.choices = [(code, FOLLOWUP_LABELS[code]) for code in statuses]
 
 
-class CarryOverForm(FlaskForm):
+class CarryOverForm(AppForm):
     fiscal_year = StringField(
         _l("New fiscal year (B.E.)"), render_kw={"inputmode": "numeric", "maxlength": 4}
     )

@@ -4,7 +4,6 @@ strategies, a note). New agencies can be typed in on the spot."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -18,6 +17,7 @@ from planapp.domain import (
     URGENCY,
     URGENCY_LABELS,
 )
+from planapp.forms import AppForm
 
 
 def optional_int(value):
@@ -31,7 +31,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProjectPanelForm(FlaskForm):
+class ProjectPanelForm(AppForm):
     class Meta:
         csrf = False  # the htmx header carries the token (checked by CSRFProtect for every POST)
 

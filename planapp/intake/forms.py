@@ -4,7 +4,6 @@ the error next to the field is in the user's language."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -27,6 +26,7 @@ from planapp.domain import (
     STRATEGY_LEVEL_LABELS,
     STRATEGY_LEVELS,
 )
+from planapp.forms import AppForm
 from planapp.intake.values import ValueRefused, parse_baht, parse_whole_number, satang_to_text
 
 
@@ -81,7 +81,7 @@ def _choices(codes, labels):
     return [(code, labels[code]) for code in codes]
 
 
-class TambonForm(FlaskForm):
+class TambonForm(AppForm):
     name = StringField(_l("Tambon name"), validators=[_required(), _length(200)])
     district = StringField(_l("District"), validators=[_required(), _length(200)])
     province = StringField(_l("Province"), validators=[_required(), _length(200)])
@@ -90,7 +90,7 @@ class TambonForm(FlaskForm):
     )
 
 
-class VillageForm(FlaskForm):
+class VillageForm(AppForm):
     number = WholeNumberField(
         _l("Village number (Moo)"),
         validators=[
@@ -101,7 +101,7 @@ class VillageForm(FlaskForm):
     name = StringField(_l("Village name"), validators=[_required(), _length(200)])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(AppForm):
     fiscal_year = WholeNumberField(
         _l("Fiscal year (Buddhist Era)"),
         validators=[
@@ -136,18 +136,18 @@ class PlanForm(FlaskForm):
     version = HiddenField()
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(AppForm):
     name = StringField(_l("Agency name"), validators=[_required(), _length(300)])
     kind = SelectField(_l("Kind"), choices=_choices(AGENCY_KINDS, AGENCY_KIND_LABELS))
 
 
-class StrategyForm(FlaskForm):
+class StrategyForm(AppForm):
     level = SelectField(_l("Level"), choices=_choices(STRATEGY_LEVELS, STRATEGY_LEVEL_LABELS))
     code = StringField(_l("Code"), validators=[_required(), _length(40)])
     name = StringField(_l("Strategy"), validators=[_required(), _length(500)])
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(AppForm):
     title = StringField(
         _l("Project title"),
         validators=[_required(_l("Type the project title.")), _length(500)],
@@ -202,13 +202,13 @@ class ProjectForm(FlaskForm):
         }
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A bare POST with CSRF and the plan version the user saw."""
 
     version = HiddenField()
 
 
-class MergeForm(FlaskForm):
+class MergeForm(AppForm):
     project_ids = CheckboxesField(_l("Projects"), coerce=int)
     keeper_id = SelectField(_l("Keep as the tambon project"), coerce=int)
     title = StringField(
@@ -222,10 +222,10 @@ class MergeForm(FlaskForm):
     version = HiddenField()
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(AppForm):
     file = FileField(_l("Excel file (.xlsx)"))
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(AppForm):
     token = HiddenField()
     include_existing = BooleanField(_l("Import the rows that look like existing projects too"))

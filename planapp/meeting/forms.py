@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from planapp.forms import AppForm
 
 MAX_PEOPLE = 100_000
 
 
-class ForumRecordForm(FlaskForm):
+class ForumRecordForm(AppForm):
     forum_date = DateField(_l("Date of the forum"), validators=[InputRequired()])
     forum_place = StringField(_l("Place"), validators=[InputRequired(), Length(max=300)])
     forum_chair = StringField(_l("Chair of the forum"), validators=[Length(max=200)])
