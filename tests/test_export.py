@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from planapp.extensions import db
-from planapp.models import Agency, Plan, Project, Strategy
+from planapp.models import Agency, ForumAttendance, Plan, Project, Strategy
 from tests.conftest import make_user
 
 GROUP_LABELS = {
@@ -291,10 +291,25 @@ def test_summary_sheet_totals(facilitator_client, demo_plan, forum):
         assert last == line[2].row - 1
         assert satang(evaluate(wb, ws, budget)) == plan_total
         assert evaluate(wb, ws, line[1].value) == len(active)
+    assert values["ผู้เข้าร่วมเวที (คน)"][1].value == 0  # attendance not recorded yet
     group3 = values["กลุ่ม 3 ขอรับการสนับสนุนงบประมาณ"]
     members = [p for p in active if p.funding_group == "3"]
     assert group3[1].value == len(members)
     assert satang(group3[2].value) == sum(p.budget_satang for p in members)
+
+
+def test_summary_sheet_counts_the_people_at_the_forum(facilitator_client, demo_plan):
+    villages = demo_plan.tambon.villages
+    db.session.add_all(
+        [
+            ForumAttendance(plan_id=demo_plan.id, village_id=villages[0].id, people=35),
+            ForumAttendance(plan_id=demo_plan.id, village_id=villages[2].id, people=12),
+        ]
+    )
+    db.session.commit()
+    ws = download_workbook(facilitator_client, demo_plan)["สรุป"]
+    values = {line[0].value: line[1].value for line in ws.iter_rows() if line[0].value}
+    assert values["ผู้เข้าร่วมเวที (คน)"] == 47
 
 
 def test_local_plan_forms(facilitator_client, demo_plan, forum):

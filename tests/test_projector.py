@@ -11,7 +11,7 @@ from sqlalchemy import select
 from planapp.changes import NothingToUndo, record_change, undo_last_change
 from planapp.domain import PROJECTOR_MODES
 from planapp.extensions import db
-from planapp.models import ChangeLog, Plan, Project
+from planapp.models import ChangeLog, ForumAttendance, Plan, Project
 from planapp.projector import routes as projector_routes
 from planapp.projector import screens
 from tests.live_helpers import spread_demo
@@ -128,6 +128,25 @@ def test_summary_counts_and_budgets_per_group_and_tier(app, demo_plan):
     assert sum(row["count"] for row in state["tiers"].values()) == len(taken)
     urgent = [p for p in taken if p.urgency == "urgent"]
     assert state["tiers"]["urgent"]["budget"] == sum(p.budget_satang for p in urgent)
+
+
+def test_summary_says_how_many_people_took_part(app, demo_plan):
+    from flask import render_template
+
+    assert screens.summary_screen(demo_plan)["participants"] == 0
+    villages = demo_plan.tambon.villages
+    db.session.add_all(
+        [
+            ForumAttendance(plan_id=demo_plan.id, village_id=villages[0].id, people=1200),
+            ForumAttendance(plan_id=demo_plan.id, village_id=villages[1].id, people=34),
+        ]
+    )
+    db.session.commit()
+    state = screens.summary_screen(demo_plan)
+    assert state["participants"] == 1234
+    with app.test_request_context():
+        html = render_template("projector/_summary.html", plan=demo_plan, s=state)
+    assert "ผู้เข้าร่วม 1,234 คน" in html
 
 
 def test_visible_length_ignores_marks_above_and_below():

@@ -25,6 +25,7 @@ from planapp.export.rows import (
     ProjectRow,
     load_rows,
 )
+from planapp.meeting.record import participants
 from planapp.models import Plan
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,6 +114,7 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         (_("Forum date"), xs.be_date_text(plan.forum_date)),
         (_("Forum place"), plan.forum_place),
         (_("Forum chair"), plan.forum_chair),
+        (_("Participants (people)"), participants(plan)),
         (_("Projects on the board"), len(rows)),
         (_("Villages that proposed projects"), len({v.id for r in rows for v in r.villages})),
     ]

@@ -35,6 +35,11 @@ def attendance(plan: Plan) -> dict[int, int]:
     )
 
 
+def participants(plan: Plan) -> int:
+    """How many people came to the forum, over every village."""
+    return sum(attendance(plan).values())
+
+
 def _record_snapshot(plan: Plan) -> dict:
     return {
         "forum_date": plan.forum_date.isoformat() if plan.forum_date else None,

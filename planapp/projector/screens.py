@@ -29,6 +29,7 @@ from planapp.domain import (
     URGENCY_LABELS,
 )
 from planapp.extensions import db
+from planapp.meeting.record import participants
 from planapp.models import ChangeLog, Plan, Project, Village, new_public_token
 
 # How much a column of the projector holds, in lines of card-title text, and how many characters
@@ -316,6 +317,7 @@ def summary_screen(plan: Plan) -> dict:
         "max_tier_budget": max([row["budget"] for row in tiers.values()] + [1]),
         "taken_count": sum(row["count"] for row in taken),
         "taken_budget": sum(row["budget"] for row in taken),
+        "participants": participants(plan),
     }
 
 
