@@ -302,13 +302,27 @@ def plan_settings(plan_id: int):
 # --- agencies and strategies ----------------------------------------------------------------
 
 
+def agency_name_taken(name: str, agency: Agency | None = None) -> bool:
+    """Another agency already has this name (agency names are unique)."""
+    clash = db.session.scalar(select(Agency.id).where(Agency.name == name))
+    return clash is not None and (agency is None or clash != agency.id)
+
+
+def strategy_code_taken(level: str, code: str, strategy: Strategy | None = None) -> bool:
+    """Another strategy of this level already has this code (codes are unique per level)."""
+    clash = db.session.scalar(
+        select(Strategy.id).where(Strategy.level == level, Strategy.code == code)
+    )
+    return clash is not None and (strategy is None or clash != strategy.id)
+
+
 @bp.route("/setup/agencies", methods=["GET", "POST"])
 @admin_required
 def agencies():
     form = AgencyForm()
     if form.validate_on_submit():
         name = form.name.data.strip()
-        if db.session.scalar(select(Agency.id).where(Agency.name == name)) is None:
+        if not agency_name_taken(name):
             db.session.add(Agency(name=name, kind=form.kind.data))
             db.session.commit()
             flash(_("Agency %(name)s added.", name=name), "success")
@@ -326,8 +340,7 @@ def edit_agency(agency_id: int):
     form = AgencyForm(obj=agency)
     if form.validate_on_submit():
         name = form.name.data.strip()
-        clash = db.session.scalar(select(Agency.id).where(Agency.name == name))
-        if clash is None or clash == agency.id:
+        if not agency_name_taken(name, agency):
             agency.name, agency.kind = name, form.kind.data
             db.session.commit()
             flash(_("Saved."), "success")
@@ -343,10 +356,7 @@ def strategies():
     form = StrategyForm()
     if form.validate_on_submit():
         code = form.code.data.strip()
-        clash = db.session.scalar(
-            select(Strategy.id).where(Strategy.level == form.level.data, Strategy.code == code)
-        )
-        if clash is None:
+        if not strategy_code_taken(form.level.data, code):
             db.session.add(Strategy(level=form.level.data, code=code, name=form.name.data.strip()))
             db.session.commit()
             flash(_("Strategy %(code)s added.", code=code), "success")
@@ -364,10 +374,7 @@ def edit_strategy(strategy_id: int):
     form = StrategyForm(obj=strategy)
     if form.validate_on_submit():
         code = form.code.data.strip()
-        clash = db.session.scalar(
-            select(Strategy.id).where(Strategy.level == form.level.data, Strategy.code == code)
-        )
-        if clash is None or clash == strategy.id:
+        if not strategy_code_taken(form.level.data, code, strategy):
             strategy.level, strategy.code = form.level.data, code
             strategy.name = form.name.data.strip()
             db.session.commit()
