@@ -5,8 +5,15 @@ reads WTForms' catalogs, so forms take their messages from our merged catalog in
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from planapp.intake.values import arabic_digits
 
 
 class CatalogMessages:
@@ -23,3 +30,54 @@ class AppForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return CatalogMessages()
+
+
+# Years from here on are Buddhist Era (2400 BE = 1857 CE): no forum date is that old.
+FIRST_BE_YEAR = 2400
+BE_OFFSET = 543
+
+
+def parse_thai_date(text: str) -> date:
+    """A date as people in Thailand write it: `20/11/2569` (day/month/Buddhist Era year), also
+    with Thai digits, dashes or dots, a Western year, or ISO `2026-11-20`. ValueError if not."""
+    text = arabic_digits(text).strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if iso:
+        year, month, day = (int(part) for part in iso.groups())
+    else:
+        parts = re.fullmatch(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})", text)
+        if not parts:
+            raise ValueError(text)
+        day, month, year = (int(part) for part in parts.groups())
+    if year >= FIRST_BE_YEAR:
+        year -= BE_OFFSET
+    return date(year, month, day)
+
+
+class ThaiDateField(StringField):
+    """A date typed as day/month/Buddhist Era year, shown the same way. (The browser's own date
+    picker shows Western years, and the hall thinks in พ.ศ.)"""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {})
+        kwargs["render_kw"].setdefault("placeholder", _l("dd/mm/yyyy (BE), e.g. 20/11/2569"))
+        kwargs["render_kw"].setdefault("autocomplete", "off")
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, date):
+            return f"{self.data.day}/{self.data.month}/{self.data.year + BE_OFFSET}"
+        return ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        try:
+            self.data = parse_thai_date(valuelist[0])
+        except ValueError:
+            raise ValueError(
+                self.gettext("Type the date as day/month/year (BE), e.g. 20/11/2569.")
+            ) from None

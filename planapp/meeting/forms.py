@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, StringField
+from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from planapp.forms import AppForm
+from planapp.forms import AppForm, ThaiDateField
 
 MAX_PEOPLE = 100_000
 
 
 class ForumRecordForm(AppForm):
-    forum_date = DateField(_l("Date of the forum"), validators=[InputRequired()])
+    forum_date = ThaiDateField(_l("Date of the forum"), validators=[InputRequired()])
     forum_place = StringField(_l("Place"), validators=[InputRequired(), Length(max=300)])
     forum_chair = StringField(_l("Chair of the forum"), validators=[Length(max=200)])
     version = HiddenField()

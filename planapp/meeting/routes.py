@@ -385,7 +385,7 @@ def forum_record(plan_id: int):
             plan,
             form.forum_date.data,
             form.forum_place.data.strip(),
-            form.forum_chair.data.strip(),
+            (form.forum_chair.data or "").strip(),  # optional: may be left out of the post
             counts,
             seen_version=_seen_version(),
         )
