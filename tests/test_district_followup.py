@@ -148,7 +148,15 @@ def test_impossible_moves_are_refused_with_a_reason(placed):
     future = (TODAY + timedelta(days=1)).isoformat()
     assert refusal(plan, g2, "sent", day=future) == {"day": "วันที่ต้องไม่เป็นวันในอนาคต"}
     assert "ก่อนวันจัดเวทีประชาคม" in refusal(plan, g2, "sent", day="2026-11-01")["day"]
-    assert "day" in refusal(plan, g2, "sent", day="31/12/2569")
+    assert refusal(plan, g2, "sent", day="31/02/2569") == {
+        "day": "พิมพ์วันที่เป็น วัน/เดือน/ปี พ.ศ. เช่น 20/11/2569"
+    }
+    # Dates are typed as the hall writes them: day/month/Buddhist Era year, Thai digits too.
+    assert refusal(plan, g2, "sent", day="16/12/2569") == {"day": "วันที่ต้องไม่เป็นวันในอนาคต"}
+    update(plan, g2, "sent", day="๑๐/๑๒/๒๕๖๙")
+    db.session.commit()
+    assert g2.followup_status == "sent"
+    assert g2.followup_date == date(2026, 12, 10)
     assert "status" in refusal(plan, g2, "approved")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, select
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS, FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
+from planapp.forms import parse_thai_date
 from planapp.models import ChangeLog, Plan, Project
 
 # The road a project travels after the forum. A step may be skipped forward (the planning
@@ -170,9 +171,9 @@ def check_update(plan: Plan, project: Project, update: FollowupUpdate, today: da
     day = today
     if update.day.strip():
         try:
-            day = date.fromisoformat(update.day.strip())
+            day = parse_thai_date(update.day)
         except ValueError:
-            errors["day"] = _("Enter a date.")
+            errors["day"] = _("Type the date as day/month/year (BE), e.g. 20/11/2569.")
     if "day" not in errors:
         if day > today:
             errors["day"] = _("The date cannot be in the future.")

@@ -18,7 +18,7 @@ class FollowupForm(AppForm):
         choices=[(code, FOLLOWUP_LABELS[code]) for code in FOLLOWUP],
         validate_choice=False,  # the domain refuses with a message that says why
     )
-    day = StringField(_l("Date"), render_kw={"type": "date"})
+    day = StringField(_l("Date"), render_kw={"placeholder": _l("dd/mm/yyyy (BE), e.g. 20/11/2569")})
     amount = StringField(
         _l("Amount in the budget ordinance (baht)"), render_kw={"inputmode": "decimal"}
     )
