@@ -27,8 +27,14 @@ def load_demo() -> Plan:
         name: _get_or_create(Agency, {"name": name}, kind=kind) for name, kind in data.AGENCIES
     }
     tambon.local_admin_agency = agencies[data.AGENCIES[0][0]]
-    for level, code, name in data.STRATEGIES:
-        _get_or_create(Strategy, {"level": level, "code": code}, name=name)
+    strategies = {
+        code: _get_or_create(Strategy, {"level": level, "code": code}, name=name)
+        for level, code, name in data.STRATEGIES
+    }
+    for parent, code, name in data.TACTICS:
+        _get_or_create(
+            Strategy, {"level": "local", "code": code}, name=name, parent=strategies[parent]
+        )
     villages = {
         number: _get_or_create(Village, {"tambon_id": tambon.id, "number": number}, name=name)
         for number, name in data.VILLAGES
@@ -49,6 +55,7 @@ def load_demo() -> Plan:
         forum_chair=data.FORUM["chair"],
         is_public=True,
         **data.PLAN_PROFILE,
+        **data.PLAN_PREAMBLE,
     )
     db.session.add(plan)
     db.session.flush()

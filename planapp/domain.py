@@ -6,6 +6,8 @@ same code shows in Thai or English as the user chose.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 # Board columns, in board order. "not-feasible" is the fifth column of the board.
@@ -69,6 +71,25 @@ STRATEGY_LEVEL_LABELS = {
     "province": _l("Province"),
     "district": _l("District"),
     "local": _l("Local administration"),
+}
+
+# What the local development plan's ผ.02 forms say the plan answers to, before the blocks (design
+# brief section 9): plan settings typed once, labelled with their letter as the forms print them.
+PLAN_PREAMBLE = [
+    "national_strategy",
+    "national_plan",
+    "sdgs",
+    "province_strategy",
+    "province_local_strategy",
+]
+PLAN_PREAMBLE_LABELS = {
+    "national_strategy": _l("A. National 20-year strategy"),
+    "national_plan": _l("B. National economic and social development plan"),
+    "sdgs": _l("C. Sustainable Development Goals (SDGs)"),
+    "province_strategy": _l("D. Provincial strategy"),
+    "province_local_strategy": _l(
+        "E. Development strategy of the local administrations in the province"
+    ),
 }
 
 # The standard programme names (แผนงาน) of local budgets; a project gets one, proposed from its
@@ -139,3 +160,11 @@ ROLE_LABELS = {"admin": _l("Administrator"), "facilitator": _l("Facilitator")}
 def fiscal_year_be(day) -> int:
     """The Thai fiscal year (Buddhist Era) a date falls in: it starts on 1 October."""
     return day.year + 543 + (1 if day.month >= 10 else 0)
+
+
+def code_key(code: str) -> tuple:
+    """Strategy codes in the order people number them: 1.2 before 1.10, L2 before L10."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.findall(r"\d+|\D+", code or "")
+    )

@@ -177,6 +177,12 @@ class Strategy(db.Model):
     level: Mapped[str] = mapped_column(String(20))
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(500))
+    # A กลยุทธ์ (tactic) is a strategy under its ยุทธศาสตร์: same level, its own code (1.1 under
+    # 1), one level deep. A project aligned with a tactic is filed in the ผ.02 forms under the
+    # tactic's strategy, then the tactic.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("strategies.id", ondelete="SET NULL"))
+
+    parent: Mapped[Strategy | None] = relationship(remote_side=[id])
 
 
 # --- the plan -----------------------------------------------------------------------------
@@ -210,6 +216,14 @@ class Plan(db.Model):
     direction: Mapped[str] = mapped_column(Text, default="")
     potential: Mapped[str] = mapped_column(Text, default="")
     key_problems: Mapped[str] = mapped_column(Text, default="")
+    # What the ผ.02 forms say the plan answers to, before the blocks (design brief section 9):
+    # ก. the national 20-year strategy, ข. the national economic and social development plan,
+    # ค. the SDGs, ง. the provincial strategy, จ. the strategy of the อปท.s in the province.
+    national_strategy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    national_plan: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sdgs: Mapped[str] = mapped_column(Text, default="", server_default="")
+    province_strategy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    province_local_strategy: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The five-year local development plan this feeds (e.g. 2566-2570) and how its forms look.
     plan_start_year: Mapped[int | None] = mapped_column(Integer)
     grouping: Mapped[str] = mapped_column(String(20), default="strategy")

@@ -26,6 +26,19 @@ def test_demo_loads_a_realistic_tambon(app):
     assert all(p.budget_satang >= 0 for p in plan.projects)
 
 
+def test_demo_plan_names_what_it_answers_to_and_its_tactics(app):
+    """The ก.–จ. lines of the ผ.02 forms and the อบต.'s tactics under its strategies."""
+    plan = load_demo()
+    for name, text in demo_data.PLAN_PREAMBLE.items():
+        assert getattr(plan, name) == text and text
+    assert "ฉบับที่ 13" in plan.national_plan and "เป้าหมายที่" in plan.sdgs
+    tactics = db.session.scalars(select(Strategy).where(Strategy.parent_id.is_not(None))).all()
+    assert len(tactics) == len(demo_data.TACTICS) >= 5
+    for tactic in tactics:
+        assert tactic.level == tactic.parent.level == "local"
+        assert tactic.code.startswith(tactic.parent.code + ".")
+
+
 def test_demo_twice_duplicates_nothing(app):
     first = load_demo().id
     before = counts()

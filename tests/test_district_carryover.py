@@ -43,6 +43,7 @@ def test_carry_over_copies_unfinished_projects_and_the_profile(facilitator_clien
     assert response.headers["Location"].endswith(f"/plans/{new_plan.id}")
     assert new_plan.identity == demo_plan.identity and new_plan.identity
     assert new_plan.key_problems == demo_plan.key_problems
+    assert new_plan.sdgs == demo_plan.sdgs and new_plan.national_strategy
     # The demo's five-year local plan (2566-2570) ends before 2571: a new one starts.
     assert demo_plan.plan_start_year == 2566 and new_plan.plan_start_year == 2571
     carried = db.session.scalars(

@@ -9,8 +9,11 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from planapp import demo_data
+from planapp.domain import PLAN_PREAMBLE
 from planapp.extensions import db
 from planapp.models import Agency, ForumAttendance, Plan, Project, Strategy
 from tests.conftest import make_user
@@ -391,6 +394,185 @@ def test_issue_grouping_without_kpi(facilitator_client, demo_plan, forum):
     headings = [ws.cell(r, 1).value for r in range(header + 1, ws.max_row + 1)]
     assert any(str(h).startswith("ประเด็นการพัฒนา: ") for h in headings)
     assert not any(str(h).startswith("ยุทธศาสตร์ที่") for h in headings)
+
+
+PREAMBLE_HEADINGS = [
+    "ก. ยุทธศาสตร์ชาติ 20 ปี",
+    "ข. แผนพัฒนาเศรษฐกิจและสังคมแห่งชาติ",
+    "ค. เป้าหมายการพัฒนาที่ยั่งยืน (SDGs)",
+    "ง. ยุทธศาสตร์จังหวัด",
+    "จ. ยุทธศาสตร์การพัฒนาขององค์กรปกครองส่วนท้องถิ่นในเขตจังหวัด",
+]
+
+
+def lines_below_header(ws) -> list:
+    return [ws.cell(r, 1).value for r in range(header_row(ws) + 1, ws.max_row + 1)]
+
+
+def test_local_plan_forms_open_with_the_strategies_the_plan_answers_to(
+    facilitator_client, demo_plan, forum
+):
+    texts = [demo_data.PLAN_PREAMBLE[name] for name in PLAN_PREAMBLE]
+    wb = download_workbook(facilitator_client, demo_plan)
+    for form in "12":
+        ws = wb[f"ผ.02-{form}"]
+        header = header_row(ws)
+        lines = lines_below_header(ws)
+        assert lines[:5] == [f"{h} {t}" for h, t in zip(PREAMBLE_HEADINGS, texts, strict=True)]
+        assert lines[5].startswith("ยุทธศาสตร์ที่ ")  # then the first block
+        last_column = get_column_letter(ws.max_column)
+        for row in range(header + 1, header + 6):
+            assert f"A{row}:{last_column}{row}" in ws.merged_cells
+            assert ws.cell(row, 1).font.name == "TH SarabunPSK"
+            assert not ws.cell(row, 1).font.bold  # block headings are bold, these are not
+        # The header stays what is frozen and repeated on every printed page.
+        assert ws.print_title_rows == f"${header - 1}:${header}"
+        # The ผ.01 summaries have no preamble.
+        summary = wb[f"ผ.01-{form}"]
+        assert not any(
+            str(line).startswith(PREAMBLE_HEADINGS[0]) for line in lines_below_header(summary)
+        )
+
+    # An empty line prints "-", as the printed forms do.
+    demo_plan.sdgs = "  "
+    db.session.commit()
+    lines = lines_below_header(download_workbook(facilitator_client, demo_plan)["ผ.02-1"])
+    assert lines[2] == "ค. เป้าหมายการพัฒนาที่ยั่งยืน (SDGs) -"
+    assert lines[3] == f"{PREAMBLE_HEADINGS[3]} {texts[3]}"
+    # None given: no preamble at all, the blocks start under the header.
+    for name in PLAN_PREAMBLE:
+        setattr(demo_plan, name, "")
+    db.session.commit()
+    lines = lines_below_header(download_workbook(facilitator_client, demo_plan)["ผ.02-1"])
+    assert lines[0].startswith("ยุทธศาสตร์ที่ ")
+    assert not any(str(line)[:2] in ("ก.", "ข.", "ค.", "ง.", "จ.") for line in lines)
+
+
+def strategy(code: str) -> Strategy:
+    return db.session.scalar(select(Strategy).where(Strategy.code == code))
+
+
+def test_local_plan_blocks_go_strategy_tactic_programme(facilitator_client, demo_plan):
+    """ยุทธศาสตร์ → กลยุทธ์ → แผนงาน, each แผนงาน closing with its totals; projects of a
+    strategy with tactics that name none come last under "no tactic given"; the ผ.01 summary
+    stays per strategy and แผนงาน, adding up a แผนงาน's blocks under every tactic."""
+    plan = demo_plan
+    own = plan.tambon.local_admin_agency
+    l1, l2 = strategy("L1"), strategy("L2")
+    t11, t12 = strategy("L1.1"), strategy("L1.2")
+    assert t11.parent == l1 and t12.parent == l1
+    works, education = "industry_public_works", "education"
+    projects = plan.active_projects()
+    cast = [
+        # (strategies, programme, wanted year index)
+        ([t12], works, 0),
+        ([t11], works, 1),
+        ([l1], works, 2),  # L1 without a tactic
+        ([t11, l1, strategy("P1")], education, 3),  # the tactic wins over its bare strategy
+        ([t11], works, 4),
+        ([l2], works, 0),  # a strategy none of whose projects names a tactic
+    ]
+    chosen = projects[: len(cast)]
+    for p in chosen:
+        p.rank = None
+    db.session.flush()
+    for n, (p, (strategies, programme, year)) in enumerate(zip(chosen, cast, strict=True)):
+        p.funding_group, p.rank, p.feasibility = "3", n + 1, "feasible"
+        p.urgency, p.lead_agency = "urgent", own
+        p.strategies, p.programme = strategies, programme
+        p.wanted_year = plan.plan_years[year]
+    db.session.commit()
+    a, b, c, d, e, f = chosen
+
+    wb = download_workbook(facilitator_client, plan)
+    ws = wb["ผ.02-1"]
+    header = header_row(ws)
+    lines = lines_below_header(ws)[5:]  # after the preamble
+    works_label, education_label = "แผนงานอุตสาหกรรมและการโยธา", "แผนงานการศึกษา"
+    totals = ["รวมงบประมาณ", "รวมจำนวนโครงการ"]
+    expected = [
+        f"ยุทธศาสตร์ที่ L1 {l1.name}",
+        f"กลยุทธ์ที่ L1.1 {t11.name}",
+        education_label,
+        1,
+        *totals,
+        works_label,
+        1,
+        2,
+        *totals,
+        f"กลยุทธ์ที่ L1.2 {t12.name}",
+        works_label,
+        1,
+        *totals,
+        "ยังไม่ระบุกลยุทธ์",
+        works_label,
+        1,
+        *totals,
+        f"ยุทธศาสตร์ที่ L2 {l2.name}",
+        works_label,  # no tactic line: none of L2's projects names one
+        1,
+        *totals,
+        "รวมงบประมาณทั้งสิ้น",
+        "รวมจำนวนโครงการทั้งสิ้น",
+    ]
+    assert lines == expected
+    first = header + 6
+    titles = [ws.cell(r, 2).value for r in range(first, ws.max_row + 1)]
+    assert [t for t in titles if t in {p.title for p in chosen}] == [
+        d.title,
+        b.title,
+        e.title,
+        a.title,
+        c.title,
+        f.title,
+    ]
+    # The tactic lines are bold merged lines like the strategy headings.
+    tactic_row = first + 1
+    assert ws.cell(tactic_row, 1).font.bold
+    assert f"A{tactic_row}:{get_column_letter(ws.max_column)}{tactic_row}" in ws.merged_cells
+    # Each block's totals add up exactly its rows.
+    for r in range(first, ws.max_row + 1):
+        if ws.cell(r, 1).value == "รวมงบประมาณ":
+            rows_above = []
+            x = r - 1
+            while isinstance(ws.cell(x, 1).value, int):
+                rows_above.append(x)
+                x -= 1
+            got = sum(satang(evaluate(wb, ws, ws.cell(r, col).value)) for col in range(5, 10))
+            want = sum(
+                satang(ws.cell(x, col).value or 0) for x in rows_above for col in range(5, 10)
+            )
+            assert got == want and rows_above
+            count = sum(evaluate(wb, ws, ws.cell(r + 1, col).value) for col in range(5, 10))
+            assert count == len(rows_above)
+
+    # ผ.01: per strategy and แผนงาน; the works line of L1 adds its three tactic blocks.
+    summary = wb["ผ.01-1"]
+    body = lines_below_header(summary)
+    assert body == [
+        f"ยุทธศาสตร์ที่ L1 {l1.name}",
+        education_label,
+        works_label,
+        "รวม",
+        f"ยุทธศาสตร์ที่ L2 {l2.name}",
+        works_label,
+        "รวม",
+        "รวมทั้งสิ้น",
+    ]
+    works_row = header_row(summary) + 3
+    formula = summary.cell(works_row, 2).value
+    assert formula.count("'ผ.02-1'!") == 3 and formula.startswith("=")
+    five_years_count = summary.cell(works_row, 12).value
+    five_years_budget = summary.cell(works_row, 13).value
+    assert evaluate(wb, summary, five_years_count) == 4
+    assert satang(evaluate(wb, summary, five_years_budget)) == sum(
+        p.budget_satang for p in (a, b, c, e)
+    )
+    grand = summary.max_row
+    assert evaluate(wb, summary, summary.cell(grand, 12).value) == len(chosen)
+    assert satang(evaluate(wb, summary, summary.cell(grand, 13).value)) == sum(
+        p.budget_satang for p in chosen
+    )
 
 
 def test_urgency_and_village_sheets(facilitator_client, demo_plan, forum):

@@ -222,6 +222,98 @@ def test_admin_adds_and_edits_agencies_and_strategies(admin_client):
     assert response.status_code == 400
 
 
+def test_a_tactic_belongs_to_a_strategy_one_level_deep(admin_client):
+    """A กลยุทธ์ is a strategy under its ยุทธศาสตร์: it takes the strategy's level, and a
+    strategy with tactics of its own cannot become one."""
+    for code, name in (("1", "โครงสร้างพื้นฐาน"), ("2", "เศรษฐกิจ")):
+        admin_client.post("/setup/strategies", data={"level": "local", "code": code, "name": name})
+    one, two = (db.session.scalar(select(Strategy).where(Strategy.code == c)) for c in "12")
+    response = admin_client.post(
+        "/setup/strategies",
+        data={"level": "province", "code": "1.1", "name": "ถนนและทางระบายน้ำ", "parent_id": one.id},
+    )
+    assert response.status_code == 302
+    tactic = db.session.scalar(select(Strategy).where(Strategy.code == "1.1"))
+    assert tactic.parent == one and tactic.level == "local"  # the level of its strategy
+    page = admin_client.get("/setup/strategies").get_data(as_text=True)
+    assert "เป็นกลยุทธ์ของยุทธศาสตร์" in page
+    # Listed under its strategy, before the next one.
+    assert page.index("ถนนและทางระบายน้ำ") < page.index("เศรษฐกิจ")
+
+    # No tactic of a tactic; a strategy with tactics does not become one.
+    response = admin_client.post(
+        "/setup/strategies",
+        data={"level": "local", "code": "1.1.1", "name": "ซอย", "parent_id": tactic.id},
+    )
+    assert response.status_code == 400  # a tactic is not among the choices
+    assert 'id="parent_id-errors"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(Strategy).where(Strategy.code == "1.1.1")) is None
+    response = admin_client.post(
+        f"/setup/strategies/{one.id}/edit",
+        data={"level": "local", "code": "1", "name": one.name, "parent_id": two.id},
+    )
+    assert response.status_code == 400
+    assert "ยุทธศาสตร์นี้มีกลยุทธ์อยู่แล้ว" in response.get_data(as_text=True)
+    db.session.refresh(one)
+    assert one.parent_id is None
+    # A strategy moving to another level takes its tactics along.
+    response = admin_client.post(
+        f"/setup/strategies/{one.id}/edit",
+        data={"level": "district", "code": "1", "name": one.name, "parent_id": "0"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(tactic)
+    assert (tactic.level, tactic.parent_id) == ("district", one.id)
+    # The edit page shows the tactic's strategy chosen; saving without one makes it a strategy.
+    page = admin_client.get(f"/setup/strategies/{tactic.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{one.id}">' in page
+    response = admin_client.post(
+        f"/setup/strategies/{tactic.id}/edit",
+        data={"level": "district", "code": "1.1", "name": tactic.name, "parent_id": "0"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(tactic)
+    assert tactic.parent_id is None
+
+
+def test_the_strategies_the_plan_answers_to_are_plan_settings(
+    facilitator_client, admin_client, demo_plan
+):
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/settings").get_data(as_text=True)
+    assert "ก. ยุทธศาสตร์ชาติ 20 ปี" in page and demo_plan.national_strategy in page
+    version = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    data = {
+        "fiscal_year": str(demo_plan.fiscal_year),
+        "version": version,
+        "plan_start_year": "2566",
+        "grouping": "strategy",
+        "show_kpi": "y",
+        "national_strategy": "  ยุทธศาสตร์ที่ 3 ด้านการพัฒนาและเสริมสร้างศักยภาพทรัพยากรมนุษย์ ",
+        "national_plan": "ฉบับที่ 13",
+        "sdgs": "",
+        "province_strategy": "ยุทธศาสตร์ที่ 2",
+        "province_local_strategy": "ยุทธศาสตร์ที่ 1",
+    }
+    old = demo_plan.national_strategy
+    assert facilitator_client.post(f"/plans/{demo_plan.id}/settings", data=data).status_code == 302
+    db.session.refresh(demo_plan)
+    assert demo_plan.national_strategy == "ยุทธศาสตร์ที่ 3 ด้านการพัฒนาและเสริมสร้างศักยภาพทรัพยากรมนุษย์"
+    assert (demo_plan.national_plan, demo_plan.sdgs) == ("ฉบับที่ 13", "")
+    # Logged and undone like the rest of the settings.
+    undo_last_change(demo_plan)
+    db.session.commit()
+    assert demo_plan.national_strategy == old
+    # Too long is refused next to the field.
+    data["sdgs"] = "ก" * 2001
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/settings").get_data(as_text=True)
+    data["version"] = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    response = facilitator_client.post(f"/plans/{demo_plan.id}/settings", data=data)
+    assert response.status_code == 400 and 'id="sdgs-errors"' in response.get_data(as_text=True)
+    # They belong to the five-year plan: next year's new plan starts with them.
+    page = admin_client.get(f"/tambons/{demo_plan.tambon_id}/plans/new").get_data(as_text=True)
+    assert demo_plan.national_strategy in page and demo_plan.province_local_strategy in page
+
+
 def test_facilitators_may_not_manage_agencies(facilitator_client):
     assert facilitator_client.get("/setup/agencies").status_code == 403
     response = facilitator_client.post("/setup/strategies", data={"level": "province"})

@@ -72,7 +72,15 @@ def plan_facts(plan: Plan) -> dict:
         )
         row["villages"] = [v.number for v in project.villages]
         row["supporting_agencies"] = sorted((a.name, a.kind) for a in project.supporting_agencies)
-        row["strategies"] = sorted((s.level, s.code, s.name) for s in project.strategies)
+        row["strategies"] = sorted(
+            (
+                s.level,
+                s.code,
+                s.name,
+                (s.parent.level, s.parent.code, s.parent.name) if s.parent else None,
+            )
+            for s in project.strategies
+        )
         rows.append(row)
     facts["projects"] = rows
     for model in plan_json.plan_child_models():
@@ -187,7 +195,8 @@ def rich_plan(demo_plan):
     first.village_rank = 2
     first.lead_agency = agencies[0]
     first.supporting_agencies = agencies[1:3]
-    first.strategies = strategies[:2]
+    tactic = next(s for s in strategies if s.parent is not None)  # a กลยุทธ์ of the demo
+    first.strategies = strategies[:2] + [tactic]
     first.followup_status = "in_budget"
     first.followup_date = date(2026, 10, 5)
     first.followup_note = "อยู่ในข้อบัญญัติ"
@@ -368,6 +377,18 @@ def test_facilitators_cannot_bring_in_a_tambon_or_write_into_anothers(app, rich_
     assert response.status_code == 400
     assert "โปรดติดต่อสำนักงานอำเภอ" in response.get_data(as_text=True)
     assert database_state() == state
+
+
+def test_a_tactic_travels_with_its_strategy(rich_plan, in_request):
+    """The file names the strategy a tactic belongs to, even when no project names that
+    strategy itself; a server lacking both creates both."""
+    document = plan_json.export_plan(rich_plan)
+    tactic = next(s for p in rich_plan.projects for s in p.strategies if s.parent)
+    written = {(s["level"], s["code"]): s for s in document["strategies"]}
+    assert written[tactic.level, tactic.code]["parent"] == [tactic.parent.level, tactic.parent.code]
+    assert written[tactic.parent.level, tactic.parent.code]["parent"] is None
+    # The preamble travels as plan columns.
+    assert document["plan"]["national_strategy"] == rich_plan.national_strategy
 
 
 def test_dates_and_times_travel_as_iso_text(rich_plan):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from planapp.changes import project_snapshot, record_change
+from planapp.domain import PLAN_PREAMBLE
 from planapp.extensions import db
 from planapp.models import Plan, Project
 
@@ -20,6 +21,7 @@ PROFILE_FIELDS = [
     "key_problems",
     "grouping",
     "show_kpi",
+    *PLAN_PREAMBLE,  # what the ผ.02 forms answer to: a starting point the group edits
 ]
 PROJECT_COPY_FIELDS = [
     "title",

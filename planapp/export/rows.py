@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from planapp import domain
+from planapp.domain import code_key
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Village
 
@@ -112,11 +113,31 @@ class ProjectRow:
         return self.group in ("1", "2", "3")
 
     @property
+    def main_alignment(self) -> tuple[Strategy | None, Strategy | None]:
+        """(ยุทธศาสตร์, กลยุทธ์ or None) the ผ.02 form files it under: the อปท.'s own (level
+        local) strategy first; aligned with a tactic, under the tactic's strategy and that tactic
+        (preferred to the same strategy without one)."""
+        best, best_key = (None, None), None
+        for s in self.strategies:
+            top = s.parent or s
+            tactic = s if s.parent is not None else None
+            key = (
+                LEVEL_ORDER.get(top.level, 9),
+                code_key(top.code),
+                tactic is None,
+                code_key(tactic.code) if tactic else (),
+            )
+            if best_key is None or key < best_key:
+                best, best_key = (top, tactic), key
+        return best
+
+    @property
     def main_strategy(self) -> Strategy | None:
-        """The strategy the ผ.02 form files it under: the อปท.'s own (level local) first."""
-        if not self.strategies:
-            return None
-        return min(self.strategies, key=lambda s: (LEVEL_ORDER.get(s.level, 9), s.code))
+        return self.main_alignment[0]
+
+    @property
+    def main_tactic(self) -> Strategy | None:
+        return self.main_alignment[1]
 
 
 def village_label(villages: list[Village], prefix: str) -> str:
@@ -135,7 +156,7 @@ def load_rows(
         .options(
             selectinload(Project.villages),
             selectinload(Project.supporting_agencies),
-            selectinload(Project.strategies),
+            selectinload(Project.strategies).selectinload(Strategy.parent),
             selectinload(Project.lead_agency),
         )
     ).all()

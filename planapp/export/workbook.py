@@ -2,7 +2,9 @@
 section 9, issue 8).
 
 Sheets, in order: the summary; one sheet per funding group in forum rank; the urgency view; the
-ผ.02/1 and ผ.02/2 project-detail forms, each followed by its ผ.01 summary; one sheet per village.
+ผ.02/1 and ผ.02/2 project-detail forms (the strategies the plan answers to, ก.–จ., then blocks
+ยุทธศาสตร์ → กลยุทธ์ → แผนงาน), each followed by its ผ.01 summary (per ยุทธศาสตร์ and แผนงาน);
+one sheet per village.
 Totals are SUM formulas over exactly the rows above them (the ผ.01 summaries point at the ผ.02
 subtotals), so an officer's edit updates every total. The workbook is streamed (openpyxl
 write-only mode) so a plan of thousands of projects stays small in memory.
@@ -12,13 +14,16 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from planapp import domain
+from planapp.domain import code_key
 from planapp.export import xlsx_style as xs
 from planapp.export.rows import (
+    LEVEL_ORDER,
     PROGRAMME_ORDER,
     URGENCY_ORDER,
     Labels,
@@ -298,9 +303,23 @@ def plan_year(plan: Plan, row: ProjectRow) -> int:
     return min(max(wanted, years[0]), years[-1])
 
 
-def local_plan_blocks(plan: Plan, rows: list[ProjectRow], labels: Labels):
-    """[(heading, subheading or None, rows)] in the form's order: by strategy then แผนงาน, or
-    by ประเด็นการพัฒนา (sector) when the plan is grouped by issue."""
+class LocalPlanBlock(NamedTuple):
+    """One block of a ผ.02 form: the rows of one แผนงาน under a ยุทธศาสตร์ and, when given, a
+    กลยุทธ์. `tactic` and `sub` are the lines printed above the rows (None: no line);
+    `programme` is the แผนงาน's code, which the ผ.01 summary adds up by."""
+
+    heading: str
+    tactic: str | None
+    sub: str | None
+    programme: str
+    rows: list[ProjectRow]
+
+
+def local_plan_blocks(plan: Plan, rows: list[ProjectRow], labels: Labels) -> list[LocalPlanBlock]:
+    """The blocks in the form's order: ยุทธศาสตร์ → กลยุทธ์ → แผนงาน, or by ประเด็นการพัฒนา
+    (sector) when the plan is grouped by issue. A strategy none of whose projects names a
+    tactic has no tactic line (as before tactics existed); when some do, the others come last
+    under "no tactic given"."""
     order = sorted(
         rows,
         key=lambda r: (URGENCY_ORDER.get(r.urgency, 9), r.group != "3", r.position, r.id),
@@ -313,23 +332,32 @@ def local_plan_blocks(plan: Plan, rows: list[ProjectRow], labels: Labels):
             set(by_sector) - set(domain.SECTORS)
         )
         return [
-            (_("Development issue: %(issue)s", issue=labels.sector.get(s, s)), None, by_sector[s])
+            LocalPlanBlock(
+                _("Development issue: %(issue)s", issue=labels.sector.get(s, s)),
+                None,
+                None,
+                "",
+                by_sector[s],
+            )
             for s in sectors
         ]
-    by_strategy = defaultdict(lambda: defaultdict(list))
-    strategies = {}
+    # strategy key -> tactic key -> programme -> rows
+    grouped = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    strategies, tactics = {}, {}
     for r in order:
-        strategy = r.main_strategy
+        strategy, tactic = r.main_alignment
         key = (strategy.level, strategy.code) if strategy else None
+        tactic_key = tactic.code if tactic else None
         strategies[key] = strategy
-        by_strategy[key][r.programme].append(r)
+        tactics[key, tactic_key] = tactic
+        grouped[key][tactic_key][r.programme].append(r)
     blocks = []
     keys = sorted(
-        by_strategy,
+        grouped,
         key=lambda k: (
             k is None,
-            ("local", "district", "province").index(k[0]) if k else 0,
-            k[1] if k else "",
+            LEVEL_ORDER.get(k[0], 9) if k else 0,
+            code_key(k[1]) if k else (),
         ),
     )
     for key in keys:
@@ -339,12 +367,39 @@ def local_plan_blocks(plan: Plan, rows: list[ProjectRow], labels: Labels):
             if strategy
             else _("No strategy given")
         )
-        programmes = sorted(by_strategy[key], key=lambda p: (PROGRAMME_ORDER.get(p, 99), p))
-        for programme in programmes:
-            label = labels.programme.get(programme, programme) if programme else ""
-            sub = _("Programme: %(name)s", name=label) if label else _("No programme given")
-            blocks.append((heading, sub, by_strategy[key][programme]))
+        by_tactic = grouped[key]
+        with_tactics = any(t is not None for t in by_tactic)
+        for tactic_key in sorted(by_tactic, key=lambda t: (t is None, code_key(t or ""))):
+            tactic = tactics[key, tactic_key]
+            if tactic is not None:
+                tactic_line = _("Tactic %(code)s %(name)s", code=tactic.code, name=tactic.name)
+            else:
+                tactic_line = _("No tactic given") if with_tactics else None
+            by_programme = by_tactic[tactic_key]
+            for programme in sorted(by_programme, key=programme_key):
+                label = labels.programme.get(programme, programme) if programme else ""
+                sub = _("Programme: %(name)s", name=label) if label else _("No programme given")
+                blocks.append(
+                    LocalPlanBlock(heading, tactic_line, sub, programme, by_programme[programme])
+                )
     return blocks
+
+
+def programme_key(programme: str):
+    """แผนงาน in the order of local budgets; one not given comes last."""
+    return (programme == "", PROGRAMME_ORDER.get(programme, 99), programme)
+
+
+def local_plan_preamble(plan: Plan) -> list[str]:
+    """The ก.–จ. lines of the ผ.02 forms: the strategies the plan answers to. None when the plan
+    names none of them; otherwise all five, an empty one shown as "-" as the printed forms do."""
+    texts = [(getattr(plan, name) or "").strip() for name in domain.PLAN_PREAMBLE]
+    if not any(texts):
+        return []
+    return [
+        f"{domain.PLAN_PREAMBLE_LABELS[name]} {text or '-'}"
+        for name, text in zip(domain.PLAN_PREAMBLE, texts, strict=True)
+    ]
 
 
 def local_plan_titles(plan: Plan, form: str, kind: str) -> list[str]:
@@ -395,16 +450,24 @@ def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: 
         wb, f"ผ.02-{form}", columns, title_lines=local_plan_titles(plan, form, "ผ.02")
     )
     year_columns = list(range(first_year_column, first_year_column + len(years)))
+    # Under the column header (which stays a few rows, frozen and repeated on every page), the
+    # strategies the plan answers to open the form once.
+    for line in local_plan_preamble(plan):
+        sheet.merged_line(line, kind="plain")
     blocks = []
-    previous_heading = None
-    for heading, sub, block_rows in local_plan_blocks(plan, rows, labels):
-        if heading != previous_heading:
-            sheet.merged_line(heading, kind="label")
-            previous_heading = heading
-        if sub:
-            sheet.merged_line(sub, kind="label")
+    previous = None
+    for block in local_plan_blocks(plan, rows, labels):
+        if block.heading != (previous.heading if previous else None):
+            sheet.merged_line(block.heading, kind="label")
+        if block.tactic and (
+            previous is None or (previous.heading, previous.tactic) != (block.heading, block.tactic)
+        ):
+            sheet.merged_line(block.tactic, kind="label")
+        if block.sub:
+            sheet.merged_line(block.sub, kind="label")
+        previous = block
         first = sheet.next_row
-        for n, r in enumerate(block_rows, start=1):
+        for n, r in enumerate(block.rows, start=1):
             values = [n, r.title, r.objective, r.target_output]
             year = plan_year(plan, r)
             values += [r.budget if y == year else None for y in years]
@@ -418,7 +481,13 @@ def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: 
         budget_row = sheet.total_row(_("Total budget"), span, label_column=4)
         count_row = sheet.total_row(_("Total number of projects"), label_column=4, counts=span)
         blocks.append(
-            {"heading": heading, "sub": sub, "budget_row": budget_row, "count_row": count_row}
+            {
+                "heading": block.heading,
+                "sub": block.sub,
+                "programme": block.programme,
+                "budget_row": budget_row,
+                "count_row": count_row,
+            }
         )
     if not blocks:
         sheet.merged_line(_("No projects in this form."), kind="plain")
@@ -468,13 +537,18 @@ def local_plan_summary_sheet(wb, plan: Plan, form: str, source: dict) -> None:
     source_sheet = quote_sheetname(source["sheet"])
 
     def source_ref(column: int, row: int) -> str:
-        return f"={source_sheet}!{get_column_letter(column)}{row}"
+        return f"{source_sheet}!{get_column_letter(column)}{row}"
 
-    def line(label: str, block: dict) -> int:
+    def line(label: str, members: list[dict]) -> int:
+        """One line adding up ผ.02 blocks (one แผนงาน's blocks under each tactic)."""
+
+        def refs(column: int, key: str) -> str:
+            return "=" + "+".join(source_ref(column, block[key]) for block in members)
+
         values: list = [label]
         for year_column in source["year_columns"]:
-            values.append(sheet.formula(source_ref(year_column, block["count_row"]), "count"))
-            values.append(sheet.formula(source_ref(year_column, block["budget_row"]), "baht"))
+            values.append(sheet.formula(refs(year_column, "count_row"), "count"))
+            values.append(sheet.formula(refs(year_column, "budget_row"), "baht"))
         row = sheet.next_row
         values.append(sheet.formula(_row_sum(count_cols, row), "count"))
         values.append(sheet.formula(_row_sum(budget_cols, row), "baht"))
@@ -490,12 +564,18 @@ def local_plan_summary_sheet(wb, plan: Plan, form: str, source: dict) -> None:
             group.append(blocks[index])
             index += 1
         if group[0]["sub"] is None:  # grouped by issue: one line each
-            strategy_totals.append(line(heading, group[0]))
+            strategy_totals.append(line(heading, group))
             continue
+        # One line per แผนงาน of the strategy, whatever tactics its projects are under (the
+        # ผ.01 form has no tactic level).
+        by_programme: dict[str, list[dict]] = {}
+        for block in group:
+            by_programme.setdefault(block["programme"], []).append(block)
         sheet.merged_line(heading, kind="label")
         first = sheet.next_row
-        for block in group:
-            line(block["sub"], block)
+        for programme in sorted(by_programme, key=programme_key):
+            members = by_programme[programme]
+            line(members[0]["sub"], members)
         last = sheet.next_row - 1
         span = {c: (first, last) for c in range(2, width + 1)}
         sums = {c: span[c] for c in budget_cols + [total_budget_col]}

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from planapp.domain import (
     AGENCY_KIND_LABELS,
     AGENCY_KINDS,
+    PLAN_PREAMBLE_LABELS,
     PROGRAMME_LABELS,
     PROGRAMMES,
     SECTOR_LABELS,
@@ -133,6 +134,18 @@ class PlanForm(AppForm):
     direction = TextAreaField(_l("Development direction"), validators=[_length(5000)])
     potential = TextAreaField(_l("Potential"), validators=[_length(5000)])
     key_problems = TextAreaField(_l("Key problems"), validators=[_length(5000)])
+    # ก.–จ. of the ผ.02 forms: what the plan answers to.
+    national_strategy = TextAreaField(
+        PLAN_PREAMBLE_LABELS["national_strategy"], validators=[_length(2000)]
+    )
+    national_plan = TextAreaField(PLAN_PREAMBLE_LABELS["national_plan"], validators=[_length(2000)])
+    sdgs = TextAreaField(PLAN_PREAMBLE_LABELS["sdgs"], validators=[_length(2000)])
+    province_strategy = TextAreaField(
+        PLAN_PREAMBLE_LABELS["province_strategy"], validators=[_length(2000)]
+    )
+    province_local_strategy = TextAreaField(
+        PLAN_PREAMBLE_LABELS["province_local_strategy"], validators=[_length(2000)]
+    )
     version = HiddenField()
 
 
@@ -145,6 +158,16 @@ class StrategyForm(AppForm):
     level = SelectField(_l("Level"), choices=_choices(STRATEGY_LEVELS, STRATEGY_LEVEL_LABELS))
     code = StringField(_l("Code"), validators=[_required(), _length(40)])
     name = StringField(_l("Strategy"), validators=[_required(), _length(500)])
+    # A tactic (กลยุทธ์) names the strategy it belongs to; 0: a strategy of its own.
+    parent_id = SelectField(_l("Tactic of the strategy"), coerce=int, default=0)
+
+    def set_parents(self, strategies, editing=None) -> None:
+        """The strategies a tactic can belong to: those that are not tactics themselves."""
+        self.parent_id.choices = [(0, _l("None: this is a strategy"))] + [
+            (s.id, f"{STRATEGY_LEVEL_LABELS[s.level]} {s.code}: {s.name}")
+            for s in strategies
+            if s.parent_id is None and (editing is None or s.id != editing.id)
+        ]
 
 
 class ProjectForm(AppForm):

@@ -25,6 +25,7 @@ from planapp.accounts import (
     tambon_for_editing,
 )
 from planapp.changes import project_snapshot, record_change
+from planapp.domain import PLAN_PREAMBLE, STRATEGY_LEVELS, code_key
 from planapp.extensions import db
 from planapp.intake import projects as village_plans
 from planapp.intake.forms import (
@@ -41,10 +42,10 @@ from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village, pro
 
 bp = Blueprint("intake", __name__)
 
-PLAN_FIELDS = [
-    "identity", "development_position", "direction", "potential", "key_problems",
-    "plan_start_year", "grouping", "show_kpi",
+PLAN_TEXTS = [
+    "identity", "development_position", "direction", "potential", "key_problems", *PLAN_PREAMBLE,
 ]  # fmt: skip
+PLAN_FIELDS = [*PLAN_TEXTS, "plan_start_year", "grouping", "show_kpi"]
 
 
 def fingerprint(state) -> str:
@@ -234,6 +235,9 @@ def new_plan(tambon_id: int):
         form.show_kpi.data = latest.show_kpi if latest else True
         form.grouping.data = latest.grouping if latest else "strategy"
         form.plan_start_year.data = latest.plan_start_year if latest else None
+        # The strategies the plan answers to belong to the five-year plan: carried forward.
+        for name in PLAN_PREAMBLE:
+            getattr(form, name).data = getattr(latest, name) if latest else ""
     if form.validate_on_submit():
         taken = db.session.scalar(
             select(Plan.id).where(
@@ -253,8 +257,8 @@ def new_plan(tambon_id: int):
 
 
 def _fill_plan(plan: Plan, form: PlanForm) -> None:
-    for name in ["identity", "development_position", "direction", "potential", "key_problems"]:
-        setattr(plan, name, getattr(form, name).data.strip())
+    for name in PLAN_TEXTS:
+        setattr(plan, name, (getattr(form, name).data or "").strip())
     plan.plan_start_year = form.plan_start_year.data
     plan.grouping = form.grouping.data
     plan.show_kpi = bool(form.show_kpi.data)
@@ -350,19 +354,78 @@ def edit_agency(agency_id: int):
     return render_template("intake/agency_form.html", form=form, agency=agency), status
 
 
+def strategies_in_order() -> list[Strategy]:
+    """By level, each strategy followed by its tactics, codes in the order people number them."""
+    rows = db.session.scalars(select(Strategy)).all()
+    levels = {level: n for n, level in enumerate(STRATEGY_LEVELS)}
+
+    def key(s: Strategy):
+        top = s.parent or s
+        return (levels.get(top.level, 9), code_key(top.code), s.parent_id is not None)
+
+    return sorted(rows, key=lambda s: (*key(s), code_key(s.code)))
+
+
+def _strategy_parent(form: StrategyForm, strategy: Strategy | None) -> tuple[bool, Strategy | None]:
+    """(ok, the strategy a tactic belongs to). Tactics are one level deep: the choices offer
+    no tactic (nor the strategy itself), and a strategy with tactics cannot become one."""
+    if not form.parent_id.data:
+        return True, None
+    if strategy is not None:
+        has_tactics = db.session.scalar(
+            select(Strategy.id).where(Strategy.parent_id == strategy.id).limit(1)
+        )
+        if has_tactics is not None:
+            form.parent_id.errors.append(
+                _("This strategy has tactics of its own: it cannot be a tactic.")
+            )
+            return False, None
+    return True, db.session.get(Strategy, form.parent_id.data)
+
+
+def _save_strategy(form: StrategyForm, strategy: Strategy | None) -> Strategy | None:
+    """Add or edit a strategy from the form; None (with the errors on the form) if refused. A
+    tactic takes the level of its strategy."""
+    ok, parent = _strategy_parent(form, strategy)
+    if not ok:
+        return None
+    level = parent.level if parent is not None else form.level.data
+    code = form.code.data.strip()
+    if strategy_code_taken(level, code, strategy):
+        form.code.errors.append(_("This level already has a strategy with this code."))
+        return None
+    # A strategy moving to another level takes its tactics along.
+    tactics = []
+    if strategy is not None and level != strategy.level:
+        tactics = db.session.scalars(select(Strategy).where(Strategy.parent_id == strategy.id))
+        tactics = list(tactics)
+        if any(strategy_code_taken(level, t.code, t) for t in tactics):
+            form.level.errors.append(
+                _("A tactic of this strategy has a code this level already uses.")
+            )
+            return None
+    if strategy is None:
+        strategy = Strategy()
+        db.session.add(strategy)
+    strategy.level, strategy.code, strategy.name = level, code, form.name.data.strip()
+    strategy.parent = parent
+    for tactic in tactics:
+        tactic.level = level
+    db.session.commit()
+    return strategy
+
+
 @bp.route("/setup/strategies", methods=["GET", "POST"])
 @admin_required
 def strategies():
+    rows = strategies_in_order()
     form = StrategyForm()
+    form.set_parents(rows)
     if form.validate_on_submit():
-        code = form.code.data.strip()
-        if not strategy_code_taken(form.level.data, code):
-            db.session.add(Strategy(level=form.level.data, code=code, name=form.name.data.strip()))
-            db.session.commit()
-            flash(_("Strategy %(code)s added.", code=code), "success")
+        strategy = _save_strategy(form, None)
+        if strategy is not None:
+            flash(_("Strategy %(code)s added.", code=strategy.code), "success")
             return redirect(url_for("intake.strategies"))
-        form.code.errors.append(_("This level already has a strategy with this code."))
-    rows = db.session.scalars(select(Strategy).order_by(Strategy.level, Strategy.code)).all()
     status = 400 if form.errors else 200
     return render_template("intake/strategies.html", form=form, strategies=rows), status
 
@@ -372,15 +435,11 @@ def strategies():
 def edit_strategy(strategy_id: int):
     strategy = db.get_or_404(Strategy, strategy_id)
     form = StrategyForm(obj=strategy)
-    if form.validate_on_submit():
-        code = form.code.data.strip()
-        if not strategy_code_taken(form.level.data, code, strategy):
-            strategy.level, strategy.code = form.level.data, code
-            strategy.name = form.name.data.strip()
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("intake.strategies"))
-        form.code.errors.append(_("This level already has a strategy with this code."))
+    form.set_parents(strategies_in_order(), editing=strategy)
+    form.parent_id.data = form.parent_id.data or 0  # a strategy of its own: no parent
+    if form.validate_on_submit() and _save_strategy(form, strategy) is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("intake.strategies"))
     status = 400 if form.errors else 200
     return render_template("intake/strategy_form.html", form=form, strategy=strategy), status
 

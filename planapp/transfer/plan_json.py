@@ -124,6 +124,8 @@ def export_plan(plan: Plan) -> dict:
             used_agencies.add(project.lead_agency_id)
         used_agencies.update(a.id for a in project.supporting_agencies)
         used_strategies.update({s.id: s for s in project.strategies})
+        # A tactic travels with the strategy it belongs to.
+        used_strategies.update({s.parent.id: s.parent for s in project.strategies if s.parent})
         project_rows.append(row)
     return {
         "format": FORMAT,
@@ -143,7 +145,12 @@ def export_plan(plan: Plan) -> dict:
             if i in agencies
         ],
         "strategies": [
-            {"level": s.level, "code": s.code, "name": s.name}
+            {
+                "level": s.level,
+                "code": s.code,
+                "name": s.name,
+                "parent": [s.parent.level, s.parent.code] if s.parent else None,
+            }
             for s in sorted(used_strategies.values(), key=lambda s: (s.level, s.code))
         ],
         "plan": {c.key: _to_json(getattr(plan, c.key)) for c in _columns(Plan, PLAN_SKIP)},
@@ -348,7 +355,10 @@ def _agency(name: str, kinds: dict[str, str]) -> Agency:
     return agency
 
 
-def _strategy(level: str, code: str, names: dict) -> Strategy:
+def _strategy(level: str, code: str, names: dict, parents: dict | None = None) -> Strategy:
+    """The strategy this server has under (level, code), else created from the document: with
+    the strategy it is a tactic of, when the document names one (one level deep). A strategy
+    this server already has keeps its name and place."""
     strategy = db.session.scalar(
         select(Strategy).where(Strategy.level == level, Strategy.code == code)
     )
@@ -359,6 +369,11 @@ def _strategy(level: str, code: str, names: dict) -> Strategy:
         if len(code) > 40 or len(name) > 500 or "\x00" in code + name:
             raise PlanImportError(_l("Strategy %(code)s is not usable.", code=code[:40]))
         strategy = Strategy(level=level, code=code, name=name)
+        parent = (parents or {}).get((level, code))
+        if parent is not None and parent != (level, code):
+            strategy.parent = _strategy(*parent, names)
+            if strategy.parent.parent_id is not None:
+                strategy.parent = None  # tactics are one level deep
         db.session.add(strategy)
         db.session.flush()
     return strategy
@@ -411,6 +426,14 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
         (s.get("level"), s.get("code")): s.get("name")
         for s in document["strategies"]
         if isinstance(s, dict) and isinstance(s.get("name"), str)
+    }
+    strategy_parents = {
+        (s.get("level"), s.get("code")): tuple(s["parent"])
+        for s in document["strategies"]
+        if isinstance(s, dict)
+        and isinstance(s.get("parent"), list)
+        and len(s["parent"]) == 2
+        and all(isinstance(part, str) for part in s["parent"])
     }
 
     plan_values = {}
@@ -476,7 +499,9 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
             isinstance(s, list) and len(s) == 2 for s in strategies
         ):
             raise PlanImportError(_l("%(where)s: unreadable strategies.", where=where))
-        project.strategies = [_strategy(level, code, strategy_names) for level, code in strategies]
+        project.strategies = [
+            _strategy(level, code, strategy_names, strategy_parents) for level, code in strategies
+        ]
         # Ranks are written once every project exists, so no transient clash is possible.
         rank = project.rank
         project.rank = None
