@@ -397,3 +397,22 @@ def test_dates_and_times_travel_as_iso_text(rich_plan):
     first = document["projects"][0]
     assert first["followup_date"] == "2026-10-05"
     assert datetime.fromisoformat(first["created_at"])
+
+
+@pytest.mark.parametrize("where", ["document", "project"])
+def test_strategies_that_are_not_text_are_refused_not_a_crash(admin_client, rich_plan, where):
+    document = plan_json.export_plan(rich_plan)
+    if where == "document":
+        document["strategies"].append({"level": ["local"], "code": {"a": 1}, "name": "x"})
+    else:
+        document["projects"][0]["strategies"] = [[["local"], ["1"]]]
+    document["tambon"]["name"] = "ตำบลใหม่"
+    state = database_state()
+    response = upload(admin_client, document)
+    if where == "project":
+        assert response.status_code == 400
+        assert "อ่านรายการยุทธศาสตร์ไม่ได้" in response.get_data(as_text=True)
+        assert database_state() == state
+    else:
+        # A listed strategy no project uses is ignored; the plan comes in.
+        assert response.status_code in (200, 302)

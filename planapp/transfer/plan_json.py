@@ -355,6 +355,10 @@ def _agency(name: str, kinds: dict[str, str]) -> Agency:
     return agency
 
 
+def _texts(*values) -> bool:
+    return all(isinstance(value, str) for value in values)
+
+
 def _strategy(level: str, code: str, names: dict, parents: dict | None = None) -> Strategy:
     """The strategy this server has under (level, code), else created from the document: with
     the strategy it is a tactic of, when the document names one (one level deep). A strategy
@@ -425,15 +429,16 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
     strategy_names = {
         (s.get("level"), s.get("code")): s.get("name")
         for s in document["strategies"]
-        if isinstance(s, dict) and isinstance(s.get("name"), str)
+        if isinstance(s, dict) and _texts(s.get("level"), s.get("code"), s.get("name"))
     }
     strategy_parents = {
         (s.get("level"), s.get("code")): tuple(s["parent"])
         for s in document["strategies"]
         if isinstance(s, dict)
+        and _texts(s.get("level"), s.get("code"))
         and isinstance(s.get("parent"), list)
         and len(s["parent"]) == 2
-        and all(isinstance(part, str) for part in s["parent"])
+        and _texts(*s["parent"])
     }
 
     plan_values = {}
@@ -496,7 +501,7 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
         project.supporting_agencies = [_agency(name, kinds) for name in supporting]
         strategies = row.get("strategies") or []
         if not isinstance(strategies, list) or not all(
-            isinstance(s, list) and len(s) == 2 for s in strategies
+            isinstance(s, list) and len(s) == 2 and _texts(*s) for s in strategies
         ):
             raise PlanImportError(_l("%(where)s: unreadable strategies.", where=where))
         project.strategies = [
