@@ -19,14 +19,16 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    and_,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from planapp.domain import GROUPS, PROJECTOR_MODES
@@ -249,7 +251,7 @@ class Plan(db.Model):
 
     tambon: Mapped[Tambon] = relationship(back_populates="plans")
     projects: Mapped[list[Project]] = relationship(
-        back_populates="plan", cascade="all, delete-orphan", foreign_keys="Project.plan_id"
+        back_populates="plan", cascade="all, delete-orphan", foreign_keys="projects.c.plan_id"
     )
 
     @property
@@ -270,90 +272,153 @@ class Plan(db.Model):
         ).all()
 
 
-class Project(db.Model):
-    """One proposal (แผนงาน/โครงการ) and where the forum placed it."""
+# --- projects and their places on the board -----------------------------------------------
+#
+# A project is two rows: its content in `projects` (wide: titles, reasons, notes) and its place
+# on the board in `board_places` (narrow: group and rank). A move shifts the ranks of every card
+# below it; keeping those in a narrow table makes each shifted row a few bytes instead of a
+# rewrite of the whole project (and far fewer pages written per move). The ORM class `Project`
+# is mapped to the join of the two, so code reads and writes `project.rank` as before.
 
-    __tablename__ = "projects"
-    __table_args__ = (
-        CheckConstraint("budget_satang >= 0", name="budget_not_negative"),
-        CheckConstraint(_in("funding_group", GROUPS), name="funding_group"),
-        CheckConstraint("rank IS NULL OR rank > 0", name="rank_positive"),
-        CheckConstraint(
-            _in("feasibility", ["pending", "feasible", "needs_study", "not_feasible"]),
-            name="feasibility",
-        ),
-        CheckConstraint(
-            "urgency IS NULL OR " + _in("urgency", ["urgent", "medium", "normal"]),
-            name="urgency",
-        ),
-        CheckConstraint(
-            _in(
-                "followup_status",
-                ["none", "sent", "in_local_plan", "in_budget", "in_progress", "done", "dropped"],
-            ),
-            name="followup_status",
-        ),
-        CheckConstraint("votes >= 0", name="votes_not_negative"),
-        # Ranks are unique inside a group; merged projects leave the board with rank NULL.
-        UniqueConstraint("plan_id", "funding_group", "rank"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(Text)
-    rationale: Mapped[str] = mapped_column(Text, default="")
-    objective: Mapped[str] = mapped_column(Text, default="")
-    target_output: Mapped[str] = mapped_column(Text, default="")
-    location: Mapped[str] = mapped_column(Text, default="")
-    sector: Mapped[str] = mapped_column(String(40), default="infrastructure")
-    programme: Mapped[str] = mapped_column(String(60), default="")  # แผนงาน
+projects_table = Table(
+    "projects",
+    db.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("rationale", Text, nullable=False, default=""),
+    Column("objective", Text, nullable=False, default=""),
+    Column("target_output", Text, nullable=False, default=""),
+    Column("location", Text, nullable=False, default=""),
+    Column("sector", String(40), nullable=False, default="infrastructure"),
+    Column("programme", String(60), nullable=False, default=""),  # แผนงาน
     # Money as integer satang: exact, and the same on SQLite and PostgreSQL.
-    budget_satang: Mapped[int] = mapped_column(BigInteger, default=0)
-    wanted_year: Mapped[int | None] = mapped_column(
-        Integer
-    )  # the fiscal year (พ.ศ.) it is wanted in
-    kpi: Mapped[str] = mapped_column(Text, default="")
-    expected_result: Mapped[str] = mapped_column(Text, default="")
-    village_rank: Mapped[int | None] = mapped_column(Integer)  # the village's own order
-    feasibility: Mapped[str] = mapped_column(String(20), default="pending")
-    feasibility_reason: Mapped[str] = mapped_column(Text, default="")
-    funding_group: Mapped[str] = mapped_column(String(20), default="unsorted")
-    rank: Mapped[int | None] = mapped_column(Integer)  # priority inside its group
-    urgency: Mapped[str | None] = mapped_column(String(20))
-    lead_agency_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agencies.id", ondelete="SET NULL")
-    )
-    note: Mapped[str] = mapped_column(Text, default="")
-    votes: Mapped[int] = mapped_column(Integer, default=0)
+    Column("budget_satang", BigInteger, nullable=False, default=0),
+    Column("wanted_year", Integer),  # the fiscal year (พ.ศ.) it is wanted in
+    Column("kpi", Text, nullable=False, default=""),
+    Column("expected_result", Text, nullable=False, default=""),
+    Column("village_rank", Integer),  # the village's own order
+    Column("feasibility", String(20), nullable=False, default="pending"),
+    Column("feasibility_reason", Text, nullable=False, default=""),
+    Column("urgency", String(20)),
+    Column("lead_agency_id", ForeignKey("agencies.id", ondelete="SET NULL")),
+    Column("note", Text, nullable=False, default=""),
+    Column("votes", Integer, nullable=False, default=0),
     # Follow-up after the forum.
-    followup_status: Mapped[str] = mapped_column(String(20), default="none")
-    followup_date: Mapped[date | None] = mapped_column(Date)
-    followup_note: Mapped[str] = mapped_column(Text, default="")
-    budget_ordinance_satang: Mapped[int | None] = mapped_column(BigInteger)
-    budget_ordinance_year: Mapped[int | None] = mapped_column(Integer)
+    Column("followup_status", String(20), nullable=False, default="none"),
+    Column("followup_date", Date),
+    Column("followup_note", Text, nullable=False, default=""),
+    Column("budget_ordinance_satang", BigInteger),
+    Column("budget_ordinance_year", Integer),
     # Merging duplicates: the merged-away project points at the tambon project that keeps it.
-    merged_into_id: Mapped[int | None] = mapped_column(
-        ForeignKey("projects.id", ondelete="SET NULL")
-    )
-    carried_over_from_id: Mapped[int | None] = mapped_column(
-        ForeignKey("projects.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    Column("merged_into_id", ForeignKey("projects.id", ondelete="SET NULL")),
+    Column("carried_over_from_id", ForeignKey("projects.id", ondelete="SET NULL")),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("updated_at", DateTime, nullable=False, default=utcnow, onupdate=utcnow),
+    CheckConstraint("budget_satang >= 0", name="budget_not_negative"),
+    CheckConstraint(
+        _in("feasibility", ["pending", "feasible", "needs_study", "not_feasible"]),
+        name="feasibility",
+    ),
+    CheckConstraint(
+        "urgency IS NULL OR " + _in("urgency", ["urgent", "medium", "normal"]), name="urgency"
+    ),
+    CheckConstraint(
+        _in(
+            "followup_status",
+            ["none", "sent", "in_local_plan", "in_budget", "in_progress", "done", "dropped"],
+        ),
+        name="followup_status",
+    ),
+    CheckConstraint("votes >= 0", name="votes_not_negative"),
+    # The board place names its project together with the plan: both stay the same plan's.
+    UniqueConstraint("id", "plan_id"),
+)
 
-    plan: Mapped[Plan] = relationship(back_populates="projects", foreign_keys=[plan_id])
-    villages: Mapped[list[Village]] = relationship(
-        secondary=project_villages, order_by="Village.number"
+board_places = Table(
+    "board_places",
+    db.metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("plan_id", Integer, nullable=False),
+    Column("funding_group", String(20), nullable=False, default="unsorted"),
+    Column("rank", Integer),  # priority inside its group
+    ForeignKeyConstraint(
+        ["project_id", "plan_id"],
+        ["projects.id", "projects.plan_id"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
+    CheckConstraint(_in("funding_group", GROUPS), name="funding_group"),
+    CheckConstraint("rank IS NULL OR rank > 0", name="rank_positive"),
+    # Ranks are unique inside a group; merged projects leave the board with rank NULL.
+    UniqueConstraint("plan_id", "funding_group", "rank"),
+)
+
+
+class Project(db.Model):
+    """One proposal (แผนงาน/โครงการ) and where the forum placed it: `projects` joined with its
+    `board_places` row (see above)."""
+
+    __table__ = projects_table.join(
+        board_places,
+        and_(
+            projects_table.c.id == board_places.c.project_id,
+            projects_table.c.plan_id == board_places.c.plan_id,
+        ),
     )
-    lead_agency: Mapped[Agency | None] = relationship(foreign_keys=[lead_agency_id])
+
+    # The two tables' copies of the key are one attribute: the ORM writes both.
+    id = column_property(projects_table.c.id, board_places.c.project_id)
+    plan_id = column_property(projects_table.c.plan_id, board_places.c.plan_id)
+    title: Mapped[str]
+    rationale: Mapped[str]
+    objective: Mapped[str]
+    target_output: Mapped[str]
+    location: Mapped[str]
+    sector: Mapped[str]
+    programme: Mapped[str]
+    budget_satang: Mapped[int]
+    wanted_year: Mapped[int | None]
+    kpi: Mapped[str]
+    expected_result: Mapped[str]
+    village_rank: Mapped[int | None]
+    feasibility: Mapped[str]
+    feasibility_reason: Mapped[str]
+    funding_group: Mapped[str]
+    rank: Mapped[int | None]
+    urgency: Mapped[str | None]
+    lead_agency_id: Mapped[int | None]
+    note: Mapped[str]
+    votes: Mapped[int]
+    followup_status: Mapped[str]
+    followup_date: Mapped[date | None]
+    followup_note: Mapped[str]
+    budget_ordinance_satang: Mapped[int | None]
+    budget_ordinance_year: Mapped[int | None]
+    merged_into_id: Mapped[int | None]
+    carried_over_from_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    plan: Mapped[Plan] = relationship(
+        back_populates="projects", foreign_keys=[projects_table.c.plan_id]
+    )
+    # omit_join=False: SQLAlchemy's test for leaving the project out of a selectin load of a
+    # many-to-many does not handle a class mapped to a join (it warns, then joins anyway).
+    villages: Mapped[list[Village]] = relationship(
+        secondary=project_villages, order_by="Village.number", omit_join=False
+    )
+    lead_agency: Mapped[Agency | None] = relationship(
+        foreign_keys=[projects_table.c.lead_agency_id]
+    )
     supporting_agencies: Mapped[list[Agency]] = relationship(
-        secondary=project_supporting_agencies, order_by="Agency.name"
+        secondary=project_supporting_agencies, order_by="Agency.name", omit_join=False
     )
     strategies: Mapped[list[Strategy]] = relationship(
-        secondary=project_strategies, order_by="Strategy.code"
+        secondary=project_strategies, order_by="Strategy.code", omit_join=False
     )
     merged_into: Mapped[Project | None] = relationship(
-        remote_side=[id], foreign_keys=[merged_into_id]
+        remote_side=[projects_table.c.id], foreign_keys=[projects_table.c.merged_into_id]
     )
 
     @property

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 
 from planapp.changes import record_change, register_restorer
 from planapp.domain import GROUPS
 from planapp.extensions import db
 from planapp.meeting.groups import ensure_move_allowed
-from planapp.models import ChangeLog, Plan, Project
+from planapp.models import ChangeLog, Plan, Project, board_places, projects_table
 
 NOT_FEASIBLE_GROUP = "not-feasible"
 
@@ -185,8 +185,11 @@ def relocate(
 
 # A column ranked 1..n moves by shifting ranges of ranks in the database (a few set-based
 # UPDATEs, whatever the column's length). Ranges go through this offset, above any real rank, so
-# the unique (plan, group, rank) constraint never sees two rows on one rank mid-statement.
+# the unique (plan, group, rank) constraint never sees two rows on one rank mid-statement. The
+# shifts write only `board_places` (project, plan, group, rank: a few bytes a row), never the
+# wide `projects` rows, so a long shift writes few pages.
 SHIFT_OFFSET = 1_000_000
+PLACE_FIELDS = ("funding_group", "rank")
 
 
 def _active(plan: Plan) -> tuple:
@@ -194,24 +197,38 @@ def _active(plan: Plan) -> tuple:
 
 
 def _dense_sizes(plan: Plan, groups) -> dict[str, int] | None:
-    """The length of each of `groups`, if every one is ranked exactly 1..n; else None."""
+    """The length of each of `groups`, if every one is ranked exactly 1..n; else None.
+
+    Read from the (plan, group, rank) index alone: ranks are unique and positive, so a column
+    whose ranked rows number as many as its highest rank holds exactly 1..n. Merged projects
+    have no rank (intake/projects.py); only rows without a rank are looked up in `projects`, to
+    tell merged ones from active stragglers that a renumbering must place."""
     sizes = {name: 0 for name in groups}
+    unranked = []
     rows = db.session.execute(
         select(
-            Project.funding_group,
+            board_places.c.funding_group,
             func.count(),
-            func.count(Project.rank),
-            func.min(Project.rank),
-            func.max(Project.rank),
+            func.count(board_places.c.rank),
+            func.max(board_places.c.rank),
         )
-        .where(*_active(plan), Project.funding_group.in_(list(groups)))
-        .group_by(Project.funding_group)
+        .where(board_places.c.plan_id == plan.id, board_places.c.funding_group.in_(list(groups)))
+        .group_by(board_places.c.funding_group)
     ).all()
-    for name, count, ranked, low, high in rows:
-        # Ranks are unique in a column, so count == max and min == 1 means exactly 1..n.
-        if ranked != count or low != 1 or high != count or count >= SHIFT_OFFSET:
+    for name, count, ranked, high in rows:
+        if ranked != (high or 0) or ranked >= SHIFT_OFFSET:
             return None
-        sizes[name] = count
+        if count != ranked:
+            unranked.append(name)
+        sizes[name] = ranked
+    if unranked:
+        stragglers = db.session.scalar(
+            select(func.count())
+            .select_from(Project)
+            .where(*_active(plan), Project.funding_group.in_(unranked), Project.rank.is_(None))
+        )
+        if stragglers:
+            return None
     return sizes
 
 
@@ -251,31 +268,48 @@ def _inverse(shifts: list[list]) -> list[list]:
 
 
 def _shift_ranges(plan: Plan, shifts) -> None:
-    table = Project.__table__
-    for name, low, high, delta in shifts:
-        in_column = (
-            table.c.plan_id == plan.id,
-            table.c.merged_into_id.is_(None),
-            table.c.funding_group == name,
-        )
+    """Lift each range above the offset, then bring them all down to their new ranks in one
+    statement. (Rows without a rank, as merged projects are, never match a range.)"""
+    if not shifts:
+        return
+    places = board_places.c
+    for name, low, high, _delta in shifts:
         db.session.execute(
-            update(table)
-            .where(*in_column, table.c.rank.between(low, high))
-            .values(rank=table.c.rank + SHIFT_OFFSET)
+            update(board_places)
+            .where(
+                places.plan_id == plan.id,
+                places.funding_group == name,
+                places.rank.between(low, high),
+            )
+            .values(rank=places.rank + SHIFT_OFFSET)
         )
-        db.session.execute(
-            update(table)
-            .where(*in_column, table.c.rank > SHIFT_OFFSET)
-            .values(rank=table.c.rank - SHIFT_OFFSET + delta)
+    steps = {name: delta for name, _low, _high, delta in shifts}
+    if len(steps) == 1:
+        step = literal(next(iter(steps.values())))
+    else:
+        step = case(steps, value=places.funding_group)
+    db.session.execute(
+        update(board_places)
+        .where(
+            places.plan_id == plan.id,
+            places.funding_group.in_(list(steps)),
+            places.rank > SHIFT_OFFSET,
         )
+        .values(rank=places.rank - SHIFT_OFFSET + step)
+    )
+
+
+def _clear_rank(project_id: int) -> None:
+    db.session.execute(
+        update(board_places).where(board_places.c.project_id == project_id).values(rank=None)
+    )
 
 
 def restore_ranks(plan: Plan, state: dict) -> None:
     """Undo's part for a move logged as shifts: take the moved project off its rank and shift
     the ranges back; the "projects" part of the snapshot then puts the project back."""
-    table = Project.__table__
     db.session.flush()
-    db.session.execute(update(table).where(table.c.id == state["project_id"]).values(rank=None))
+    _clear_rank(state["project_id"])
     _shift_ranges(plan, state["shifts"])
     db.session.expire_all()
 
@@ -284,10 +318,28 @@ register_restorer("ranks", restore_ranks)
 
 
 def _write_shifts(plan: Plan, project_id: int, shifts, moved_state: dict) -> None:
-    table = Project.__table__
-    db.session.execute(update(table).where(table.c.id == project_id).values(rank=None))
+    _clear_rank(project_id)
     _shift_ranges(plan, shifts)
-    db.session.execute(update(table).where(table.c.id == project_id).values(**moved_state))
+    _write_rows([{"_id": project_id, **moved_state}])
+
+
+def _write_rows(rows: list[dict]) -> None:
+    """Set fields of projects by id (`_id`), every row with the same keys: the board's fields go
+    to `board_places`, the others (feasibility) to `projects`; one executemany per table."""
+    fields = [name for name in rows[0] if name != "_id"]
+    for table, key, names in (
+        (board_places, board_places.c.project_id, [f for f in fields if f in PLACE_FIELDS]),
+        (projects_table, projects_table.c.id, [f for f in fields if f not in PLACE_FIELDS]),
+    ):
+        if names:
+            statement = (
+                update(table)
+                .where(key == bindparam("_id"))
+                .values({name: bindparam(name) for name in names})
+            )
+            db.session.execute(
+                statement, [{"_id": row["_id"], **{n: row[n] for n in names}} for row in rows]
+            )
 
 
 def _renumber_plan(plan: Plan, project: Project, group: str, before_id):
@@ -318,30 +370,22 @@ def _feasibility_after_move(project: Project, from_group: str, to_group: str) ->
 
 
 def write_places(plan: Plan, states: dict[str, dict]) -> None:
-    """Write new group/rank (and other plain fields) for the given projects in two statements
-    per field set: first clear their ranks, then set the new values, so the unique
-    (plan, group, rank) constraint never sees a transient clash."""
+    """Write new group/rank (and other plain fields) for the given projects: first clear their
+    ranks, then set the new values, so the unique (plan, group, rank) constraint never sees a
+    transient clash. One executemany per set of fields (a move can renumber a long column)."""
     if not states:
         return
     ids = [int(key) for key in states]
     db.session.execute(
-        update(Project)
-        .where(Project.plan_id == plan.id, Project.id.in_(ids))
+        update(board_places)
+        .where(board_places.c.plan_id == plan.id, board_places.c.project_id.in_(ids))
         .values(rank=None)
-        .execution_options(synchronize_session=False)
     )
-    # One executemany per set of fields (plain Core: a move can renumber a long column).
-    table = Project.__table__
     by_shape: dict[tuple, list[dict]] = {}
     for key, state in states.items():
         by_shape.setdefault(tuple(sorted(state)), []).append({"_id": int(key), **state})
-    for fields, rows in by_shape.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({name: bindparam(name) for name in fields})
-        )
-        db.session.execute(statement, rows)
+    for rows in by_shape.values():
+        _write_rows(rows)
 
 
 def column_totals(plan: Plan, groups=GROUPS) -> dict[str, dict]:

@@ -40,15 +40,20 @@ def test_a_backup_taken_during_a_burst_of_writes_is_one_consistent_moment(app, d
         connection = sqlite3.connect(database, timeout=30)
         try:
             while not stop.is_set():
-                connection.execute(
+                project_id = connection.execute(
                     "INSERT INTO projects (plan_id, title, rationale, objective, target_output,"
                     " location, sector, programme, budget_satang, kpi, expected_result,"
-                    " feasibility, feasibility_reason, funding_group, urgency, note, votes,"
+                    " feasibility, feasibility_reason, urgency, note, votes,"
                     " followup_status, followup_note, created_at, updated_at) VALUES"
                     " (?, 'ระหว่างสำรอง', '', '', '', '', 'infrastructure', '', 0, '', '',"
-                    " 'pending', '', 'unsorted', NULL, '', 0, 'none', '', CURRENT_TIMESTAMP,"
+                    " 'pending', '', NULL, '', 0, 'none', '', CURRENT_TIMESTAMP,"
                     " CURRENT_TIMESTAMP)",
                     (plan_id,),
+                ).lastrowid
+                connection.execute(
+                    "INSERT INTO board_places (project_id, plan_id, funding_group)"
+                    " VALUES (?, ?, 'unsorted')",
+                    (project_id, plan_id),
                 )
                 connection.execute(
                     "UPDATE plans SET version = version + 1 WHERE id = ?", (plan_id,)

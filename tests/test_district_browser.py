@@ -84,14 +84,19 @@ def add_tambons(live_server, names: list[str]) -> dict[str, int]:
                 (tambon_id, f"token-{tambon_id}"),
             ).lastrowid
             for i, group in enumerate(["1", "2", "3", "3"]):
-                connection.execute(
+                project_id = connection.execute(
                     "INSERT INTO projects (plan_id, title, rationale, objective, target_output, "
                     "location, sector, programme, budget_satang, kpi, expected_result, "
-                    "feasibility, feasibility_reason, funding_group, rank, urgency, note, votes, "
+                    "feasibility, feasibility_reason, urgency, note, votes, "
                     "followup_status, followup_note, created_at, updated_at) VALUES "
-                    "(?, ?, '', '', '', '', 'economy', '', ?, '', '', 'feasible', '', ?, ?, "
+                    "(?, ?, '', '', '', '', 'economy', '', ?, '', '', 'feasible', '', "
                     "'urgent', '', 0, 'none', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                    (plan_id, f"โครงการ {name} {i + 1}", (n + 1) * 100_000_00, group, i + 1),
+                    (plan_id, f"โครงการ {name} {i + 1}", (n + 1) * 100_000_00),
+                ).lastrowid
+                connection.execute(
+                    "INSERT INTO board_places (project_id, plan_id, funding_group, rank) "
+                    "VALUES (?, ?, ?, ?)",
+                    (project_id, plan_id, group, i + 1),
                 )
             plan_ids[name] = plan_id
     return plan_ids

@@ -33,6 +33,7 @@ from tests.route_walk import database_state, outsider_plan
 # Tables that hang off a plan or a project and what happens to them in a plan file.
 CARRIED_TABLES = {
     "projects",
+    "board_places",  # part of the Project mapping: group and rank travel in each project's row
     "project_villages",
     "project_supporting_agencies",
     "project_strategies",

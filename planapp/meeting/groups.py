@@ -18,7 +18,7 @@ from planapp.changes import record_change, register_restorer
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.meeting import rules
-from planapp.models import Plan, PlanGroup, Project, utcnow
+from planapp.models import Plan, PlanGroup, Project, board_places, utcnow
 
 
 class MeetingError(ValueError):
@@ -211,10 +211,7 @@ def order_group_by_votes(plan: Plan, group: str) -> list[int]:
     # Clear the touched ranks first: the unique (plan, group, rank) never sees a clash.
     ids = [card.id for card in changed]
     db.session.execute(
-        update(Project)
-        .where(Project.id.in_(ids))
-        .values(rank=None)
-        .execution_options(synchronize_session=False)
+        update(board_places).where(board_places.c.project_id.in_(ids)).values(rank=None)
     )
     db.session.execute(update(Project), [{"id": c.id, "rank": new_rank[c.id]} for c in changed])
     for card in changed:
