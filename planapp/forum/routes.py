@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -163,10 +164,11 @@ def meeting_statuses(plan: Plan, columns: dict | None = None):
 
 @bp.app_template_global("forum_card_text")
 def forum_card_text(plan: Plan) -> dict:
-    """Every label a card shows, translated once per request (not once per card)."""
+    """Every label a card shows, translated and escaped once per request (not once per card),
+    and the group menu's options with each group selected: a board has hundreds of cards."""
     if "forum_card_text" not in g:
         panel_url = url_for("forum.panel", plan_id=plan.id, project_id=0)
-        g.forum_card_text = {
+        labels = {
             "position": _("Position"),
             "details": _("Details"),
             "village_no": _("Village No."),
@@ -178,13 +180,28 @@ def forum_card_text(plan: Plan) -> dict:
             "group_for": _("Group"),
             "move_to_group": _("Move to the chosen group"),
             "move": _("Move"),
-            "groups": [(code, str(GROUP_SHORT_LABELS[code])) for code in GROUPS],
-            "sectors": {code: str(label) for code, label in SECTOR_LABELS.items()},
-            "feasibility": {code: str(label) for code, label in FEASIBILITY_LABELS.items()},
-            "urgency": {code: str(label) for code, label in URGENCY_LABELS.items()},
-            # Built once: each card adds its own id and "/panel".
-            "projects_url": panel_url.removesuffix("0/panel"),
         }
+        text = {name: escape(label) for name, label in labels.items()}
+        groups = [(code, escape(GROUP_SHORT_LABELS[code])) for code in GROUPS]
+        text.update(
+            {
+                "group_options": {
+                    chosen: Markup("").join(
+                        Markup('<option value="{}"{}>{}</option>').format(
+                            code, Markup(" selected") if code == chosen else "", label
+                        )
+                        for code, label in groups
+                    )
+                    for chosen in GROUPS
+                },
+                "sectors": {code: escape(label) for code, label in SECTOR_LABELS.items()},
+                "feasibility": {code: escape(label) for code, label in FEASIBILITY_LABELS.items()},
+                "urgency": {code: escape(label) for code, label in URGENCY_LABELS.items()},
+                # Built once: each card adds its own id and "/panel".
+                "projects_url": escape(panel_url.removesuffix("0/panel")),
+            }
+        )
+        g.forum_card_text = text
     return g.forum_card_text
 
 
