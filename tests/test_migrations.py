@@ -17,3 +17,54 @@ def test_migrations_match_models(app):
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert differences == []
     assert "projects" in db.inspect(db.engine).get_table_names()
+
+
+def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
+    """SQLite rebuilds a table to alter it (copy, DROP, rename): with foreign keys on, the DROP
+    would cascade and empty the tables that refer to it. An upgrade keeps every row, and 0005
+    gives each project its board place."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="0004_projector")
+    with db.engine.begin() as connection:
+        run = connection.execute
+        run(text("INSERT INTO tambons (id, name, district, province) VALUES (1, 'ก', 'ข', 'ค')"))
+        run(text("INSERT INTO villages (id, tambon_id, number, name) VALUES (1, 1, 1, 'บ้าน')"))
+        run(
+            text(
+                "INSERT INTO plans (id, tambon_id, fiscal_year, version, identity,"
+                " development_position, direction, potential, key_problems, grouping, show_kpi,"
+                " public_token, is_public, forum_place, forum_chair, created_at) VALUES"
+                " (1, 1, 2570, 0, '', '', '', '', '', 'strategy', :yes, 'token', :no, '', '',"
+                " CURRENT_TIMESTAMP)"
+            ),
+            {"yes": True, "no": False},
+        )
+        for pid, group, rank in [
+            (1, "1", 1),
+            (2, "1", 2),
+            (3, "1", None),  # merged below: no rank
+        ]:
+            run(
+                text(
+                    "INSERT INTO projects (id, plan_id, title, rationale, objective,"
+                    " target_output, location, sector, programme, budget_satang, kpi,"
+                    " expected_result, feasibility, feasibility_reason, funding_group, rank,"
+                    " note, votes, followup_status, followup_note, created_at, updated_at)"
+                    " VALUES (:id, 1, 'โครงการ', '', '', '', '', 'economy', '', 100, '', '',"
+                    " 'pending', '', :group, :rank, '', 0, 'none', '', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP)"
+                ),
+                {"id": pid, "group": group, "rank": rank},
+            )
+            run(text("INSERT INTO project_villages VALUES (:id, 1)"), {"id": pid})
+        run(text("UPDATE projects SET merged_into_id = 1 WHERE id = 3"))
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM board_places ORDER BY project_id")).all()
+        links = connection.execute(text("SELECT count(*) FROM project_villages")).scalar()
+        merged = connection.execute(text("SELECT merged_into_id FROM projects WHERE id = 3"))
+    assert [tuple(row) for row in rows] == [(1, 1, "1", 1), (2, 1, "1", 2), (3, 1, "1", None)]
+    assert links == 3
+    assert merged.scalar() == 1
