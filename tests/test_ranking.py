@@ -220,3 +220,29 @@ def test_column_totals_count_and_sum_budgets(app, demo_plan):
     assert totals["unsorted"]["count"] == len(demo_plan.projects)
     assert totals["unsorted"]["budget"] == sum(p.budget_satang for p in demo_plan.projects)
     assert totals["1"] == {"count": 0, "budget": 0}
+
+
+@pytest.mark.parametrize(
+    "merged_rank, straggler, shifted",
+    [(False, False, True), (True, False, True), (False, True, False)],
+    ids=["ranked-1-to-n", "merged-card-without-rank", "active-card-without-rank"],
+)
+def test_which_columns_move_by_shifting_ranges(app, demo_plan, merged_rank, straggler, shifted):
+    """A column moves by shifting ranges when its ranked cards are exactly 1..n: a merged
+    project (no rank, off the board) does not count, an active card without a rank does, and
+    sends the move through the row-by-row renumbering that places it."""
+    projects = sorted(demo_plan.projects, key=lambda p: p.rank)
+    last = projects[-1]
+    if merged_rank:
+        last.merged_into_id, last.rank = projects[0].id, None
+    if straggler:
+        last.rank = None
+    db.session.commit()
+    columns = ranking.load_columns(demo_plan, GROUPS)
+    expected = {**columns, **ranking.place(columns, projects[3].id, "unsorted", projects[0].id)}
+    ranking.move_project(demo_plan, projects[3].id, "unsorted", projects[0].id, None)
+    db.session.commit()
+    entry = db.session.scalar(select(ChangeLog))
+    assert ("ranks" in entry.after) is shifted
+    assert ranking.load_columns(demo_plan, GROUPS) == expected
+    assert_dense(demo_plan)
