@@ -21,8 +21,8 @@ def test_migrations_match_models(app):
 
 def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
     """SQLite rebuilds a table to alter it (copy, DROP, rename): with foreign keys on, the DROP
-    would cascade and empty the tables that refer to it. An upgrade keeps every row, and 0005
-    gives each project its board place."""
+    would cascade and empty the tables that refer to it (0006 rebuilds strategies, 0007
+    projects). An upgrade keeps every row, and 0007 gives each project its board place."""
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -31,6 +31,7 @@ def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
         run = connection.execute
         run(text("INSERT INTO tambons (id, name, district, province) VALUES (1, 'ก', 'ข', 'ค')"))
         run(text("INSERT INTO villages (id, tambon_id, number, name) VALUES (1, 1, 1, 'บ้าน')"))
+        run(text("INSERT INTO strategies (id, level, code, name) VALUES (1, 'local', '1', 'ถนน')"))
         run(
             text(
                 "INSERT INTO plans (id, tambon_id, fiscal_year, version, identity,"
@@ -59,12 +60,16 @@ def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
                 {"id": pid, "group": group, "rank": rank},
             )
             run(text("INSERT INTO project_villages VALUES (:id, 1)"), {"id": pid})
+            run(text("INSERT INTO project_strategies VALUES (:id, 1)"), {"id": pid})
         run(text("UPDATE projects SET merged_into_id = 1 WHERE id = 3"))
     upgrade()
     with db.engine.connect() as connection:
         rows = connection.execute(text("SELECT * FROM board_places ORDER BY project_id")).all()
-        links = connection.execute(text("SELECT count(*) FROM project_villages")).scalar()
+        links = [
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("project_villages", "project_strategies")
+        ]
         merged = connection.execute(text("SELECT merged_into_id FROM projects WHERE id = 3"))
     assert [tuple(row) for row in rows] == [(1, 1, "1", 1), (2, 1, "1", 2), (3, 1, "1", None)]
-    assert links == 3
+    assert links == [3, 3]
     assert merged.scalar() == 1

@@ -3,8 +3,8 @@
 A move shifts the rank of every card below it; in `projects` each shifted row was a rewrite of
 the whole wide row (titles, reasons, notes) and its pages. `board_places` holds just the place.
 
-Revision ID: 0005_board_places
-Revises: 0004_projector
+Revision ID: 0007_board_places
+Revises: 0006_local_plan_preamble
 Create Date: 2026-11-30 02:55:00.088482
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_board_places'
-down_revision = '0004_projector'
+revision = '0007_board_places'
+down_revision = '0006_local_plan_preamble'
 branch_labels = None
 depends_on = None
 
