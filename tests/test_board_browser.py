@@ -17,8 +17,8 @@ def server_columns(live_server) -> dict[str, list[int]]:
     """The board as the server stored it: project ids per group in rank order."""
     with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
         rows = connection.execute(
-            "SELECT funding_group, id, rank FROM projects WHERE plan_id = ? "
-            "AND merged_into_id IS NULL ORDER BY funding_group, rank",
+            "SELECT funding_group, id, rank FROM projects JOIN board_places ON project_id = id "
+            "WHERE projects.plan_id = ? AND merged_into_id IS NULL ORDER BY funding_group, rank",
             (live_server.plan_id,),
         ).fetchall()
     columns: dict[str, list[int]] = {}

@@ -19,16 +19,18 @@ def place_in_group(live_server, group: str, count: int) -> list[int]:
         ids = [
             row[0]
             for row in connection.execute(
-                "SELECT id FROM projects WHERE plan_id = ? AND funding_group = 'unsorted' "
-                "ORDER BY id LIMIT ?",
+                "SELECT project_id FROM board_places WHERE plan_id = ? "
+                "AND funding_group = 'unsorted' ORDER BY project_id LIMIT ?",
                 (live_server.plan_id, count),
             )
         ]
         for rank, project_id in enumerate(ids, start=1):
             connection.execute(
-                "UPDATE projects SET funding_group = ?, rank = ?, feasibility = 'feasible' "
-                "WHERE id = ?",
+                "UPDATE board_places SET funding_group = ?, rank = ? WHERE project_id = ?",
                 (group, 1000 + rank, project_id),
+            )
+            connection.execute(
+                "UPDATE projects SET feasibility = 'feasible' WHERE id = ?", (project_id,)
             )
     return ids
 

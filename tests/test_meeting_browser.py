@@ -30,7 +30,7 @@ def test_votes_typed_and_tapped_then_order_by_votes_keeps_ties(live_server, page
     for rank, pid in enumerate(ids, 1):
         execute(
             live_server,
-            "UPDATE projects SET funding_group = '2', rank = :rank WHERE id = :id",
+            "UPDATE board_places SET funding_group = '2', rank = :rank WHERE project_id = :id",
             rank=rank,
             id=int(pid),
         )
@@ -136,8 +136,9 @@ def server_columns(live_server) -> dict[str, list[tuple[int, int]]]:
     """(project id, budget in satang) per group in rank order, as the server stored them."""
     rows = query(
         live_server,
-        "SELECT funding_group, id, budget_satang FROM projects WHERE plan_id = :plan "
-        "AND merged_into_id IS NULL ORDER BY funding_group, rank",
+        "SELECT funding_group, id, budget_satang FROM projects JOIN board_places "
+        "ON project_id = id WHERE projects.plan_id = :plan AND merged_into_id IS NULL "
+        "ORDER BY funding_group, rank",
         plan=live_server.plan_id,
     )
     columns: dict[str, list[tuple[int, int]]] = {}
