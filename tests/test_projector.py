@@ -457,3 +457,20 @@ def test_a_view_at_the_previous_version_gets_only_the_parts_that_changed(
     assert (event["event"], event["id"]) == ("state", str(version + 2))
     assert 'data-mode="summary"' in event["data"]
     response.close()
+
+
+def test_a_change_that_shows_nothing_new_still_reaches_the_view(
+    client, demo_plan, short_keep_alive
+):
+    """The delta is empty, but it carries the version: an event without data would never be
+    delivered, and the view would stay one version behind."""
+    record_change(demo_plan, "edit")
+    db.session.commit()
+    response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
+    assert read_event(chunks)["event"] == "state"
+    plan = db.session.get(Plan, demo_plan.id)
+    record_change(plan, "edit")
+    db.session.commit()
+    raw = next(chunk for chunk in chunks if b"event:" in chunk)
+    assert raw == b"id: 2\nevent: delta\ndata: \n\n"
+    response.close()

@@ -64,8 +64,11 @@ CARD = re.compile(r'<li class="live-card[^>]*? data-project-id="(\d+)".*?</li>',
 
 def event(version: int, kind: str, html: str) -> bytes:
     """A server-sent event; every event is a set of htmx out-of-band swaps. The template's
-    indentation and blank lines stay home (the live content holds no <pre>): a third less."""
-    data = "\n".join("data: " + line for line in map(str.strip, html.splitlines()) if line)
+    indentation and blank lines stay home (the live content holds no <pre>): a third less. An
+    event without a data line is never delivered, so a change that shows nothing new still has
+    one (and moves the view's version on)."""
+    lines = [line for line in map(str.strip, html.splitlines()) if line] or [""]
+    data = "\n".join("data: " + line for line in lines)
     return f"id: {version}\nevent: {kind}\n{data}\n\n".encode()
 
 
