@@ -474,3 +474,22 @@ def test_a_change_that_shows_nothing_new_still_reaches_the_view(
     raw = next(chunk for chunk in chunks if b"event:" in chunk)
     assert raw == b"id: 2\nevent: delta\ndata: \n\n"
     response.close()
+
+
+def test_a_view_back_after_the_plan_was_closed_gets_the_whole_content(
+    client, facilitator_client, demo_plan, short_keep_alive
+):
+    """It shows the "closed" notice, not the content of the version before: no delta for it."""
+    plan_id = demo_plan.id
+    response, chunks = open_stream(client, demo_plan, query_string={"version": "-1"})
+    assert read_event(chunks)["event"] == "state"
+    facilitator_client.post(f"/plans/{plan_id}/screen/public", data={"public": "0"})
+    event = read_event(chunks)
+    assert 'class="screen screen-closed"' in event["data"]
+    closed_at = int(event["id"])
+    response.close()
+    facilitator_client.post(f"/plans/{plan_id}/screen/public", data={"public": "1"})
+    response, chunks = open_stream(client, demo_plan, query_string={"version": str(closed_at)})
+    event = read_event(chunks)
+    assert (event["event"], event["id"]) == ("state", str(closed_at + 1))
+    response.close()

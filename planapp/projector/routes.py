@@ -120,8 +120,15 @@ class Rendered:
 
     def after(self, previous: Rendered | None) -> Rendered:
         """This rendering, knowing the one before it: the parts to send to a view that shows it.
-        Only when nothing but parts changed (same screen, same frame)."""
-        if previous is None or previous.version >= self.version or previous.frame != self.frame:
+        Only when nothing but parts changed (same screen, same frame), and the view did show it
+        (a closed plan's views were told so instead)."""
+        if (
+            previous is None
+            or not previous.is_public
+            or previous.token != self.token
+            or previous.version >= self.version
+            or previous.frame != self.frame
+        ):
             return self
         changed = tuple(
             FIRST_TAG.sub(r'<\1 hx-swap-oob="true"', keep_cards(html, previous.parts[name]), 1)
