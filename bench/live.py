@@ -5,9 +5,11 @@
 1. Delay: a Chromium projector page is open; the facilitator's client saves changes one after
    another; for each, the time from the saved change (the POST's answer) to the projector's DOM
    update (its <body data-plan-version> reaching the new version). Prints p50/p95.
-2. Load: 200 viewers hold the event stream open (raw HTTP connections, as phones would) while
-   the facilitator keeps moving cards; prints the move p50/p95 under that load and how many
-   viewers missed the final version (after waiting up to 5 s for the last one).
+2. Load: the facilitator moves cards, first with no viewer (the reference, in the same run),
+   then while 200 viewers hold the event stream open (raw HTTP connections, as phones would);
+   prints the move p50/p95 of both, the bytes each viewer received per change (against the
+   whole content it got on connecting), and how many viewers missed the final version (after
+   waiting up to 5 s for the last one).
 
 The server is started like `make run` (gunicorn, gthread, 1 worker, 256 threads) over a scratch
 copy of the demo tambon, with most projects sorted into groups. Changes are card moves through
@@ -220,6 +222,7 @@ class Viewer(threading.Thread):
         super().__init__(daemon=True)
         self.host, self.port, self.path = host, port, path
         self.last = -1
+        self.received = 0  # bytes of the stream
         self.connected = threading.Event()
         self.error = None
 
@@ -235,6 +238,7 @@ class Viewer(threading.Thread):
                     chunk = sock.recv(65536)
                     if not chunk:
                         return
+                    self.received += len(chunk)
                     if not self.connected.is_set() and b" 200 " in chunk.split(b"\r\n", 1)[0]:
                         self.connected.set()
                     buffer += chunk
@@ -289,6 +293,11 @@ def measure_delay(server: Server, plan_id: int, token: str, changes: int) -> lis
 
 def measure_load(server: Server, plan_id: int, token: str, viewers: int, moves: int):
     facilitator = Facilitator(server.url, plan_id)
+    alone = []
+    for _ in range(moves):
+        _saved, took = facilitator.change()
+        alone.append(took)
+        time.sleep(0.2)
     host, port = "127.0.0.1", server.port
     crowd = [
         Viewer(host, port, f"/live/{token}/events?layout=phone&version=0") for _ in range(viewers)
@@ -299,6 +308,7 @@ def measure_load(server: Server, plan_id: int, token: str, viewers: int, moves: 
         viewer.connected.wait(timeout=30)
     connected = sum(v.connected.is_set() for v in crowd)
     time.sleep(1)
+    on_connecting = sum(v.received for v in crowd)  # the whole content, once each
     timings = []
     for _ in range(moves):
         _saved, took = facilitator.change()
@@ -309,7 +319,8 @@ def measure_load(server: Server, plan_id: int, token: str, viewers: int, moves: 
     while time.time() < deadline and any(v.last < final for v in crowd):
         time.sleep(0.05)
     behind = sum(v.last < final for v in crowd)
-    return connected, timings, behind, final
+    per_change = (sum(v.received for v in crowd) - on_connecting) / len(crowd) / moves
+    return connected, alone, timings, behind, final, on_connecting / len(crowd), per_change
 
 
 def main():
@@ -333,14 +344,23 @@ def main():
             f"p95 {percentile(delays, 0.95) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms "
             "(target p95 < 500 ms)"
         )
-        connected, timings, behind, final = measure_load(
+        connected, alone, timings, behind, final, whole, per_change = measure_load(
             server, plan_id, token, args.viewers, args.moves
+        )
+        print(
+            f"change request with no viewer over {len(alone)} changes: "
+            f"p50 {statistics.median(alone) * 1000:.0f} ms, "
+            f"p95 {percentile(alone, 0.95) * 1000:.0f} ms (the reference)"
         )
         print(f"viewers holding the stream: {connected} of {args.viewers}")
         print(
             f"change request under load over {len(timings)} changes: "
             f"p50 {statistics.median(timings) * 1000:.0f} ms, "
             f"p95 {percentile(timings, 0.95) * 1000:.0f} ms (target p95 < 100 ms)"
+        )
+        print(
+            f"received per viewer: {per_change / 1024:.1f} KB a change "
+            f"(the whole content on connecting: {whole / 1024:.1f} KB)"
         )
         print(f"viewers behind the final version {final} after 5 s: {behind} (target 0)")
     finally:

@@ -1,6 +1,7 @@
 """The broker: "plan N is at version V", from the request that saved a change to every open live
 view. Only ids and version numbers travel; a view that hears of a newer version renders the
-current state, so a view that was away simply gets the current state (no replay).
+current state, so a view that was away simply gets the current state (no replay). A request's
+announcements go out after commit and, under a threaded server, once its answer is sent.
 
 Two kinds behind one interface (`publish`, `wait`, `close`), chosen by `LIVE_BROKER`:
 - `memory`: within one process (the default `make run`: one gunicorn worker, many threads);
@@ -13,10 +14,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from werkzeug.wsgi import ClosingIterator
 
 from planapp.extensions import db
 
@@ -200,6 +202,44 @@ def init_app(app) -> None:
     if kind not in BROKERS:
         raise RuntimeError(f"unknown LIVE_BROKER {kind!r}; choose one of {sorted(BROKERS)}")
     app.extensions["live_broker"] = BROKERS[kind](app)
+    app.wsgi_app = AnnounceAfterResponse(app.wsgi_app)
+
+
+# Where a request's announcements wait for its answer to be sent (see AnnounceAfterResponse).
+DEFERRED = "planapp.live.deferred"
+
+
+class AnnounceAfterResponse:
+    """WSGI middleware: the announcements of what a request saved go out once its answer has
+    been sent, when the server closes the response. The open views then wake up, render and
+    write while the facilitator already has the answer, instead of competing with that request
+    for the interpreter. Only under a multithreaded server (gunicorn gthread, the development
+    server), which always closes a response; elsewhere (the test client) at commit, as before."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if not environ.get("wsgi.multithread"):
+            return self.wsgi_app(environ, start_response)
+        deferred: list = []
+        environ[DEFERRED] = deferred
+        try:
+            body = self.wsgi_app(environ, start_response)
+        except BaseException:
+            _send(deferred)
+            raise
+        if not deferred:
+            environ[DEFERRED] = None  # nothing held back: a later commit announces at once
+            return body
+        return ClosingIterator(body, lambda: _send(deferred))
+
+
+def _send(deferred: list) -> None:
+    while deferred:
+        target, pending = deferred.pop(0)
+        for plan_id, version in pending.items():
+            target.publish(plan_id, version)
 
 
 def broker():
@@ -225,8 +265,11 @@ def _announce(session) -> None:
     pending = session.info.pop("live_pending", None)
     target = session.info.pop("live_broker", None)
     if pending and target is not None:
-        for plan_id, version in pending.items():
-            target.publish(plan_id, version)
+        deferred = request.environ.get(DEFERRED) if has_request_context() else None
+        if deferred is not None:
+            deferred.append((target, pending))  # sent with the answer (AnnounceAfterResponse)
+        else:
+            _send([(target, pending)])
 
 
 @event.listens_for(Session, "after_rollback")

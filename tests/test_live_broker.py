@@ -90,6 +90,23 @@ def test_announcement_waits_for_commit_and_is_dropped_on_rollback(app, demo_plan
     assert live.broker().wait(demo_plan.id, 0, timeout=0) == 1
 
 
+def test_under_a_threaded_server_the_announcement_waits_for_the_answer(
+    facilitator_client, demo_plan
+):
+    """A threaded server (gunicorn gthread) closes each response once it is sent: only then do
+    the views hear of the change, so they do not compete with the request that made it."""
+    plan_id, version = demo_plan.id, demo_plan.version
+    response = facilitator_client.post(
+        f"/plans/{plan_id}/screen",
+        data={"mode": "summary"},
+        environ_overrides={"wsgi.multithread": True},
+    )
+    assert response.status_code == 302
+    assert live.broker().wait(plan_id, version, timeout=0) is None  # answered, not yet sent
+    response.close()
+    assert live.broker().wait(plan_id, version, timeout=0) == version + 1
+
+
 # --- PostgreSQL LISTEN/NOTIFY ---------------------------------------------------------------
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")

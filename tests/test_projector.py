@@ -378,3 +378,118 @@ def test_phone_stream_sends_the_phone_layout(client, demo_plan, short_keep_alive
         ).status_code
         == 404
     )
+
+
+# --- sending only what changed ----------------------------------------------------------------
+
+
+def column_cards_of(plan, group: str) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Project.id)
+            .where(Project.plan_id == plan.id, Project.funding_group == group)
+            .order_by(Project.rank)
+        )
+    )
+
+
+@pytest.mark.parametrize("layout", projector_routes.LAYOUTS)
+def test_every_screen_cuts_into_parts_that_can_be_sent_alone(app, demo_plan, layout):
+    """Each part is one element whose id is "live-" and its name (an out-of-band swap finds it
+    by that id), and every card of a part is one the delta can keep."""
+    spread_demo(demo_plan)
+    for mode in PROJECTOR_MODES:
+        demo_plan.projector_mode = mode
+        with app.test_request_context("/"):
+            html = projector_routes.render_content(demo_plan, layout)
+        entry = projector_routes.Rendered.of(demo_plan.version, True, "t", html)
+        if mode in ("board", "urgency"):
+            assert len(entry.parts) >= 3
+        for name, part in entry.parts.items():
+            assert re.match(rf'\s*<\w+ [^>]*\bid="live-{name}"', part), (mode, name)
+            cards = part.count("data-project-id=")
+            assert len(projector_routes.CARD.findall(part)) == cards, (mode, name)
+        assert 'data-plan-version=""' in entry.frame  # the frame compares across versions
+
+
+def test_a_view_at_the_previous_version_gets_only_the_parts_that_changed(
+    client, facilitator_client, demo_plan, short_keep_alive
+):
+    spread_demo(demo_plan)
+    record_change(demo_plan, "edit")  # about no card: nothing highlighted yet
+    db.session.commit()
+    plan_id, version = demo_plan.id, demo_plan.version
+    group_1, group_3 = column_cards_of(demo_plan, "1"), column_cards_of(demo_plan, "3")
+    moved = group_3[1]
+    response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
+    event = read_event(chunks)  # a view that was behind gets the whole content
+    assert (event["event"], event["id"]) == ("state", str(version))
+    assert event["data"].startswith('<div id="live" hx-swap-oob="innerHTML">')
+
+    data = {"project_id": moved, "group": "1", "before_id": "", "version": version}
+    assert facilitator_client.post(f"/plans/{plan_id}/moves", data=data).status_code == 200
+    event = read_event(chunks)
+    assert (event["event"], event["id"]) == ("delta", str(version + 1))
+    delta = event["data"]
+    swapped = re.findall(r'<(\w+) hx-swap-oob="true"[^>]* id="live-([\w-]+)"', delta)
+    assert sorted(swapped) == [("section", "column-1"), ("section", "column-3")]
+    assert 'id="screen-title"' not in delta  # the screen around the columns stays as it is
+    # Group 1's cards did not change: the view keeps its own. The moved card comes whole,
+    # highlighted; group 3's first card keeps its place, the ones after it are numbered anew.
+    for project_id in group_1 + group_3[:1]:
+        assert f'<template data-keep="{project_id}"></template>' in delta
+    assert re.search(rf'<li class="live-card is-last-change" data-project-id="{moved}"', delta)
+    for project_id in group_3[2:]:
+        assert re.search(rf'<li class="live-card" data-project-id="{project_id}"', delta)
+
+    response.close()
+
+    # A view further behind (or back from an older version) gets the whole content.
+    response, chunks = open_stream(client, demo_plan, query_string={"version": str(version - 1)})
+    event = read_event(chunks)
+    assert (event["event"], event["id"]) == ("state", str(version + 1))
+    assert f'data-project-id="{group_1[0]}"' in event["data"]
+
+    # A change of screen changes more than parts: the whole content, even to a view that was
+    # at the previous version.
+    facilitator_client.post(f"/plans/{plan_id}/screen", data={"mode": "summary"})
+    event = read_event(chunks)
+    assert (event["event"], event["id"]) == ("state", str(version + 2))
+    assert 'data-mode="summary"' in event["data"]
+    response.close()
+
+
+def test_a_change_that_shows_nothing_new_still_reaches_the_view(
+    client, demo_plan, short_keep_alive
+):
+    """The delta is empty, but it carries the version: an event without data would never be
+    delivered, and the view would stay one version behind."""
+    record_change(demo_plan, "edit")
+    db.session.commit()
+    response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
+    assert read_event(chunks)["event"] == "state"
+    plan = db.session.get(Plan, demo_plan.id)
+    record_change(plan, "edit")
+    db.session.commit()
+    raw = next(chunk for chunk in chunks if b"event:" in chunk)
+    assert raw == b"id: 2\nevent: delta\ndata: \n\n"
+    response.close()
+
+
+def test_a_view_back_after_the_plan_was_closed_gets_the_whole_content(
+    client, facilitator_client, demo_plan, short_keep_alive
+):
+    """It shows the "closed" notice, not the content of the version before: no delta for it."""
+    plan_id = demo_plan.id
+    response, chunks = open_stream(client, demo_plan, query_string={"version": "-1"})
+    assert read_event(chunks)["event"] == "state"
+    facilitator_client.post(f"/plans/{plan_id}/screen/public", data={"public": "0"})
+    event = read_event(chunks)
+    assert 'class="screen screen-closed"' in event["data"]
+    closed_at = int(event["id"])
+    response.close()
+    facilitator_client.post(f"/plans/{plan_id}/screen/public", data={"public": "1"})
+    response, chunks = open_stream(client, demo_plan, query_string={"version": str(closed_at)})
+    event = read_event(chunks)
+    assert (event["event"], event["id"]) == ("state", str(closed_at + 1))
+    response.close()

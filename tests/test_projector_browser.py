@@ -428,3 +428,61 @@ def test_moves_on_the_tablet_board_show_on_the_projector_without_reload(
     finally:
         projector_context.close()
         tablet_context.close()
+
+
+LIVE_SNAPSHOT = """() => Array.from(document.querySelectorAll('#live .live-column, #live-side'))
+  .map(part => ({
+    id: part.id,
+    head: (part.querySelector('.column-head') || part).textContent.replace(/\\s+/g, ' ').trim(),
+    pages: Array.from(part.querySelectorAll('.page')).map(p => p.querySelectorAll('li').length),
+    cards: Array.from(part.querySelectorAll('li')).map(li => li.outerHTML.replace(/\\s+/g, ' ')),
+  }))"""
+
+
+def test_changes_sent_as_parts_leave_the_views_as_a_reload_shows_them(
+    browser, live_server, forum_under_way
+):
+    """Moves reach the open projector and phone as only the columns that changed, with the cards
+    they already show kept: afterwards each shows exactly what a freshly loaded page shows."""
+    token = forum_under_way
+    projector_context, projector = projector_page(browser, live_server, token)
+    phone_context = browser.new_context(viewport={"width": 360, "height": 740}, locale="th-TH")
+    phone = phone_context.new_page()
+    phone.goto(live_server.url(f"/live/{token}/phone"))
+    phone.evaluate("window.__sameDocument = true")
+    tablet_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="th-TH")
+    tablet_context.set_default_timeout(10_000)
+    tablet = tablet_context.new_page()
+    live_server.login(tablet, "facilitator")
+    tablet.goto(live_server.url(f"/plans/{live_server.plan_id}/board"))
+    start = int(projector.locator("body").get_attribute("data-plan-version"))
+    try:
+        moves = [("unsorted", "1"), ("3", "2"), ("unsorted", "3"), ("1", "3"), ("2", "1")]
+        for step, (source, target) in enumerate(moves, start=1):
+            card = tablet.locator(f"[data-group='{source}'] [data-project-id]").nth(1)
+            card.locator("[data-move-select]").select_option(target)
+            card.locator("[data-move-to-group]").click()
+            for view in (projector, phone):
+                expect(view.locator("body")).to_have_attribute(
+                    "data-plan-version", str(start + step)
+                )
+        column = tablet.locator("[data-group='2']")
+        column.locator("[data-project-id]").first.locator("[data-move-step='1']").click()
+        for view in (projector, phone):
+            expect(view.locator("body")).to_have_attribute(
+                "data-plan-version", str(start + len(moves) + 1)
+            )
+            expect(view.locator("#live template")).to_have_count(0)  # every kept card in place
+            assert_not_reloaded(view)
+        shown = {
+            "projector": projector.evaluate(LIVE_SNAPSHOT),
+            "phone": phone.evaluate(LIVE_SNAPSHOT),
+        }
+        projector.reload()
+        phone.reload()
+        assert projector.evaluate(LIVE_SNAPSHOT) == shown["projector"]
+        assert phone.evaluate(LIVE_SNAPSHOT) == shown["phone"]
+    finally:
+        projector_context.close()
+        phone_context.close()
+        tablet_context.close()

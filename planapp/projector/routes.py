@@ -3,8 +3,9 @@ code, and the facilitator's screen control (what the projector shows, public or 
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from flask import (
@@ -51,19 +52,102 @@ def phone_url(plan: Plan) -> str:
 
 # --- rendering the live content, once per version ------------------------------------------
 
+# A part of the live content that a change can send alone: a column, the side counts. Marked in
+# the templates by projector/_cards.html's part_start/part_end, around one element whose id is
+# "live-<name>".
+PART = re.compile(r"<!--live:([\w-]+)-->(.*?)<!--/live-->", re.S)
+FIRST_TAG = re.compile(r"^\s*<([a-z][a-z0-9]*)")
+# A card of a changed part that the view already shows as it is goes as a <template data-keep>
+# placeholder, which live.js fills with the view's own card.
+CARD = re.compile(r'<li class="live-card[^>]*? data-project-id="(\d+)".*?</li>', re.S)
+
+
+def event(version: int, kind: str, html: str) -> bytes:
+    """A server-sent event; every event is a set of htmx out-of-band swaps. The template's
+    indentation and blank lines stay home (the live content holds no <pre>): a third less. An
+    event without a data line is never delivered, so a change that shows nothing new still has
+    one (and moves the view's version on)."""
+    lines = [line for line in map(str.strip, html.splitlines()) if line] or [""]
+    data = "\n".join("data: " + line for line in lines)
+    return f"id: {version}\nevent: {kind}\n{data}\n\n".encode()
+
+
+def state_event(version: int, html: str) -> bytes:
+    """The whole live content, swapped into #live."""
+    return event(version, "state", f'<div id="live" hx-swap-oob="innerHTML">{html}</div>')
+
+
+def keep_cards(html: str, before: str) -> str:
+    """The part `html` with each card that `before` (the same part a version earlier) already
+    held, unchanged, replaced by a placeholder."""
+    shown = {match[1]: match[0] for match in CARD.finditer(before)}
+
+    def keep(match: re.Match) -> str:
+        if shown.get(match[1]) == match[0]:
+            return f'<template data-keep="{match[1]}"></template>'
+        return match[0]
+
+    return CARD.sub(keep, html)
+
 
 @dataclass(frozen=True)
 class Rendered:
+    """The live content at one version, and what changed since the version rendered before it
+    (`base`): a view that shows `base` gets only the parts that changed (`delta`); any other view
+    (further behind, or reconnecting) gets the whole content (`state`)."""
+
     version: int
     is_public: bool
     token: str
     html: str
+    frame: str = ""  # the content with its parts cut out and its version blanked
+    parts: dict = field(default_factory=dict)  # part name -> its html
+    base: int | None = None
+    changed: tuple = ()  # the parts that differ from `base`'s, as out-of-band swaps
+
+    @classmethod
+    def of(cls, version: int, is_public: bool, token: str, html: str) -> Rendered:
+        parts = {}
+
+        def cut(match: re.Match) -> str:
+            parts[match[1]] = match[2]
+            return f"<!--live:{match[1]}-->"
+
+        frame = PART.sub(cut, html).replace(
+            f'data-plan-version="{version}"', 'data-plan-version=""'
+        )
+        return cls(version, is_public, token, html, frame, parts)
+
+    def after(self, previous: Rendered | None) -> Rendered:
+        """This rendering, knowing the one before it: the parts to send to a view that shows it.
+        Only when nothing but parts changed (same screen, same frame), and the view did show it
+        (a closed plan's views were told so instead)."""
+        if (
+            previous is None
+            or not previous.is_public
+            or previous.token != self.token
+            or previous.version >= self.version
+            or previous.frame != self.frame
+        ):
+            return self
+        changed = tuple(
+            FIRST_TAG.sub(r'<\1 hx-swap-oob="true"', keep_cards(html, previous.parts[name]), 1)
+            for name, html in self.parts.items()
+            if previous.parts[name] != html
+        )
+        return replace(self, base=previous.version, changed=changed)
 
     @cached_property
-    def message(self) -> bytes:
-        """The server-sent event, built once however many views it goes to."""
-        data = "\n".join("data: " + line for line in self.html.splitlines())
-        return f"id: {self.version}\nevent: state\n{data}\n\n".encode()
+    def state(self) -> bytes:
+        """The event with the whole content, built once however many views it goes to."""
+        return state_event(self.version, self.html)
+
+    @cached_property
+    def delta(self) -> bytes:
+        return event(self.version, "delta", "\n".join(self.changed))
+
+    def message_for(self, known: int) -> bytes:
+        return self.delta if self.base is not None and known == self.base else self.state
 
 
 class RenderCache:
@@ -87,17 +171,14 @@ class RenderCache:
                 plan = db.session.get(Plan, plan_id, populate_existing=True)
                 if plan is None:
                     return None
-                entry = Rendered(
-                    version=plan.version,
-                    is_public=plan.is_public,
-                    token=plan.public_token,
-                    html=render_content(plan, layout),
+                rendered = Rendered.of(
+                    plan.version, plan.is_public, plan.public_token, render_content(plan, layout)
                 )
             finally:
                 # Give the connection back: the stream may now sleep for a long time.
                 db.session.close()
-            self._entries[key] = entry
-            return entry
+            self._entries[key] = rendered = rendered.after(entry)
+            return rendered
 
 
 def render_content(plan: Plan, layout: str) -> str:
@@ -151,8 +232,10 @@ def phone(token: str):
 
 @bp.route("/live/<token>/events")
 def events(token: str):
-    """Server-sent events: `state` carries the whole live content at a newer version. A view
-    that reconnects gets the current state once (never a replay of what it missed)."""
+    """Server-sent events, each about a newer version: `delta` carries only the parts that
+    changed since the version the view shows, `state` the whole live content (to a view further
+    behind). A view that reconnects gets the current state once (never a replay of what it
+    missed). A view that wakes when several versions are out sends only the latest."""
     plan = public_plan_or_404(token)
     plan_id = plan.id
     layout = request.args.get("layout", "projector")
@@ -174,9 +257,9 @@ def events(token: str):
                 if entry is None or not entry.is_public or entry.token != token:
                     # Closed to the public (or a new address): say so, and end the stream.
                     closed = render_template("projector/_closed.html", plan_version=version)
-                    yield Rendered(version, False, "", closed).message
+                    yield state_event(version, closed)
                     return
-                yield entry.message
+                yield entry.message_for(known)
                 known = entry.version
             version = broker.wait(plan_id, known, timeout=KEEP_ALIVE_SECONDS)
             if version is None:

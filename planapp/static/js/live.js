@@ -1,6 +1,7 @@
 // Live views (projector and phone): wiring around htmx's SSE extension, no content logic.
-// - after each swap, mirror the new version on <body data-plan-version> and into the stream
-//   address, so a reconnect (a new EventSource, without Last-Event-ID) asks only for news;
+// - after each event (the whole content or only the parts that changed), mirror its version on
+//   the screen and <body data-plan-version> and into the stream address, so a reconnect (a new
+//   EventSource, without Last-Event-ID) asks only for news, and fill in the cards a delta keeps;
 // - show "not live since HH:MM" when the stream has been down for more than 5 seconds;
 // - turn the pages of long columns on the projector (nobody can scroll a projector).
 (function () {
@@ -9,11 +10,13 @@
 
   function live() { return document.getElementById("live"); }
 
-  function versionChanged() {
+  function versionChanged(event) {
     var root = live();
-    var screen = root && root.querySelector("[data-plan-version]");
-    if (!screen) { return; }
-    var version = screen.getAttribute("data-plan-version");
+    var version = event.detail && event.detail.lastEventId;
+    if (!root || !version) { return; }
+    // A delta swaps only the parts that changed: the screen around them takes the version too.
+    var screen = root.querySelector("[data-plan-version]");
+    if (screen) { screen.setAttribute("data-plan-version", version); }
     document.body.setAttribute("data-plan-version", version);
     var address = root.getAttribute("sse-connect");
     if (address) {
@@ -70,6 +73,17 @@
     });
   }
 
+  // A delta sends a changed column with a <template data-keep="<project id>"> for each card
+  // that did not change: put there the card this view already shows.
+  function keepCards(event) {
+    var column = event.detail.target;
+    event.detail.fragment.querySelectorAll("template[data-keep]").forEach(function (slot) {
+      var card = column.querySelector('[data-project-id="' + slot.getAttribute("data-keep") + '"]');
+      if (card) { slot.replaceWith(card); }
+    });
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", keepCards);
   document.addEventListener("htmx:sseMessage", versionChanged);
   document.addEventListener("htmx:sseOpen", function () { setOffline(false); });
   document.addEventListener("htmx:sseError", function () { setOffline(true); });
