@@ -1,7 +1,7 @@
 """Benchmark: a move on the forum board, and rendering the board, for plans of 300 and 3,000
 projects, through gunicorn on loopback. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/board.py [--sizes 300 3000] [--moves 200] [--renders 20]
+    .venv/bin/python bench/board.py [--sizes 300 3000] [--moves 200] [--renders 20] [--interleave]
 
 For each size it builds a scratch instance (SQLite file, WAL, as the laptop in the hall runs it)
 with one plan whose projects are spread over the five columns, starts gunicorn the way `make run`
@@ -10,8 +10,9 @@ does (one gthread worker) on a free loopback port, signs in as a facilitator and
   always with the current plan version), timing each POST /plans/<id>/moves round trip;
 - fetches the full board page `--renders` times.
 Both are printed as p50/p95 per size and as ratios between sizes measured in the same run, which
-say more than absolute numbers on a shared machine. Target: move p95 < 30 ms at 300 projects,
-and growing less than 2x from 300 to 3,000.
+say more than absolute numbers on a shared machine; with `--interleave` every size's server runs
+at once and their requests take turns, so load from elsewhere falls on all sizes alike.
+Target: move p95 < 30 ms at 300 projects, and growing less than 2x from 300 to 3,000.
 """
 
 from __future__ import annotations
@@ -190,57 +191,91 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def measure(size: int, moves: int, renders: int, seed: int) -> dict[str, list[float]]:
-    from planapp.ranking import place
+class BoardRun:
+    """One size's scratch instance, server and signed-in browser, and our mirror of its board."""
 
-    instance = Path(tempfile.mkdtemp(prefix=f"planapp-bench-board-{size}-"))
-    try:
+    def __init__(self, size: int, seed: int):
+        self.size = size
+        self.instance = Path(tempfile.mkdtemp(prefix=f"planapp-bench-board-{size}-"))
+        self.server = None
         started = time.perf_counter()
-        plan_id = build(instance, size)
+        self.plan_id = build(self.instance, size)
         print(f"{size} projects built in {time.perf_counter() - started:.1f} s")
-        server = Server(instance)
+        self.server = Server(self.instance)
+        self.browser = Browser(self.server.base)
+        self.browser.login()
+        self.board_path = f"/plans/{self.plan_id}/board"
+        self.columns, self.version = read_board(self.browser.get(self.board_path))
+        self.rng = random.Random(seed)
+        self.samples: dict[str, list[float]] = {"move": [], "board": []}
+
+    def move(self, keep: bool) -> None:
+        """A relative move: random project, random column, random neighbour or the end."""
+        from planapp.ranking import place
+
+        rng, columns = self.rng, self.columns
+        group = rng.choice(list(columns))
+        source = rng.choice([g for g in columns if columns[g]])
+        project_id = rng.choice(columns[source])
+        others = [pid for pid in columns[group] if pid != project_id]
+        before_id = rng.choice(others + [None]) if others else None
+        data = {
+            "project_id": project_id,
+            "group": group,
+            "before_id": before_id or "",
+            "version": self.version,
+        }
+        start = time.perf_counter()
+        status, _body = self.browser.post(f"/plans/{self.plan_id}/moves", data)
+        elapsed = (time.perf_counter() - start) * 1000
+        if status != 200:
+            raise SystemExit(f"move answered {status}")
+        columns.update(place(columns, project_id, group, before_id))
+        self.version += 1
+        if keep:
+            self.samples["move"].append(elapsed)
+
+    def check(self) -> None:
+        """The server and our mirror of the board agree after all those moves."""
+        if read_board(self.browser.get(self.board_path)) != (self.columns, self.version):
+            raise SystemExit("the board on the server differs from the moves sent")
+
+    def render(self, keep: bool) -> None:
+        start = time.perf_counter()
+        self.browser.get(self.board_path)
+        if keep:
+            self.samples["board"].append((time.perf_counter() - start) * 1000)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        shutil.rmtree(self.instance, ignore_errors=True)
+
+
+def measure(sizes: list[int], moves: int, renders: int, seed: int, interleave: bool) -> dict:
+    """Samples per size. One size after the other, or (`interleave`) every size's server up at
+    once and the requests taken in turns, so a burst of load elsewhere on the machine falls on
+    all sizes alike and the ratios between them hold."""
+    results = {}
+    groups = [sizes] if interleave else [[size] for size in sizes]
+    for group in groups:
+        runs = []
         try:
-            browser = Browser(server.base)
-            browser.login()
-            board_path = f"/plans/{plan_id}/board"
-            columns, version = read_board(browser.get(board_path))
-            rng = random.Random(seed)
-            move_ms: list[float] = []
+            for size in group:
+                runs.append(BoardRun(size, seed))
             for index in range(moves + 5):  # the first five warm up
-                group = rng.choice(list(columns))
-                source = rng.choice([g for g in columns if columns[g]])
-                project_id = rng.choice(columns[source])
-                others = [pid for pid in columns[group] if pid != project_id]
-                before_id = rng.choice(others + [None]) if others else None
-                data = {
-                    "project_id": project_id,
-                    "group": group,
-                    "before_id": before_id or "",
-                    "version": version,
-                }
-                start = time.perf_counter()
-                status, _body = browser.post(f"/plans/{plan_id}/moves", data)
-                elapsed = (time.perf_counter() - start) * 1000
-                if status != 200:
-                    raise SystemExit(f"move answered {status}")
-                columns.update(place(columns, project_id, group, before_id))
-                version += 1
-                if index >= 5:
-                    move_ms.append(elapsed)
-            # The server and our mirror of the board agree after all those moves.
-            if read_board(browser.get(board_path)) != (columns, version):
-                raise SystemExit("the board on the server differs from the moves sent")
-            render_ms: list[float] = []
+                for run in runs[index % len(runs) :] + runs[: index % len(runs)]:
+                    run.move(keep=index >= 5)
+            for run in runs:
+                run.check()
             for index in range(renders + 2):
-                start = time.perf_counter()
-                browser.get(board_path)
-                if index >= 2:
-                    render_ms.append((time.perf_counter() - start) * 1000)
-            return {"move": move_ms, "board": render_ms}
+                for run in runs[index % len(runs) :] + runs[: index % len(runs)]:
+                    run.render(keep=index >= 2)
+            results.update({run.size: run.samples for run in runs})
         finally:
-            server.stop()
-    finally:
-        shutil.rmtree(instance, ignore_errors=True)
+            for run in runs:
+                run.close()
+    return {size: results[size] for size in sizes}
 
 
 def main() -> None:
@@ -249,9 +284,16 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=200)
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="run every size's server at once and take their requests in turns",
+    )
     args = parser.parse_args()
 
-    results = {size: measure(size, args.moves, args.renders, args.seed) for size in args.sizes}
+    results = measure(args.sizes, args.moves, args.renders, args.seed, args.interleave)
+    if args.interleave:
+        print("(sizes interleaved: their requests taken in turns)")
     print()
     print(f"{'projects':>8} {'request':<8} {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for size, samples in results.items():
