@@ -1,11 +1,13 @@
 """Browser-test harness: the app under gunicorn on a free loopback port over a scratch database
 with the demo tambon, and Playwright driving Debian's Chromium (design brief section 7).
 
-Each test gets its own server and database (copied from one prepared per session), so tests never
-depend on each other. The database file is copied. In the PostgreSQL run
-(PLANAPP_TEST_PG_ADMIN_URL, set by .ci/with-postgres), tests marked `any_database` get a
-PostgreSQL database instead (`CREATE DATABASE ... TEMPLATE` of a prepared one); the others stay on
-SQLite, because they may open the server's SQLite file to look at what it saved. Use:
+Each test gets its own server and database (copied from one prepared per session, per xdist
+worker), so tests never depend on each other. On SQLite the database file is copied; in the
+PostgreSQL run (PLANAPP_TEST_PG_ADMIN_URL, set by .ci/with-postgres) every server runs on a fresh
+PostgreSQL database made with `CREATE DATABASE ... TEMPLATE` of a prepared one. Tests that need
+SQLite itself (copying its file) are marked `sqlite_only` and skipped in that run. A test that
+sets the scene or looks at what the server saved goes through `live_server.query()` /
+`live_server.execute()` (or `live_server.database()`), which work on both databases. Use:
 
     def test_something(live_server, page):
         live_server.login(page, "facilitator")
@@ -23,6 +25,8 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +131,42 @@ class LiveServer:
         self.stop()
         self.start()
 
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of the server's database: its PostgreSQL database, else the SQLite
+        file in its instance folder."""
+        url = self.env.get("DATABASE_URL")
+        if not url:
+            return "sqlite:///" + str(self.instance / "planapp.sqlite")
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+
+    @contextmanager
+    def database(self) -> Iterator:
+        """A connection to the server's database, in one transaction committed at the end: for
+        setting the scene behind the server's back (not announced to open views) or reading what
+        it saved. Write portable SQL: `text()` with named parameters, RETURNING for new ids."""
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.database_url())
+        try:
+            with engine.begin() as connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    def query(self, sql: str, **params) -> list:
+        """The rows of one SELECT (named parameters: `:name`)."""
+        from sqlalchemy import text
+
+        with self.database() as connection:
+            return connection.execute(text(sql), params).all()
+
+    def execute(self, sql: str, **params) -> None:
+        """One statement, committed (named parameters: `:name`)."""
+        from sqlalchemy import text
+
+        with self.database() as connection:
+            connection.execute(text(sql), params)
+
     def login(self, page, role: str = "facilitator") -> None:
         page.goto(self.url("/login"))
         page.fill("input[name=username]", USERS[role])
@@ -178,33 +218,36 @@ def _prepare(instance: Path, database: str | None) -> int:
 @pytest.fixture(scope="session")
 def prepared_instance(tmp_path_factory) -> tuple[Path, int]:
     """One migrated SQLite database with the demo tambon and the test users, copied for every
-    test."""
+    test; (instance folder, plan id)."""
     instance = tmp_path_factory.mktemp("template-instance")
     return instance, _prepare(instance, None)
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory):
-    """In the PostgreSQL run: the prepared template database that tests marked `any_database`
-    copy with CREATE DATABASE ... TEMPLATE; (name, plan id)."""
-    name = f"planapp_template_{uuid.uuid4().hex[:8]}"
+def template_database(tmp_path_factory) -> Iterator[tuple[Path, str, int]]:
+    """In the PostgreSQL run: the prepared database that each test copies with CREATE DATABASE
+    ... TEMPLATE; (instance folder, database name, plan id). The name is unique, so xdist
+    workers never share a template (copying one needs it free of other connections)."""
+    name = f"planapp_template_{uuid.uuid4().hex[:12]}"
     pg_admin(f'CREATE DATABASE "{name}"')
-    yield name, _prepare(tmp_path_factory.mktemp("template-pg-instance"), name)
+    instance = tmp_path_factory.mktemp("template-pg-instance")
+    yield instance, name, _prepare(instance, name)
     pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def live_server(request, prepared_instance, tmp_path):
-    """On SQLite; in the PostgreSQL run, on PostgreSQL for tests marked `any_database` (tests
-    that read the server's data through the app rather than opening its SQLite file)."""
-    template, plan_id = prepared_instance
-    instance = tmp_path / "instance"
-    shutil.copytree(template, instance)
+def live_server(request, tmp_path) -> Iterator[LiveServer]:
+    """The app under gunicorn over its own copy of the prepared database: SQLite, or PostgreSQL
+    in the PostgreSQL run."""
     database = None
-    if PG_ADMIN_URL and request.node.get_closest_marker("any_database"):
-        template_name, plan_id = request.getfixturevalue("template_database")
+    if PG_ADMIN_URL:
+        template, template_name, plan_id = request.getfixturevalue("template_database")
         database = f"planapp_live_{uuid.uuid4().hex[:12]}"
         pg_admin(f'CREATE DATABASE "{database}" TEMPLATE "{template_name}"')
+    else:
+        template, plan_id = request.getfixturevalue("prepared_instance")
+    instance = tmp_path / "instance"
+    shutil.copytree(template, instance)
     port = free_port()
     server = LiveServer(
         base_url=f"http://127.0.0.1:{port}",
@@ -213,11 +256,13 @@ def live_server(request, prepared_instance, tmp_path):
         env=server_env(instance, database),
         port=port,
     )
-    server.start()
-    yield server
-    server.stop()
-    if database:
-        pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        if database:
+            pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

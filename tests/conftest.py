@@ -18,6 +18,47 @@ from planapp.models import User
 pytest_plugins = ["tests.browser"]
 
 PASSWORD = "correct horse battery"
+# The PostgreSQL run (.ci/with-postgres): TEST_DATABASE_URL for the app fixture, the admin URL for
+# the browser tests' databases.
+PG_ADMIN_URL = os.environ.get("PLANAPP_TEST_PG_ADMIN_URL")
+ON_POSTGRES = bool(PG_ADMIN_URL) or os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+WORKER_DATABASE = pytest.StashKey[str]()
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist in the PostgreSQL run, each worker gets a database of its own for
+    TEST_DATABASE_URL (the app fixture drops and creates every table). Made here, before
+    collection, since some test modules read TEST_DATABASE_URL when imported."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = os.environ.get("TEST_DATABASE_URL", "")
+    if not (worker and PG_ADMIN_URL and shared.startswith("postgres")):
+        return
+    from tests.browser import pg_admin
+
+    base, _, name = shared.rpartition("/")
+    own = f"{name}_{worker}"
+    pg_admin(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{own}"')
+    os.environ["TEST_DATABASE_URL"] = f"{base}/{own}"
+    config.stash[WORKER_DATABASE] = own
+
+
+def pytest_unconfigure(config) -> None:
+    own = config.stash.get(WORKER_DATABASE, None)
+    if own:
+        from tests.browser import pg_admin
+
+        pg_admin(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked `sqlite_only` need SQLite itself: skipped in the PostgreSQL run."""
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="sqlite_only: needs SQLite, skipped in the PostgreSQL run")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
 
 
 class BrowserLikeClient(FlaskClient):

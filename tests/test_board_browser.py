@@ -3,8 +3,6 @@ move controls, two tablets on one plan, undo three times, and axe-core on both p
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,12 +13,11 @@ pytestmark = pytest.mark.browser
 
 def server_columns(live_server) -> dict[str, list[int]]:
     """The board as the server stored it: project ids per group in rank order."""
-    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
-        rows = connection.execute(
-            "SELECT funding_group, id, rank FROM projects JOIN board_places ON project_id = id "
-            "WHERE projects.plan_id = ? AND merged_into_id IS NULL ORDER BY funding_group, rank",
-            (live_server.plan_id,),
-        ).fetchall()
+    rows = live_server.query(
+        "SELECT funding_group, id, rank FROM projects JOIN board_places ON project_id = id "
+        "WHERE projects.plan_id = :plan AND merged_into_id IS NULL ORDER BY funding_group, rank",
+        plan=live_server.plan_id,
+    )
     columns: dict[str, list[int]] = {}
     for group, pid, rank in rows:
         columns.setdefault(group, []).append(pid)
