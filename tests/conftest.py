@@ -3,6 +3,7 @@ token as the browser would, and (in tests/browser.py) a real gunicorn server wit
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -113,9 +114,18 @@ def app(tmp_path, monkeypatch):
         db.engine.dispose()
 
 
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD hashed once as the app hashes it (User.set_password). Signing in still checks it
+    for real; only the deliberately slow hash is not paid again for every user of every test."""
+    user = User()
+    user.set_password(PASSWORD)
+    return user.password_hash
+
+
 def make_user(username: str, role: str, tambons=()) -> User:
     user = User(username=username, role=role, display_name=username.title())
-    user.set_password(PASSWORD)
+    user.password_hash = password_hash()
     user.tambons = list(tambons)
     db.session.add(user)
     db.session.commit()
