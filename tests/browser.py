@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.gunicorn_server import ServerProcess
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("PLANAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -83,7 +85,7 @@ class LiveServer:
     plan_id: int
     instance: Path
     env: dict
-    process: subprocess.Popen | None = None
+    process: ServerProcess | None = None
     log: Path | None = None
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
@@ -93,11 +95,8 @@ class LiveServer:
 
     def start(self) -> None:
         self.log = self.instance / "gunicorn.log"
-        self.process = subprocess.Popen(
+        self.process = ServerProcess(
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--worker-class",
@@ -111,10 +110,9 @@ class LiveServer:
                 *self.extra_args,
                 "app:app",
             ],
-            cwd=ROOT,
             env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
+            cwd=str(ROOT),
+            log=str(self.log),
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
