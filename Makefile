@@ -31,12 +31,17 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# pytest-xdist: the browser tests spend much of their time waiting on Chromium and gunicorn, so
+# two workers keep both cores of a small machine busy. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load
+
 test: install-test chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The whole suite again on a throwaway PostgreSQL cluster (Debian's postgresql, loopback only).
 test-postgres: install-test chromium
-	.ci/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+	.ci/with-postgres $(PYTEST) $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -1,11 +1,13 @@
 """Browser-test harness: the app under gunicorn on a free loopback port over a scratch database
 with the demo tambon, and Playwright driving Debian's Chromium (design brief section 7).
 
-Each test gets its own server and database (copied from one prepared per session), so tests never
-depend on each other. The database file is copied. In the PostgreSQL run
-(PLANAPP_TEST_PG_ADMIN_URL, set by .ci/with-postgres), tests marked `any_database` get a
-PostgreSQL database instead (`CREATE DATABASE ... TEMPLATE` of a prepared one); the others stay on
-SQLite, because they may open the server's SQLite file to look at what it saved. Use:
+Each test gets its own server and database (copied from one prepared per session, per xdist
+worker), so tests never depend on each other. On SQLite the database file is copied; in the
+PostgreSQL run (PLANAPP_TEST_PG_ADMIN_URL, set by .ci/with-postgres) every server runs on a fresh
+PostgreSQL database made with `CREATE DATABASE ... TEMPLATE` of a prepared one. Tests that need
+SQLite itself (copying its file) are marked `sqlite_only` and skipped in that run. A test that
+sets the scene or looks at what the server saved goes through `live_server.query()` /
+`live_server.execute()` (or `live_server.database()`), which work on both databases. Use:
 
     def test_something(live_server, page):
         live_server.login(page, "facilitator")
@@ -23,10 +25,14 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.gunicorn_server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("PLANAPP_CHROMIUM", "/usr/bin/chromium")
@@ -49,19 +55,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def flask_cli(env: dict, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
+# Migrate, load the demo tambon, add the test users: the same `flask` commands as README's, run
+# through click in one process (one import of the app instead of five).
+PREPARE = """
+import sys, traceback
+from app import app
+
+def flask(*args, stdin=None):
+    result = app.test_cli_runner().invoke(args=list(args), input=stdin)
+    if result.exit_code != 0:
+        trace = "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else ""
+        sys.exit(f"flask {' '.join(args)} failed:\\n{result.output}\\n{trace}")
+    return result.output
+
+password = sys.argv[1] + "\\n"
+flask("db", "upgrade")
+plan_id = int(flask("demo").strip().splitlines()[-1])
+flask("create-user", "admin", "--role", "admin", stdin=password)
+flask("create-user", "facilitator", "--role", "facilitator", stdin=password)
+# The facilitator is assigned to the demo tambon.
+flask("assign-facilitator", "facilitator", "--plan", str(plan_id))
+print(plan_id)
+"""
 
 
 @dataclass
@@ -70,7 +85,7 @@ class LiveServer:
     plan_id: int
     instance: Path
     env: dict
-    process: subprocess.Popen | None = None
+    process: ServerProcess | None = None
     log: Path | None = None
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
@@ -80,11 +95,8 @@ class LiveServer:
 
     def start(self) -> None:
         self.log = self.instance / "gunicorn.log"
-        self.process = subprocess.Popen(
+        self.process = ServerProcess(
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--worker-class",
@@ -98,10 +110,9 @@ class LiveServer:
                 *self.extra_args,
                 "app:app",
             ],
-            cwd=ROOT,
             env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
+            cwd=str(ROOT),
+            log=str(self.log),
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -126,6 +137,42 @@ class LiveServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of the server's database: its PostgreSQL database, else the SQLite
+        file in its instance folder."""
+        url = self.env.get("DATABASE_URL")
+        if not url:
+            return "sqlite:///" + str(self.instance / "planapp.sqlite")
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+
+    @contextmanager
+    def database(self) -> Iterator:
+        """A connection to the server's database, in one transaction committed at the end: for
+        setting the scene behind the server's back (not announced to open views) or reading what
+        it saved. Write portable SQL: `text()` with named parameters, RETURNING for new ids."""
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.database_url())
+        try:
+            with engine.begin() as connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    def query(self, sql: str, **params) -> list:
+        """The rows of one SELECT (named parameters: `:name`)."""
+        from sqlalchemy import text
+
+        with self.database() as connection:
+            return connection.execute(text(sql), params).all()
+
+    def execute(self, sql: str, **params) -> None:
+        """One statement, committed (named parameters: `:name`)."""
+        from sqlalchemy import text
+
+        with self.database() as connection:
+            connection.execute(text(sql), params)
 
     def login(self, page, role: str = "facilitator") -> None:
         page.goto(self.url("/login"))
@@ -165,46 +212,52 @@ def server_env(instance: Path, database: str | None = None) -> dict:
 
 def _prepare(instance: Path, database: str | None) -> int:
     """Migrate, load the demo tambon and the test users; the demo plan's id."""
-    env = server_env(instance, database)
-    flask_cli(env, "db", "upgrade")
-    plan_id = int(flask_cli(env, "demo").strip().splitlines()[-1])
-    flask_cli(env, "create-user", "admin", "--role", "admin", stdin=PASSWORD + "\n")
-    flask_cli(env, "create-user", "facilitator", "--role", "facilitator", stdin=PASSWORD + "\n")
-    # The facilitator is assigned to the demo tambon.
-    flask_cli(env, "assign-facilitator", "facilitator", "--plan", str(plan_id))
-    return plan_id
+    result = subprocess.run(
+        [sys.executable, "-c", PREPARE, PASSWORD],
+        cwd=ROOT,
+        env=server_env(instance, database),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"preparing the database failed:\n{result.stdout}\n{result.stderr}")
+    return int(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")
 def prepared_instance(tmp_path_factory) -> tuple[Path, int]:
     """One migrated SQLite database with the demo tambon and the test users, copied for every
-    test."""
+    test; (instance folder, plan id)."""
     instance = tmp_path_factory.mktemp("template-instance")
     return instance, _prepare(instance, None)
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory):
-    """In the PostgreSQL run: the prepared template database that tests marked `any_database`
-    copy with CREATE DATABASE ... TEMPLATE; (name, plan id)."""
-    name = f"planapp_template_{uuid.uuid4().hex[:8]}"
+def template_database(tmp_path_factory) -> Iterator[tuple[Path, str, int]]:
+    """In the PostgreSQL run: the prepared database that each test copies with CREATE DATABASE
+    ... TEMPLATE; (instance folder, database name, plan id). The name is unique, so xdist
+    workers never share a template (copying one needs it free of other connections)."""
+    name = f"planapp_template_{uuid.uuid4().hex[:12]}"
     pg_admin(f'CREATE DATABASE "{name}"')
-    yield name, _prepare(tmp_path_factory.mktemp("template-pg-instance"), name)
+    instance = tmp_path_factory.mktemp("template-pg-instance")
+    yield instance, name, _prepare(instance, name)
     pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def live_server(request, prepared_instance, tmp_path):
-    """On SQLite; in the PostgreSQL run, on PostgreSQL for tests marked `any_database` (tests
-    that read the server's data through the app rather than opening its SQLite file)."""
-    template, plan_id = prepared_instance
-    instance = tmp_path / "instance"
-    shutil.copytree(template, instance)
+def live_server(request, tmp_path) -> Iterator[LiveServer]:
+    """The app under gunicorn over its own copy of the prepared database: SQLite, or PostgreSQL
+    in the PostgreSQL run."""
     database = None
-    if PG_ADMIN_URL and request.node.get_closest_marker("any_database"):
-        template_name, plan_id = request.getfixturevalue("template_database")
+    if PG_ADMIN_URL:
+        template, template_name, plan_id = request.getfixturevalue("template_database")
         database = f"planapp_live_{uuid.uuid4().hex[:12]}"
         pg_admin(f'CREATE DATABASE "{database}" TEMPLATE "{template_name}"')
+    else:
+        template, plan_id = request.getfixturevalue("prepared_instance")
+    instance = tmp_path / "instance"
+    shutil.copytree(template, instance)
     port = free_port()
     server = LiveServer(
         base_url=f"http://127.0.0.1:{port}",
@@ -213,11 +266,13 @@ def live_server(request, prepared_instance, tmp_path):
         env=server_env(instance, database),
         port=port,
     )
-    server.start()
-    yield server
-    server.stop()
-    if database:
-        pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        if database:
+            pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ token as the browser would, and (in tests/browser.py) a real gunicorn server wit
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -18,6 +19,47 @@ from planapp.models import User
 pytest_plugins = ["tests.browser"]
 
 PASSWORD = "correct horse battery"
+# The PostgreSQL run (.ci/with-postgres): TEST_DATABASE_URL for the app fixture, the admin URL for
+# the browser tests' databases.
+PG_ADMIN_URL = os.environ.get("PLANAPP_TEST_PG_ADMIN_URL")
+ON_POSTGRES = bool(PG_ADMIN_URL) or os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+WORKER_DATABASE = pytest.StashKey[str]()
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist in the PostgreSQL run, each worker gets a database of its own for
+    TEST_DATABASE_URL (the app fixture drops and creates every table). Made here, before
+    collection, since some test modules read TEST_DATABASE_URL when imported."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = os.environ.get("TEST_DATABASE_URL", "")
+    if not (worker and PG_ADMIN_URL and shared.startswith("postgres")):
+        return
+    from tests.browser import pg_admin
+
+    base, _, name = shared.rpartition("/")
+    own = f"{name}_{worker}"
+    pg_admin(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{own}"')
+    os.environ["TEST_DATABASE_URL"] = f"{base}/{own}"
+    config.stash[WORKER_DATABASE] = own
+
+
+def pytest_unconfigure(config) -> None:
+    own = config.stash.get(WORKER_DATABASE, None)
+    if own:
+        from tests.browser import pg_admin
+
+        pg_admin(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked `sqlite_only` need SQLite itself: skipped in the PostgreSQL run."""
+    if not ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="sqlite_only: needs SQLite, skipped in the PostgreSQL run")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
 
 
 class BrowserLikeClient(FlaskClient):
@@ -72,9 +114,18 @@ def app(tmp_path, monkeypatch):
         db.engine.dispose()
 
 
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD hashed once as the app hashes it (User.set_password). Signing in still checks it
+    for real; only the deliberately slow hash is not paid again for every user of every test."""
+    user = User()
+    user.set_password(PASSWORD)
+    return user.password_hash
+
+
 def make_user(username: str, role: str, tambons=()) -> User:
     user = User(username=username, role=role, display_name=username.title())
-    user.set_password(PASSWORD)
+    user.password_hash = password_hash()
     user.tambons = list(tambons)
     db.session.add(user)
     db.session.commit()

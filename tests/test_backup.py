@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 
@@ -13,10 +12,8 @@ from planapp import backup as backups
 from planapp.extensions import db
 from planapp.models import Plan, Project
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("TEST_DATABASE_URL")),
-    reason="SQLite backups; PostgreSQL is backed up with pg_dump (README)",
-)
+# SQLite backups; PostgreSQL is backed up with pg_dump (README).
+pytestmark = pytest.mark.sqlite_only
 
 
 def count(path, sql):

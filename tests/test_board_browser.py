@@ -3,8 +3,6 @@ move controls, two tablets on one plan, undo three times, and axe-core on both p
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,12 +13,11 @@ pytestmark = pytest.mark.browser
 
 def server_columns(live_server) -> dict[str, list[int]]:
     """The board as the server stored it: project ids per group in rank order."""
-    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
-        rows = connection.execute(
-            "SELECT funding_group, id, rank FROM projects JOIN board_places ON project_id = id "
-            "WHERE projects.plan_id = ? AND merged_into_id IS NULL ORDER BY funding_group, rank",
-            (live_server.plan_id,),
-        ).fetchall()
+    rows = live_server.query(
+        "SELECT funding_group, id, rank FROM projects JOIN board_places ON project_id = id "
+        "WHERE projects.plan_id = :plan AND merged_into_id IS NULL ORDER BY funding_group, rank",
+        plan=live_server.plan_id,
+    )
     columns: dict[str, list[int]] = {}
     for group, pid, rank in rows:
         columns.setdefault(group, []).append(pid)
@@ -39,11 +36,27 @@ def card(page, project_id: int):
     return page.locator(f'[data-project-id="{project_id}"]')
 
 
+# Where SortableJS has put the dragged card (it moves the card itself, a copy follows the
+# pointer): inside the target list, or right above / below the target card.
+DROP_SHOWN = """([item, goal, where]) => {
+  const isCard = el => el.classList.contains("card") && !el.classList.contains("sortable-fallback");
+  const step = (el, forward) => {
+    const sibling = e => (forward ? e.nextElementSibling : e.previousElementSibling);
+    let next = sibling(el);
+    while (next && !isCard(next)) { next = sibling(next); }
+    return next;
+  };
+  if (!isCard(goal)) { return goal.contains(item); }
+  return step(item, where === "upper") === goal;
+}"""
+
+
 def drag(page, source, target, where: str = "upper") -> None:
     """Drive the mouse as a finger would (SortableJS fallback mode): press, move in small steps,
-    rest over the target, release."""
+    rest over the target until the board shows the card there, release."""
     # No scrolling: the cards used are near the top, both ends must show on screen.
     page.evaluate("window.scrollTo(0, 0)")
+    item, goal = source.element_handle(), target.element_handle()
     start = source.bounding_box()
     assert source.evaluate(
         "(el, [x, y]) => el.contains(document.elementFromPoint(x, y))",
@@ -68,6 +81,9 @@ def drag(page, source, target, where: str = "upper") -> None:
     steps = 20
     for step in range(1, steps + 1):
         page.mouse.move(x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps)
+    # SortableJS places the card from the last pointer position on a 50 ms timer; on a busy
+    # machine the release could come first and drop the card where it last was.
+    page.wait_for_function(DROP_SHOWN, arg=[item, goal, where])
     page.mouse.up()
 
 

@@ -118,7 +118,6 @@ def kill_server(live_server) -> None:
     live_server.process.wait(timeout=10)
 
 
-@pytest.mark.any_database
 def test_every_acknowledged_change_survives_a_sigkill(live_server, monkeypatch):
     with live_database(live_server, monkeypatch) as app:
         from planapp.extensions import db
@@ -195,9 +194,7 @@ def test_every_acknowledged_change_survives_a_sigkill(live_server, monkeypatch):
             assert project_id in [pid for _rank, pid in after.get(group, [])]
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("PLANAPP_TEST_PG_ADMIN_URL")), reason="SQLite backups (pg_dump on PG)"
-)
+@pytest.mark.sqlite_only  # `flask backup` copies the SQLite file (PostgreSQL: pg_dump)
 def test_a_backup_taken_while_the_server_is_busy_is_consistent(live_server, tmp_path):
     tablet = Tablet(live_server.base_url)
     tablet.sign_in("facilitator")

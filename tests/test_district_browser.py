@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from tests.browser import assert_accessible
 
@@ -15,22 +15,25 @@ pytestmark = pytest.mark.browser
 
 def place_in_group(live_server, group: str, count: int) -> list[int]:
     """Sort the demo plan's first projects into a group, as the forum would have."""
-    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
-        ids = [
-            row[0]
-            for row in connection.execute(
-                "SELECT project_id FROM board_places WHERE plan_id = ? "
-                "AND funding_group = 'unsorted' ORDER BY project_id LIMIT ?",
-                (live_server.plan_id, count),
-            )
-        ]
+    with live_server.database() as connection:
+        ids = connection.scalars(
+            text(
+                "SELECT project_id FROM board_places WHERE plan_id = :plan "
+                "AND funding_group = 'unsorted' ORDER BY project_id LIMIT :count"
+            ),
+            {"plan": live_server.plan_id, "count": count},
+        ).all()
         for rank, project_id in enumerate(ids, start=1):
             connection.execute(
-                "UPDATE board_places SET funding_group = ?, rank = ? WHERE project_id = ?",
-                (group, 1000 + rank, project_id),
+                text(
+                    "UPDATE board_places SET funding_group = :group, rank = :rank "
+                    "WHERE project_id = :id"
+                ),
+                {"group": group, "rank": 1000 + rank, "id": project_id},
             )
             connection.execute(
-                "UPDATE projects SET feasibility = 'feasible' WHERE id = ?", (project_id,)
+                text("UPDATE projects SET feasibility = 'feasible' WHERE id = :id"),
+                {"id": project_id},
             )
     return ids
 
@@ -66,39 +69,60 @@ def test_followup_of_a_project_updates_the_group_progress_live(live_server, page
 def add_tambons(live_server, names: list[str]) -> dict[str, int]:
     """More tambons of the demo district, each with a 2570 plan of a few sorted projects."""
     plan_ids = {}
-    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
+    with live_server.database() as connection:
         district, province = connection.execute(
-            "SELECT t.district, t.province FROM tambons t JOIN plans p ON p.tambon_id = t.id "
-            "WHERE p.id = ?",
-            (live_server.plan_id,),
-        ).fetchone()
+            text(
+                "SELECT t.district, t.province FROM tambons t "
+                "JOIN plans p ON p.tambon_id = t.id WHERE p.id = :plan"
+            ),
+            {"plan": live_server.plan_id},
+        ).one()
         for n, name in enumerate(names):
             tambon_id = connection.execute(
-                "INSERT INTO tambons (name, district, province) VALUES (?, ?, ?)",
-                (name, district, province),
-            ).lastrowid
+                text(
+                    "INSERT INTO tambons (name, district, province) "
+                    "VALUES (:name, :district, :province) RETURNING id"
+                ),
+                {"name": name, "district": district, "province": province},
+            ).scalar_one()
             plan_id = connection.execute(
-                "INSERT INTO plans (tambon_id, fiscal_year, version, identity, "
-                "development_position, direction, potential, key_problems, grouping, show_kpi, "
-                "public_token, is_public, forum_place, forum_chair, created_at) "
-                "VALUES (?, 2570, 0, '', '', '', '', '', 'strategy', 1, ?, 0, '', '', "
-                "CURRENT_TIMESTAMP)",
-                (tambon_id, f"token-{tambon_id}"),
-            ).lastrowid
+                text(
+                    "INSERT INTO plans (tambon_id, fiscal_year, version, identity, "
+                    "development_position, direction, potential, key_problems, grouping, "
+                    "show_kpi, public_token, is_public, forum_place, forum_chair, created_at) "
+                    "VALUES (:tambon, 2570, 0, '', '', '', '', '', 'strategy', :show_kpi, :token, "
+                    ":is_public, '', '', CURRENT_TIMESTAMP) RETURNING id"
+                ),
+                {
+                    "tambon": tambon_id,
+                    "token": f"token-{tambon_id}",
+                    "show_kpi": True,
+                    "is_public": False,
+                },
+            ).scalar_one()
             for i, group in enumerate(["1", "2", "3", "3"]):
                 project_id = connection.execute(
-                    "INSERT INTO projects (plan_id, title, rationale, objective, target_output, "
-                    "location, sector, programme, budget_satang, kpi, expected_result, "
-                    "feasibility, feasibility_reason, urgency, note, votes, "
-                    "followup_status, followup_note, created_at, updated_at) VALUES "
-                    "(?, ?, '', '', '', '', 'economy', '', ?, '', '', 'feasible', '', "
-                    "'urgent', '', 0, 'none', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                    (plan_id, f"โครงการ {name} {i + 1}", (n + 1) * 100_000_00),
-                ).lastrowid
+                    text(
+                        "INSERT INTO projects (plan_id, title, rationale, objective, "
+                        "target_output, location, sector, programme, budget_satang, kpi, "
+                        "expected_result, feasibility, feasibility_reason, urgency, note, votes, "
+                        "followup_status, followup_note, created_at, updated_at) VALUES "
+                        "(:plan, :title, '', '', '', '', 'economy', '', :budget, '', '', "
+                        "'feasible', '', 'urgent', '', 0, 'none', '', CURRENT_TIMESTAMP, "
+                        "CURRENT_TIMESTAMP) RETURNING id"
+                    ),
+                    {
+                        "plan": plan_id,
+                        "title": f"โครงการ {name} {i + 1}",
+                        "budget": (n + 1) * 100_000_00,
+                    },
+                ).scalar_one()
                 connection.execute(
-                    "INSERT INTO board_places (project_id, plan_id, funding_group, rank) "
-                    "VALUES (?, ?, ?, ?)",
-                    (project_id, plan_id, group, i + 1),
+                    text(
+                        "INSERT INTO board_places (project_id, plan_id, funding_group, rank) "
+                        "VALUES (:project, :plan, :group, :rank)"
+                    ),
+                    {"project": project_id, "plan": plan_id, "group": group, "rank": i + 1},
                 )
             plan_ids[name] = plan_id
     return plan_ids
@@ -127,18 +151,20 @@ def test_dashboard_drills_down_to_a_tambon_and_back(live_server, page):
 
 def test_strategy_and_agency_pages_are_accessible(live_server, page):
     add_tambons(live_server, ["ดอนหัน"])
-    with sqlite3.connect(live_server.instance / "planapp.sqlite") as connection:
+    with live_server.database() as connection:
         agency_id, strategy_id = connection.execute(
-            "SELECT (SELECT MIN(id) FROM agencies), (SELECT MIN(id) FROM strategies)"
-        ).fetchone()
+            text("SELECT (SELECT MIN(id) FROM agencies), (SELECT MIN(id) FROM strategies)")
+        ).one()
         connection.execute(
-            "UPDATE projects SET lead_agency_id = ? WHERE title LIKE 'โครงการ ดอนหัน%'",
-            (agency_id,),
+            text("UPDATE projects SET lead_agency_id = :agency WHERE title LIKE 'โครงการ ดอนหัน%'"),
+            {"agency": agency_id},
         )
         connection.execute(
-            "INSERT INTO project_strategies (project_id, strategy_id) "
-            "SELECT id, ? FROM projects WHERE title LIKE 'โครงการ ดอนหัน%'",
-            (strategy_id,),
+            text(
+                "INSERT INTO project_strategies (project_id, strategy_id) "
+                "SELECT id, :strategy FROM projects WHERE title LIKE 'โครงการ ดอนหัน%'"
+            ),
+            {"strategy": strategy_id},
         )
     live_server.login(page, "admin")
     page.goto(live_server.url("/district?year=2570"))

@@ -54,6 +54,9 @@ def test_reorder_a_village_list_with_the_keyboard(live_server, page):
     live_server.login(page, "facilitator")
     page.goto(live_server.url(f"/plans/{live_server.plan_id}"))
     page.locator("[data-village-id]").first.click()
+    # Loaded, so htmx has taken over the forms (before that, Enter would post the plain form
+    # and load a new page, with nothing focused).
+    page.wait_for_url(re.compile(r"/villages/\d+$"))
     items = page.locator("#village-projects [data-project-id]")
     first = items.nth(0).get_attribute("data-project-id")
     second = items.nth(1).get_attribute("data-project-id")

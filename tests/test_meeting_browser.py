@@ -28,8 +28,7 @@ def test_votes_typed_and_tapped_then_order_by_votes_keeps_ties(live_server, page
     # Five projects already in group 2 (set behind the server's back; the first vote announces).
     ids = [str(pid) for pid, _b in server_columns(live_server)["unsorted"][:5]]
     for rank, pid in enumerate(ids, 1):
-        execute(
-            live_server,
+        live_server.execute(
             "UPDATE board_places SET funding_group = '2', rank = :rank WHERE project_id = :id",
             rank=rank,
             id=int(pid),
@@ -97,45 +96,9 @@ def test_timer_counts_down_on_the_tablet(live_server, page):
 # --- on the forum board -------------------------------------------------------------------
 
 
-def _engine(live_server):
-    """The live server's database (SQLite, or PostgreSQL in CI's second run)."""
-    from sqlalchemy import create_engine
-
-    url = live_server.env.get("DATABASE_URL") or (
-        "sqlite:///" + str(live_server.instance / "planapp.sqlite")
-    )
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url)
-
-
-def query(live_server, sql: str, **params) -> list:
-    from sqlalchemy import text
-
-    engine = _engine(live_server)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
-
-
-def execute(live_server, sql: str, **params) -> None:
-    """Set the scene behind the server's back (not announced to open views)."""
-    from sqlalchemy import text
-
-    engine = _engine(live_server)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(sql), params)
-    finally:
-        engine.dispose()
-
-
 def server_columns(live_server) -> dict[str, list[tuple[int, int]]]:
     """(project id, budget in satang) per group in rank order, as the server stored them."""
-    rows = query(
-        live_server,
+    rows = live_server.query(
         "SELECT funding_group, id, budget_satang FROM projects JOIN board_places "
         "ON project_id = id WHERE projects.plan_id = :plan AND merged_into_id IS NULL "
         "ORDER BY funding_group, rank",
@@ -357,9 +320,7 @@ def test_guide_pictures_are_taken_from_the_real_screens(live_server, page, proje
 @pytest.fixture
 def projector(browser, live_server):
     """The hall's projector: a second browser (no sign-in) on the public live view."""
-    token = query(
-        live_server, "SELECT public_token FROM plans WHERE id = :p", p=live_server.plan_id
-    )
+    token = live_server.query("SELECT public_token FROM plans WHERE id = :p", p=live_server.plan_id)
     context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="th-TH")
     context.set_default_timeout(10_000)
     screen = context.new_page()
@@ -399,8 +360,7 @@ def test_the_timer_runs_on_the_projector_amber_then_red(live_server, page, proje
     # The last seconds: pause, leave 3 seconds (set behind the server's back), resume.
     page.get_by_role("button", name="หยุดชั่วคราว").click()
     expect(timer).to_have_attribute("data-running", "false")
-    execute(
-        live_server,
+    live_server.execute(
         "UPDATE presentation_timers SET remaining_seconds = 3 WHERE plan_id = :p",
         p=live_server.plan_id,
     )

@@ -270,7 +270,7 @@ def test_closed_plan_shows_nothing_and_the_open_projector_says_so(browser, live_
         tablet_context.close()
 
 
-@pytest.mark.any_database  # its server must run on PostgreSQL for the LISTEN/NOTIFY broker
+# Its server must run on PostgreSQL for the LISTEN/NOTIFY broker, as it does in that run.
 @pytest.mark.skipif(not PG_ADMIN_URL, reason="needs the PostgreSQL run (.ci/with-postgres)")
 def test_several_workers_fan_out_through_postgres(browser, live_server, forum_under_way):
     """With LIVE_BROKER=postgres and three worker processes, a change saved by whichever worker

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from tests.browser import assert_accessible
 
-pytestmark = [pytest.mark.browser, pytest.mark.any_database]
+pytestmark = pytest.mark.browser
 
 
 def test_create_a_facilitator_assign_a_tambon_and_deactivate(live_server, page, browser):
