@@ -54,13 +54,17 @@ def parse_thai_date(text: str) -> date:
     return date(year, month, day)
 
 
+# What a date field shows before anything is typed; followed by `parse_thai_date`.
+THAI_DATE_PLACEHOLDER = _l("dd/mm/yyyy (BE), e.g. 20/11/2569")
+
+
 class ThaiDateField(StringField):
     """A date typed as day/month/Buddhist Era year, shown the same way. (The browser's own date
     picker shows Western years, and the hall thinks in พ.ศ.)"""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("render_kw", {})
-        kwargs["render_kw"].setdefault("placeholder", _l("dd/mm/yyyy (BE), e.g. 20/11/2569"))
+        kwargs["render_kw"].setdefault("placeholder", THAI_DATE_PLACEHOLDER)
         kwargs["render_kw"].setdefault("autocomplete", "off")
         super().__init__(label, validators, **kwargs)
 

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
 from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS
-from planapp.forms import AppForm
+from planapp.forms import THAI_DATE_PLACEHOLDER, AppForm
 
 
 class FollowupForm(AppForm):
@@ -18,7 +18,8 @@ class FollowupForm(AppForm):
         choices=[(code, FOLLOWUP_LABELS[code]) for code in FOLLOWUP],
         validate_choice=False,  # the domain refuses with a message that says why
     )
-    day = StringField(_l("Date"), render_kw={"placeholder": _l("dd/mm/yyyy (BE), e.g. 20/11/2569")})
+    # Text, read by followup.py with planapp.forms.parse_thai_date (its own refusal message).
+    day = StringField(_l("Date"), render_kw={"placeholder": THAI_DATE_PLACEHOLDER})
     amount = StringField(
         _l("Amount in the budget ordinance (baht)"), render_kw={"inputmode": "decimal"}
     )
