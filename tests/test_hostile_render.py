@@ -34,6 +34,7 @@ from sqlalchemy import JSON, String, Text, select, update
 
 from planapp.changes import undo_last_change
 from planapp.demo import load_demo
+from planapp.demo_data import PLAN_PREAMBLE, PLAN_PROFILE
 from planapp.district.carryover import carry_over
 from planapp.extensions import db
 from planapp.forum.decisions import Decisions, save_decisions
@@ -65,21 +66,8 @@ USER_TEXT = {
     "villages": {"name"},
     "agencies": {"name"},
     "strategies": {"code", "name"},
-    "plans": {
-        "identity",
-        "development_position",
-        "direction",
-        "potential",
-        "key_problems",
-        "national_strategy",
-        "national_plan",
-        "sdgs",
-        "province_strategy",
-        "province_local_strategy",
-        "forum_place",
-        "forum_chair",
-        "screen_message",
-    },
+    # The profile and the ผ.02 preamble (the demo fills them all), the forum record, the message.
+    "plans": {*PLAN_PROFILE, *PLAN_PREAMBLE, "forum_place", "forum_chair", "screen_message"},
     "projects": {
         "title",
         "rationale",
