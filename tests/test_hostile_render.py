@@ -452,7 +452,8 @@ def agency_of_unknown_kind(document, ending):
 
 
 def unusable_agency_name(document, ending):
-    document["projects"][0]["lead_agency"] = "กลุ่มผู้ใช้น้ำ" + ending(PAYLOAD) + "\x00"
+    # Too long for the column: the refusal names its first 80 characters.
+    document["projects"][0]["lead_agency"] = "กลุ่มผู้ใช้น้ำ" + ending(PAYLOAD) + "ก" * 300
 
 
 def unusable_strategy_code(document, ending):
