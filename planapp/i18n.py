@@ -14,8 +14,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as babel_gettext
 
 from planapp.extensions import babel
 
@@ -53,6 +54,16 @@ def select_locale() -> str:
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def gettext(message: str, **values) -> str:
+    """Translated while serving a request; the English text elsewhere (command line, scripts),
+    where no language has been chosen. Import it as `_` so the catalog tools still find it.
+    A plain `str`, so Jinja escapes it: a message that carries user data (a name from a file)
+    must never be a lazy string, which Jinja would print as markup."""
+    if has_request_context():
+        return babel_gettext(message, **values)
+    return message % values if values else message
 
 
 def init_app(app) -> None:

@@ -65,7 +65,7 @@ def new_password_field(label) -> PasswordField:
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=_l("At least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
+                message=_l("At least %(min)d characters."),  # Length fills in %(min)d
             ),
         ],
     )

@@ -36,7 +36,8 @@ def _required(message=None):
 
 
 def _length(maximum: int):
-    return Length(max=maximum, message=_l("At most %(max)d characters.", max=maximum))
+    # Length fills in %(max)d itself: a lazy string never gets values of ours to interpolate.
+    return Length(max=maximum, message=_l("At most %(max)d characters."))
 
 
 class BahtField(StringField):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR
 from planapp.extensions import db
-from planapp.intake.values import gettext as _
+from planapp.i18n import gettext as _
 from planapp.models import ChangeLog, Plan, Project, Village, project_villages
 
 # Fields a person edits through the project form (the forum's own fields are the board's job).

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask import has_request_context
-from flask_babel import gettext as babel_gettext
 from flask_babel import lazy_gettext as _l
+
+from planapp.i18n import gettext as gettext  # the importer's messages
 
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 # The largest budget we accept (ten thousand million baht): beyond it is a typing slip.
@@ -94,11 +94,3 @@ def satang_to_text(satang: int | None) -> str:
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"
     return f"{amount:,.2f}"
-
-
-def gettext(message: str, **values) -> str:
-    """Translated while serving a request; the English text elsewhere (command line, scripts),
-    where no language has been chosen. Import it as `_` so the catalog tools still find it."""
-    if has_request_context():
-        return babel_gettext(message, **values)
-    return message % values if values else message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -32,7 +33,9 @@ def forum_record_form(villages, formdata=None, **kwargs) -> ForumRecordForm:
             Form,
             f"people_{village.id}",
             IntegerField(
-                _l("Village %(label)s", label=village.label),
+                # Built per request: gettext's plain str is escaped where the label is shown.
+                # A lazy string counts as markup, and this one carries the village's name.
+                _("Village %(label)s", label=village.label),
                 validators=[
                     Optional(),
                     NumberRange(

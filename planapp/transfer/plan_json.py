@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from planapp.domain import GROUPS
 from planapp.extensions import db
+from planapp.i18n import gettext as _
 from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon, User, Village
 
 FORMAT = "planapp-plan"
@@ -66,7 +67,7 @@ def _from_json(column, value, where: str):
     """A JSON value back into the column's Python type, refusing what does not fit."""
     if value is None:
         if not column.nullable and column.default is None and column.server_default is None:
-            raise PlanImportError(_l("%(where)s: a value is required.", where=where))
+            raise PlanImportError(_("%(where)s: a value is required.", where=where))
         return None
     kind = column.type
     try:
@@ -87,15 +88,15 @@ def _from_json(column, value, where: str):
             if not isinstance(value, str):
                 raise TypeError
             if "\x00" in value:
-                raise PlanImportError(_l("%(where)s: text contains a NUL character.", where=where))
+                raise PlanImportError(_("%(where)s: text contains a NUL character.", where=where))
             if length is not None and len(value) > length:
                 raise PlanImportError(
-                    _l("%(where)s: at most %(num)d characters.", where=where, num=length)
+                    _("%(where)s: at most %(num)d characters.", where=where, num=length)
                 )
             return value
         return value  # JSON columns
     except (TypeError, ValueError):
-        raise PlanImportError(_l("%(where)s: a value of the wrong kind.", where=where)) from None
+        raise PlanImportError(_("%(where)s: a value of the wrong kind.", where=where)) from None
 
 
 # --- export -------------------------------------------------------------------------------
@@ -230,12 +231,12 @@ def _import_plan_rows(document, plan: Plan, villages: dict, by_key: dict, kinds:
         rows = tables.get(model.__tablename__) or []
         if not isinstance(rows, list):
             raise PlanImportError(
-                _l("%(where)s is missing or of the wrong kind.", where=model.__tablename__)
+                _("%(where)s is missing or of the wrong kind.", where=model.__tablename__)
             )
         for number, row in enumerate(rows, start=1):
             where = f"{model.__tablename__} {number}"
             if not isinstance(row, dict):
-                raise PlanImportError(_l("%(where)s is missing or of the wrong kind.", where=where))
+                raise PlanImportError(_("%(where)s is missing or of the wrong kind.", where=where))
             item = model(plan_id=plan.id)
             for column in _columns(model, {"plan_id"}):
                 reference = _reference(column)
@@ -249,7 +250,7 @@ def _import_plan_rows(document, plan: Plan, villages: dict, by_key: dict, kinds:
                     setattr(item, column.key, None)
                 elif kind == "village":
                     if value not in villages:
-                        raise PlanImportError(_l("%(where)s: unknown village.", where=where))
+                        raise PlanImportError(_("%(where)s: unknown village.", where=where))
                     setattr(item, column.key, villages[value].id)
                 elif kind == "user":
                     # People are per server: a name this server does not know is left out.
@@ -259,14 +260,14 @@ def _import_plan_rows(document, plan: Plan, villages: dict, by_key: dict, kinds:
                     setattr(item, column.key, _agency(value, kinds).id)
                 else:
                     if value not in by_key:
-                        raise PlanImportError(_l("%(where)s: unknown project.", where=where))
+                        raise PlanImportError(_("%(where)s: unknown project.", where=where))
                     setattr(item, column.key, by_key[value].id)
             db.session.add(item)
         try:
             db.session.flush()
         except (IntegrityError, DataError) as error:
             raise PlanImportError(
-                _l("%(where)s: a value this server refuses.", where=model.__tablename__)
+                _("%(where)s: a value this server refuses.", where=model.__tablename__)
             ) from error
 
 
@@ -289,7 +290,7 @@ def _carried_over_reference(project: Project, plan: Plan):
 def _require(mapping, name: str, kind, where: str):
     value = mapping.get(name) if isinstance(mapping, dict) else None
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise PlanImportError(_l("%(where)s is missing or of the wrong kind.", where=where))
+        raise PlanImportError(_("%(where)s is missing or of the wrong kind.", where=where))
     return value
 
 
@@ -311,10 +312,10 @@ def read_document(document) -> dict:
     keys = set()
     for number, row in enumerate(document["projects"], start=1):
         if not isinstance(row, dict):
-            raise PlanImportError(_l("Project %(num)d is not readable.", num=number))
+            raise PlanImportError(_("Project %(num)d is not readable.", num=number))
         key = row.get("key")
         if not isinstance(key, int) or isinstance(key, bool) or key in keys:
-            raise PlanImportError(_l("Project %(num)d has no key of its own.", num=number))
+            raise PlanImportError(_("Project %(num)d has no key of its own.", num=number))
         keys.add(key)
     return document
 
@@ -346,9 +347,9 @@ def _agency(name: str, kinds: dict[str, str]) -> Agency:
     if agency is None:
         kind = kinds.get(name, "government")
         if kind not in ("local", "government", "private", "community"):
-            raise PlanImportError(_l("Agency %(name)s: unknown kind.", name=name))
+            raise PlanImportError(_("Agency %(name)s: unknown kind.", name=name))
         if len(name) > 300 or "\x00" in name or not name.strip():
-            raise PlanImportError(_l("Agency %(name)s: the name is not usable.", name=name[:80]))
+            raise PlanImportError(_("Agency %(name)s: the name is not usable.", name=name[:80]))
         agency = Agency(name=name, kind=kind)
         db.session.add(agency)
         db.session.flush()
@@ -371,7 +372,7 @@ def _strategy(level: str, code: str, names: dict, parents: dict | None = None) -
             raise PlanImportError(_l("A strategy of an unknown level."))
         name = names.get((level, code), code)
         if len(code) > 40 or len(name) > 500 or "\x00" in code + name:
-            raise PlanImportError(_l("Strategy %(code)s is not usable.", code=code[:40]))
+            raise PlanImportError(_("Strategy %(code)s is not usable.", code=code[:40]))
         strategy = Strategy(level=level, code=code, name=name)
         parent = (parents or {}).get((level, code))
         if parent is not None and parent != (level, code):
@@ -404,7 +405,7 @@ def _tambon_for_import(document, may_create: bool) -> Tambon:
         number = _require(row, "number", int, "village number")
         name = _require(row, "name", str, "village name")
         if number <= 0 or len(name) > 200 or "\x00" in name:
-            raise PlanImportError(_l("Village %(num)s is not usable.", num=number))
+            raise PlanImportError(_("Village %(num)s is not usable.", num=number))
         if number not in have:
             db.session.add(Village(tambon_id=tambon.id, number=number, name=name))
             have.add(number)
@@ -480,30 +481,30 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
     imported_at: dict[int, object] = {}
     rows = document["projects"]
     for number, row in enumerate(rows, start=1):
-        where = _l("Project %(num)d", num=number)
+        where = _("Project %(num)d", num=number)
         project = Project(plan_id=plan.id)
         for column in _columns(Project, PROJECT_SKIP):
             if column.key in row:
                 setattr(project, column.key, _from_json(column, row[column.key], str(where)))
         if not isinstance(project.title, str):
-            raise PlanImportError(_l("%(where)s: a value is required.", where=where))
+            raise PlanImportError(_("%(where)s: a value is required.", where=where))
         if (project.funding_group or "unsorted") not in GROUPS:
-            raise PlanImportError(_l("%(where)s: unknown funding group.", where=where))
+            raise PlanImportError(_("%(where)s: unknown funding group.", where=where))
         numbers = row.get("villages") or []
         if not isinstance(numbers, list) or any(n not in villages for n in numbers):
-            raise PlanImportError(_l("%(where)s: unknown village.", where=where))
+            raise PlanImportError(_("%(where)s: unknown village.", where=where))
         project.villages = [villages[n] for n in numbers]
         lead = row.get("lead_agency")
         project.lead_agency = _agency(lead, kinds) if isinstance(lead, str) else None
         supporting = row.get("supporting_agencies") or []
         if not isinstance(supporting, list) or not all(isinstance(n, str) for n in supporting):
-            raise PlanImportError(_l("%(where)s: unreadable agencies.", where=where))
+            raise PlanImportError(_("%(where)s: unreadable agencies.", where=where))
         project.supporting_agencies = [_agency(name, kinds) for name in supporting]
         strategies = row.get("strategies") or []
         if not isinstance(strategies, list) or not all(
             isinstance(s, list) and len(s) == 2 and _texts(*s) for s in strategies
         ):
-            raise PlanImportError(_l("%(where)s: unreadable strategies.", where=where))
+            raise PlanImportError(_("%(where)s: unreadable strategies.", where=where))
         project.strategies = [
             _strategy(level, code, strategy_names, strategy_parents) for level, code in strategies
         ]
@@ -515,7 +516,7 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
             db.session.flush()
         except (IntegrityError, DataError) as error:  # a CHECK: negative budget, unknown code
             raise PlanImportError(
-                _l("%(where)s: a value this server refuses.", where=where)
+                _("%(where)s: a value this server refuses.", where=where)
             ) from error
         by_key[row["key"]] = project
         project.rank = rank
@@ -547,7 +548,7 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
     record_change(
         plan,
         "import",
-        summary=str(_l("Plan imported from a file: %(num)d projects", num=len(rows))),
+        summary=_("Plan imported from a file: %(num)d projects", num=len(rows)),
     )
     return plan
 
