@@ -118,6 +118,19 @@ class User(db.Model):
         return self.can_edit_tambon(plan.tambon)
 
 
+class UserSession(db.Model):
+    """A signed-in device (planapp/accounts/sessions.py): the cookie holds a random token, the
+    server only its digest; deleting the row signs the device out."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # --- places -------------------------------------------------------------------------------
 
 
