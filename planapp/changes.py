@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from planapp import live
 from planapp.accounts import current_user
 from planapp.extensions import db
-from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Village
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Village, projects_table
 
 
 class StaleVersion(Exception):
@@ -105,21 +106,62 @@ def project_snapshot(project: Project, fields: list[str] | None = None) -> dict:
     return state
 
 
+class UndoRefused(Exception):
+    """The snapshot names a project that now belongs to another plan (its id was handed out
+    again before ids stopped being reused): nothing is touched."""
+
+    message = _l("This change cannot be undone: a project it touched now belongs to another plan.")
+
+
+def _ensure_own_projects(plan: Plan, projects: dict) -> None:
+    """Every project the snapshot names, and every project it merges into, is this plan's or
+    does not exist; else UndoRefused, before anything is written."""
+    ids = {int(key) for key in projects}
+    ids.update(
+        state["merged_into_id"]
+        for state in projects.values()
+        if state and state.get("merged_into_id") is not None
+    )
+    if not ids:
+        return
+    foreign = db.session.scalar(
+        select(projects_table.c.id)
+        .where(projects_table.c.id.in_(ids), projects_table.c.plan_id != plan.id)
+        .limit(1)
+    )
+    if foreign is not None:
+        raise UndoRefused()
+
+
+def _own_rows(model, plan: Plan) -> tuple:
+    """Conditions for the rows of `model` a project of `plan` may link to: its tambon's
+    villages; agencies and strategies are shared by every tambon."""
+    if model is Village:
+        return (Village.tambon_id == plan.tambon_id,)
+    return ()
+
+
 def restore_snapshot(plan: Plan, snapshot: dict) -> None:
     """Put the projects (and plan fields) back as the snapshot says, in one flush-safe way:
     ranks are cleared first so the unique (group, rank) constraint never sees a transient clash.
     Other areas' parts (registered restorers) go first: the board's rank shifts must be undone
-    before the moved project takes its old rank back."""
+    before the moved project takes its old rank back. Only ever this plan's rows: a snapshot
+    naming another plan's project is refused (UndoRefused) before anything is written."""
+    _ensure_own_projects(plan, snapshot.get("projects", {}))
     for key, restore in SNAPSHOT_RESTORERS.items():
         if key in snapshot:
             restore(plan, snapshot[key])
     projects = snapshot.get("projects", {})
-    loaded = {}
+    own = db.session.scalars(
+        select(Project).where(
+            Project.id.in_([int(key) for key in projects]), Project.plan_id == plan.id
+        )
+    ).all()
+    loaded = {str(project.id): project for project in own}
     for key, state in projects.items():
-        project = db.session.get(Project, int(key))
+        project = loaded.setdefault(key, None)
         if project is not None and state is not None and "rank" in state:
             project.rank = None
-        loaded[key] = project
     db.session.flush()
     for key, state in projects.items():
         project = loaded[key]
@@ -133,7 +175,9 @@ def restore_snapshot(plan: Plan, snapshot: dict) -> None:
         for name, value in state.items():
             if name in PROJECT_RELATIONS:
                 attribute, model = PROJECT_RELATIONS[name]
-                items = db.session.scalars(select(model).where(model.id.in_(value))).all()
+                items = db.session.scalars(
+                    select(model).where(model.id.in_(value), *_own_rows(model, plan))
+                ).all()
                 setattr(project, attribute, list(items))
             elif name == "followup_date":
                 project.followup_date = date.fromisoformat(value) if value else None

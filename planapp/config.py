@@ -46,6 +46,11 @@ def configure(app: Flask, overrides: dict) -> None:
         MAX_CONTENT_LENGTH=int(os.environ.get("PLANAPP_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
         # Live updates: "memory" (one worker process) or "postgres" (LISTEN/NOTIFY, many workers).
         LIVE_BROKER=os.environ.get("PLANAPP_LIVE_BROKER", "memory"),
+        # A sign-in lasts a forum day (planapp/accounts/sessions.py): it ends after this many
+        # hours without a request (a long lunch break is fine), and this long after signing in
+        # (an early start to an evening finish), so a copied cookie is worthless by the morning.
+        SIGN_IN_IDLE_HOURS=float(os.environ.get("PLANAPP_SIGN_IN_IDLE_HOURS", "4")),
+        SIGN_IN_MAX_HOURS=float(os.environ.get("PLANAPP_SIGN_IN_MAX_HOURS", "16")),
     )
     app.config.update(overrides)
 

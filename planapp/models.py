@@ -43,6 +43,12 @@ def _in(column: str, values: list[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+# Ids are never handed out twice. Without AUTOINCREMENT, SQLite gives a new row the highest id
+# plus one, so deleting the newest row frees its id for the next insert, in any tambon; the
+# change log's snapshots (undo) and links name rows by id. PostgreSQL sequences never go back.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 # --- association tables -------------------------------------------------------------------
 
 project_villages = Table(
@@ -76,7 +82,10 @@ user_tambons = Table(
 
 class User(db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", ["admin", "facilitator"]), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", ["admin", "facilitator"]), name="role"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -109,12 +118,25 @@ class User(db.Model):
         return self.can_edit_tambon(plan.tambon)
 
 
+class UserSession(db.Model):
+    """A signed-in device (planapp/accounts/sessions.py): the cookie holds a random token, the
+    server only its digest; deleting the row signs the device out."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # --- places -------------------------------------------------------------------------------
 
 
 class Tambon(db.Model):
     __tablename__ = "tambons"
-    __table_args__ = (UniqueConstraint("province", "district", "name"),)
+    __table_args__ = (UniqueConstraint("province", "district", "name"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -140,6 +162,7 @@ class Village(db.Model):
     __table_args__ = (
         UniqueConstraint("tambon_id", "number"),
         CheckConstraint("number > 0", name="number_positive"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +184,7 @@ class Agency(db.Model):
     __tablename__ = "agencies"
     __table_args__ = (
         CheckConstraint(_in("kind", ["local", "government", "private", "community"]), name="kind"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +197,7 @@ class Strategy(db.Model):
     __table_args__ = (
         UniqueConstraint("level", "code"),
         CheckConstraint(_in("level", ["province", "district", "local"]), name="level"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,6 +230,7 @@ class Plan(db.Model):
         CheckConstraint(_in("grouping", ["strategy", "issue"]), name="grouping"),
         CheckConstraint("meeting_step BETWEEN 1 AND 7", name="meeting_step"),
         CheckConstraint(_in("projector_mode", PROJECTOR_MODES), name="projector_mode"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -333,6 +359,7 @@ projects_table = Table(
     CheckConstraint("votes >= 0", name="votes_not_negative"),
     # The board place names its project together with the plan: both stay the same plan's.
     UniqueConstraint("id", "plan_id"),
+    **NEVER_REUSE_IDS,
 )
 
 board_places = Table(
@@ -438,6 +465,7 @@ class ChangeLog(db.Model):
     """Every change to a plan: who, when, what, before and after. Undo reads it back."""
 
     __tablename__ = "change_log"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)

@@ -22,6 +22,7 @@ from planapp.accounts import login_required, plan_for_editing
 from planapp.changes import (
     NothingToUndo,
     StaleVersion,
+    UndoRefused,
     project_snapshot,
     record_change,
     undo_last_change,
@@ -327,6 +328,8 @@ def undo(plan_id: int):
         return fresh_view(plan, filters, str(STALE_MESSAGE), view=view)
     except NothingToUndo:
         return fresh_view(plan, filters, _("There is nothing to undo."), status=200, view=view)
+    except UndoRefused as refused:
+        return fresh_view(plan, filters, str(refused.message), view=view)
     message = _("Undone: %(change)s", change=describe(undone))
     db.session.commit()
     return fresh_view(plan, filters, message, status=200, view=view)

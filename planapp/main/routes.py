@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from planapp.accounts import plan_for_reading
 from planapp.extensions import db
 from planapp.models import Plan, Project, Tambon
+from planapp.urls import safe_redirect_target
 
 bp = Blueprint("main", __name__)
 
@@ -45,10 +46,7 @@ def set_language():
     language = request.form.get("language", "")
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("main.index")))
 
 
 def _error_page(error, status: int, message: str):

@@ -31,6 +31,7 @@ from planapp.meeting.groups import MeetingError
 from planapp.meeting.minutes import minutes as build_minutes
 from planapp.meeting.shares import village_shares
 from planapp.models import Project, Village, utcnow
+from planapp.urls import safe_redirect_target
 
 bp = Blueprint("meeting", __name__)
 
@@ -222,7 +223,8 @@ def _group_response(
         )
     if error:
         flash(error, "error")
-    return redirect(request.form.get("next") or url_for("meeting.panel", plan_id=plan.id))
+    panel = url_for("meeting.panel", plan_id=plan.id)
+    return redirect(safe_redirect_target(request.form.get("next"), panel))
 
 
 @bp.route("/plans/<int:plan_id>/groups/<group>/ceiling", methods=["POST"])
@@ -340,7 +342,6 @@ def order_by_votes(plan_id: int, group: str):
     else:
         db.session.commit()
     status = 423 if error else 200
-    back = request.form.get("next", "")
     if _from_board() and _is_htmx():
         done = _("%(group)s ordered by votes", group=GROUP_SHORT_LABELS[group])
         return _board_answer(plan, error or done, status)
@@ -351,9 +352,8 @@ def order_by_votes(plan_id: int, group: str):
         ), status
     if error:
         flash(error, "error")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(url_for("meeting.votes", plan_id=plan.id))
+    votes = url_for("meeting.votes", plan_id=plan.id)
+    return redirect(safe_redirect_target(request.form.get("next"), votes))
 
 
 # --- the forum record ---------------------------------------------------------------------
