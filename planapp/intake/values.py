@@ -95,6 +95,15 @@ def parse_whole_number(value) -> int | None:
     return number
 
 
+def whole_number_or_none(value) -> int | None:
+    """A whole number people do not type (an id or version in a hidden field, a query string):
+    None when it is not one, or past what the database holds, so it finds nothing."""
+    try:
+        return parse_whole_number(value)
+    except ValueRefused:
+        return None
+
+
 def satang_to_text(satang: int | None) -> str:
     """Satang back to what a person types in the budget field: `150,000` or `1,500.50`."""
     if satang is None:

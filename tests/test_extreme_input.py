@@ -1,0 +1,278 @@
+"""Extreme values, property-based (hypothesis), over the app's whole URL map (tests/route_walk.py):
+every route parameter and every form field of every route gets huge and negative integers
+(past 2^31 and 2^63), NaN and infinity, Thai digits, NUL bytes, very long text, nested JSON,
+or goes missing, signed in as an administrator and as the tambon's facilitator. No answer may be
+a 500, and a refusal (4xx) changes nothing.
+
+The forms are read off the pages as a browser would (tests/test_hostile_input.py's FormReader):
+a plausible form, with some fields replaced or left out, reaches the code behind the first
+check. Routes whose form is not on any page (htmx buttons, drags) take their field names from
+EXTRA_FIELDS. A new route is walked as soon as it is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planapp.accounts.throttle import throttle
+from planapp.extensions import db
+from tests.conftest import make_user
+from tests.route_walk import (
+    Route,
+    argument_values,
+    database_state,
+    reading_routes,
+    routes,
+    url_for_route,
+)
+from tests.test_hostile_input import FormReader
+
+NUMBERS = [
+    "99999999999999999999",
+    str(2**63),
+    str(2**63 - 1),
+    str(2**31),
+    str(2**31 - 1),
+    "-1",
+    "-99999999999999999999",
+    "0",
+    "1e400",
+    "-1e400",
+    "NaN",
+    "inf",
+    "3.5",
+    "๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙",
+    "²",
+    "1,000,000,000,000,000,000,000",
+    "9" * 400,
+]
+TEXTS = [
+    "",
+    " ",
+    "\x00",
+    "ก\x00ข",
+    "x" * 20_000,
+    "[" * 2000 + "]" * 2000,
+    '{"a": ' * 200 + "1" + "}" * 200,
+    "null",
+    "<b hx-get='/'>",
+    "\u202e🌾",
+    "/\t/evil.example",
+]
+extreme = st.one_of(
+    st.sampled_from(NUMBERS),
+    st.sampled_from(TEXTS),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.text(max_size=30),
+)
+# Path segments: what a client can put between two slashes (the int converter sees digits).
+path_values = st.one_of(
+    st.sampled_from([n for n in NUMBERS if n.isascii()] + ["\x00", "%00", "ก" * 300]),
+    st.integers(min_value=0, max_value=2**70).map(str),
+    st.text(min_size=1, max_size=30),
+)
+
+# Field names of forms that are not on a page as a <form>: htmx buttons, drags, query strings.
+EXTRA_FIELDS = {
+    "forum.move": ["project_id", "group", "before_id", "version"],
+    "forum.set_urgency": ["urgency", "version", "view"],
+    "forum.save_panel": ["version"],
+    "forum.undo": ["version", "view"],
+    "intake.unmerge": ["version"],
+    "intake.move_in_village": ["direction", "order"],
+    "meeting.step": ["step", "version"],
+    "meeting.timer": ["action", "version"],
+    "meeting.pause": ["paused", "version"],
+    "meeting.message": ["clear", "version"],
+    "meeting.project_votes": ["delta", "next", "version"],
+    "meeting.confirm": ["next", "version", "village", "sector", "q"],
+    "meeting.unlock": ["next", "version", "view"],
+    "meeting.order_by_votes": ["next", "version"],
+    "projector.choose_screen": ["mode", "version"],
+    "projector.set_public": ["public", "version"],
+    "district.update_followup": [
+        "followup_status",
+        "followup_date",
+        "followup_note",
+        "budget_ordinance_satang",
+        "budget_ordinance_year",
+    ],
+    "intake.import_confirm": ["token", "include_existing"],
+}
+QUERY_FIELDS = ["year", "village", "sector", "q", "view", "layout", "version", "next", "province"]
+# Not walked: signing out would end the walk's own session; an event stream never ends.
+NOT_WALKED = {"accounts.logout", "projector.events"}
+# Tables that record the visit rather than plan data (sessions, sign-in attempts): a refused
+# request may still write them.
+BOOKKEEPING = re.compile(r"session|login|throttle")
+
+EXTREME_SETTINGS = settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def plan_data() -> dict:
+    return {name: rows for name, rows in database_state().items() if not BOOKKEEPING.search(name)}
+
+
+_FORMS_SEEN: dict[tuple, dict] = {}
+
+
+def page_forms(app, client, values) -> dict[str, dict[str, list[str]]]:
+    """The fields (with the values a browser would send) of every form on every page the
+    administrator can open, by the endpoint the form posts to. Read once for the session: every
+    test starts from the same demo plan (the key tells if its ids were different)."""
+    key = tuple(sorted(values.items()))
+    if key not in _FORMS_SEEN:
+        _FORMS_SEEN[key] = _read_page_forms(app, client, values)
+    return _FORMS_SEEN[key]
+
+
+def _read_page_forms(app, client, values) -> dict[str, dict[str, list[str]]]:
+    adapter = app.url_map.bind("localhost")
+    found: dict[str, dict[str, list[str]]] = {}
+    for route in reading_routes(app):
+        if route.endpoint in NOT_WALKED:
+            continue
+        url = url_for_route(app, route, values)
+        response = client.get(url)
+        if response.mimetype != "text/html":
+            continue
+        reader = FormReader()
+        reader.feed(response.get_data(as_text=True))
+        for form in reader.forms:
+            action = (form["action"] or url).split("?")[0]
+            try:
+                endpoint, _arguments = adapter.match(action, method="POST")
+            except Exception:  # a form that posts elsewhere (or GETs)
+                continue
+            fields = found.setdefault(endpoint, {})
+            for name in form["names"]:
+                fields.setdefault(name, form["fields"].get(name, [""]))
+    return found
+
+
+def set_scene(app) -> tuple[dict, dict, dict]:
+    """A fresh demo plan (open to the public), the clients of its administrator, its
+    facilitator and a visitor, the argument values pointing into it (the user routes at a user
+    of no consequence), and the forms of its pages."""
+    from planapp.demo import load_demo
+
+    db.session.remove()
+    db.drop_all()
+    db.create_all()
+    plan = load_demo()
+    plan.is_public = True
+    db.session.commit()
+    make_user("admin", "admin")
+    make_user("somchai", "facilitator", tambons=[plan.tambon])
+    extra = make_user("someone", "facilitator")
+    clients = {"anonymous": app.test_client()}
+    for who, name in (("admin", "admin"), ("facilitator", "somchai")):
+        clients[who] = app.test_client()
+        clients[who].login(name)
+    values = dict(argument_values(plan), user_id=extra.id)
+    return clients, values, page_forms(app, clients["admin"], values)
+
+
+def walked(app, kinds: set[str]) -> list[tuple[Route, str]]:
+    return [
+        (route, method)
+        for route in routes(app)
+        if route.endpoint not in NOT_WALKED
+        for method in sorted(route.methods & kinds)
+    ]
+
+
+def build_url(app, route: Route, values: dict, replaced: dict[str, str]) -> str:
+    url = url_for_route(app, route, values)
+    if not replaced:
+        return url
+    # Put the extreme text where the argument's demo value was (url_for would refuse it).
+    path = route.rule
+    for name in route.arguments:
+        text = replaced.get(name)
+        segment = quote(text, safe="") if text is not None else quote(str(values[name]), safe="")
+        path = re.sub(rf"<(?:[a-z]+:)?{name}>", lambda _m, s=segment: s, path)
+    return path
+
+
+def draw_path(data, route: Route) -> dict[str, str]:
+    replaced = {}
+    for name in sorted(route.arguments):
+        if data.draw(st.booleans(), label=f"replace <{name}>"):
+            replaced[name] = data.draw(path_values, label=name)
+    return replaced
+
+
+def draw_form(data, fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The plausible form with some fields replaced by extreme values or left out."""
+    form = {name: list(values) for name, values in fields.items() if name != "csrf_token"}
+    names = sorted(form)
+    if not names:
+        return form
+    for name in data.draw(st.lists(st.sampled_from(names), max_size=4, unique=True)):
+        if data.draw(st.integers(0, 4), label=f"{name}: 0 leaves it out") == 0:
+            del form[name]
+        else:
+            form[name] = data.draw(st.lists(extreme, min_size=1, max_size=2), label=name)
+    return form
+
+
+def assert_refusal_is_clean(response, before: dict, what: str) -> None:
+    status = response.status_code
+    assert status < 500, f"{what}: {status}\n{response.get_data(as_text=True)[-1500:]}"
+    if 400 <= status < 500:
+        assert plan_data() == before, f"{what}: refused with {status} but changed the data"
+
+
+@EXTREME_SETTINGS
+@given(data=st.data())
+def test_no_form_post_ends_in_a_server_error(app, data):
+    """Each example: a fresh demo plan, then every POST route once, in the map's order."""
+    clients, values, forms = set_scene(app)
+    for route, method in walked(app, {"POST"}):
+        throttle().reset()
+        who = "anonymous" if route.endpoint == "accounts.login" else None
+        who = who or data.draw(st.sampled_from(["admin", "facilitator"]), label=route.endpoint)
+        url = build_url(app, route, values, draw_path(data, route))
+        fields = dict(forms.get(route.endpoint, {}))
+        for name in EXTRA_FIELDS.get(route.endpoint, []):
+            fields.setdefault(name, [str(values.get(name, ""))])
+        form = draw_form(data, fields)
+        before = plan_data()
+        response = clients[who].open(url, method=method, data=form)
+        assert_refusal_is_clean(response, before, f"{method} {url} as {who} with {form!r:.600}")
+        db.session.rollback()
+
+
+@EXTREME_SETTINGS
+@given(data=st.data())
+def test_no_page_or_query_string_ends_in_a_server_error(app, data):
+    """Each example: a fresh demo plan, then every page once, with odd paths and queries."""
+    clients, values, _forms = set_scene(app)
+    before = plan_data()
+    for route, _method in walked(app, {"GET"}):
+        who = data.draw(
+            st.sampled_from(["admin", "facilitator", "anonymous"]), label=route.endpoint
+        )
+        url = build_url(app, route, values, draw_path(data, route))
+        query = data.draw(
+            st.lists(st.tuples(st.sampled_from(QUERY_FIELDS), extreme), max_size=3), label="query"
+        )
+        if query:
+            url += "?" + urlencode(query)
+        response = clients[who].get(url)
+        try:
+            assert response.status_code < 500, f"GET {url} as {who}: {response.status_code}"
+            response.get_data()
+        finally:
+            response.close()
+        db.session.rollback()
+    assert plan_data() == before, "reading pages changed the data"
