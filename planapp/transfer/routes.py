@@ -29,11 +29,15 @@ def export_json(plan_id: int):
     return response
 
 
+def _refuse_constant(name: str):
+    raise ValueError(name)  # NaN and Infinity are no JSON, though Python's reader takes them
+
+
 def _read_upload(form: PlanImportForm):
     raw = form.file.data.read()
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested deep
         raise plan_json.PlanImportError(_("This file is not a plan file (JSON).")) from None
 
 
@@ -65,9 +69,7 @@ def import_plan():
                     ),
                     field="replace",
                 )
-            plan = plan_json.import_plan(
-                document, may_create_tambon=user.is_admin, replace=existing
-            )
+            plan = plan_json.import_plan(document, actor=user, replace=existing)
         except plan_json.PlanImportError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
