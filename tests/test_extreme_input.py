@@ -12,10 +12,12 @@ EXTRA_FIELDS. A new route is walked as soon as it is registered.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from urllib.parse import quote, urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -331,3 +333,85 @@ def test_a_form_missing_any_one_of_its_fields_is_answered_not_a_server_error(app
                 failures.append(f"{method} {url} without {missing}: refused, data changed")
             db.session.rollback()
     assert not failures, "\n".join(failures)
+
+
+# --- the server errors of issue 13 item 9, one by one ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/plans/99999999999999999999",
+        f"/plans/{2**63}",
+        f"/plans/{2**31}",  # past PostgreSQL's INTEGER
+        f"/plans/{2**31}/board",
+        "/tambons/99999999999999999999",
+        "/agencies/99999999999999999999",
+        "/live/%00",
+        "/live/abc%00def/phone",
+    ],
+)
+def test_an_id_past_the_database_or_a_nul_in_the_path_is_no_page(admin_client, path):
+    response = admin_client.get(path)
+    assert response.status_code == 404
+    assert "ไม่พบหน้านี้" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/plans/{plan}/moves", {"project_id": str(2**64), "group": "1", "version": "{version}"}),
+        ("/plans/{plan}/moves", {"project_id": "{project}", "group": "1", "version": str(2**64)}),
+        ("/plans/{plan}/undo", {"version": "9" * 400}),
+        ("/plans/{plan}/meeting/step", {"step": str(2**64), "version": "{version}"}),
+        ("/plans/{plan}/screen", {"mode": "village", "village_id": str(2**64)}),
+        ("/plans/{plan}/projects/{project}/votes", {"votes": "9" * 400}),
+        ("/plans/{plan}/groups/1/ceiling", {"ceiling": "9" * 400}),
+        ("/plans/{plan}/villages/{village}/order", {"project_id": str(2**64), "direction": "up"}),
+        ("/plans/{plan}/meeting/record", {"forum_place": "x", "forum_date": "1/1/2569",
+                                          "people_1": "9" * 400, "version": "{version}"}),
+    ],
+)  # fmt: skip
+def test_integers_past_2_63_in_forms_are_refused_not_a_server_error(
+    facilitator_client, demo_plan, path, form
+):
+    values = {
+        "plan": demo_plan.id,
+        "version": demo_plan.version,
+        "project": demo_plan.active_projects()[0].id,
+        "village": demo_plan.tambon.villages[0].id,
+    }
+    before = plan_data()
+    response = facilitator_client.post(
+        path.format(**values),
+        data={k: v.format(**values) for k, v in form.items()},
+        headers={"HX-Request": "true"},  # as the pages send them (a plain post redirects)
+    )
+    assert 400 <= response.status_code < 500, response.status_code
+    assert plan_data() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/plans/import", "ไฟล์ใหญ่เกิน 1 MB ซึ่งเป็นขนาดที่ใหญ่ที่สุด"),
+        ("/plans/{plan}/import", "ไฟล์ใหญ่เกิน 1 MB กรุณาลบรูปภาพออก"),
+    ],
+)
+def test_a_file_over_the_limit_while_signed_in_is_said_next_to_the_field(
+    app, facilitator_client, demo_plan, path, message
+):
+    """The CSRF check reads the form first; its 413 once came before the user was known, and
+    the import page, which needs the user, failed with a 500."""
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    token = facilitator_client.csrf_token()
+    response = facilitator_client.post(
+        path.format(plan=demo_plan.id),
+        data={"csrf_token": token, "file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "big.json")},
+        content_type="multipart/form-data",
+        csrf=False,  # as a browser sends it: the token is in the form, behind the file
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert message in page
+    assert 'class="user-name"' in page  # still signed in
