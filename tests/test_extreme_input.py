@@ -415,3 +415,59 @@ def test_a_file_over_the_limit_while_signed_in_is_said_next_to_the_field(
     assert response.status_code == 413
     assert message in page
     assert 'class="user-name"' in page  # still signed in
+
+
+# --- plan files with extreme values in any place --------------------------------------------
+
+json_extreme = st.one_of(
+    st.sampled_from([2**63, 2**64, -(2**63) - 1, 2**31, -1, 0, 99, 1.5, True, None, "", "\x00"]),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=1),
+)
+
+
+def leaf_paths(value, path=()) -> list[tuple]:
+    """Every place in a JSON document where a value sits."""
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += leaf_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += leaf_paths(item, (*path, index))
+    return found
+
+
+@EXTREME_SETTINGS
+@given(data=st.data())
+def test_plan_files_with_extreme_values_anywhere_are_imported_or_refused(app, data):
+    """The demo plan's file with a few values anywhere in it replaced, imported over the plan by
+    its facilitator or an administrator: a 302 or a refusal that changes nothing."""
+    import json
+
+    clients, values, _forms = set_scene(app)
+    document = clients["admin"].get(f"/plans/{values['plan_id']}/export.json").get_json()
+    paths = leaf_paths(document)
+    for _ in range(data.draw(st.integers(1, 4), label="changes")):
+        path = data.draw(st.sampled_from(paths), label="where")
+        target = document
+        for step in path[:-1]:
+            target = target[step]
+        if isinstance(target, dict) or path[-1] < len(target):
+            target[path[-1]] = data.draw(json_extreme, label=str(path))
+    who = data.draw(st.sampled_from(["admin", "facilitator"]), label="who")
+    before = plan_data()
+    response = clients[who].post(
+        "/plans/import",
+        data={"file": (io.BytesIO(json.dumps(document).encode()), "plan.json"), "replace": "y"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (302, 400, 403), (
+        response.status_code,
+        response.get_data(as_text=True)[-1500:],
+    )
+    if response.status_code != 302:
+        assert plan_data() == before
+    db.session.rollback()
