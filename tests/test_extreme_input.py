@@ -421,6 +421,7 @@ def test_a_file_over_the_limit_while_signed_in_is_said_next_to_the_field(
 
 json_extreme = st.one_of(
     st.sampled_from([2**63, 2**64, -(2**63) - 1, 2**31, -1, 0, 99, 1.5, True, None, "", "\x00"]),
+    st.sampled_from(["disco", "admin", "somchai", "9999-12-31", "local", "1", [1, 1], [[1]]]),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.text(max_size=20),
     st.lists(st.integers(), max_size=2),
@@ -440,6 +441,25 @@ def leaf_paths(value, path=()) -> list[tuple]:
     return found
 
 
+def replace_at(document, path: tuple, value) -> None:
+    """Put `value` at `path`, if an earlier change left that place in the document."""
+    target = document
+    for step in path[:-1]:
+        if (
+            isinstance(target, dict)
+            and step in target
+            or (isinstance(target, list) and isinstance(step, int) and step < len(target))
+        ):
+            target = target[step]
+        else:
+            return
+    last = path[-1]
+    if isinstance(target, dict) or (
+        isinstance(target, list) and isinstance(last, int) and last < len(target)
+    ):
+        target[last] = value
+
+
 @EXTREME_SETTINGS
 @given(data=st.data())
 def test_plan_files_with_extreme_values_anywhere_are_imported_or_refused(app, data):
@@ -449,14 +469,15 @@ def test_plan_files_with_extreme_values_anywhere_are_imported_or_refused(app, da
 
     clients, values, _forms = set_scene(app)
     document = clients["admin"].get(f"/plans/{values['plan_id']}/export.json").get_json()
-    paths = leaf_paths(document)
+    # Each part of the file equally likely (else the projects' many fields would take most
+    # draws): the plan's own values, the tambon, the lists, one project, the meeting's tables.
+    parts = [("plan",), ("tambon",), ("agencies",), ("strategies",), ("projects", 0)]
+    parts += [("projects", 1), ("plan_tables",)]
+    paths = {part: [p for p in leaf_paths(document) if p[: len(part)] == part] for part in parts}
     for _ in range(data.draw(st.integers(1, 4), label="changes")):
-        path = data.draw(st.sampled_from(paths), label="where")
-        target = document
-        for step in path[:-1]:
-            target = target[step]
-        if isinstance(target, dict) or path[-1] < len(target):
-            target[path[-1]] = data.draw(json_extreme, label=str(path))
+        part = data.draw(st.sampled_from([part for part in parts if paths[part]]), label="part")
+        path = data.draw(st.sampled_from(paths[part]), label="where")
+        replace_at(document, path, data.draw(json_extreme, label=str(path)))
     who = data.draw(st.sampled_from(["admin", "facilitator"]), label="who")
     before = plan_data()
     response = clients[who].post(
