@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import os
 import sys
-import tempfile
 import threading
 import time
 import tracemalloc
@@ -28,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from openpyxl import Workbook  # noqa: E402
 
-from planapp import create_app  # noqa: E402
+from bench.scratch import scratch_app  # noqa: E402
 from planapp.demo import load_demo  # noqa: E402
 from planapp.extensions import db  # noqa: E402
 from planapp.intake import importer  # noqa: E402
@@ -119,12 +117,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3000)
     args = parser.parse_args()
 
-    instance = tempfile.mkdtemp(prefix="planapp-bench-")
-    os.environ["PLANAPP_INSTANCE_PATH"] = instance
-    os.environ.pop("DATABASE_URL", None)
-    app = create_app(
-        {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.sqlite"}
-    )
+    app = scratch_app()
     with app.app_context():
         db.create_all()
         plan_id = load_demo().id
