@@ -34,7 +34,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
-    csrf.init_app(app)
     from planapp import i18n
 
     i18n.init_app(app)
@@ -44,6 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     formatting.init_app(app)
     accounts.init_app(app)
+    # After the user is loaded: the CSRF check reads the form, which for a file over the limit
+    # raises 413 there, and the 413 page (the import page with its message) needs the user.
+    csrf.init_app(app)
     live.init_app(app)
 
     for module_name in BLUEPRINTS:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PLAN_PREAMBLE
 from planapp.extensions import db
+from planapp.intake.values import whole_number_or_none
 from planapp.models import Plan, Project
 
 PROFILE_FIELDS = [
@@ -68,7 +69,8 @@ def unfinished_projects(plan: Plan) -> list[Project]:
 def check_new_year(plan: Plan, text: str) -> int:
     text = (text or "").strip()
     first, last = plan.fiscal_year + 1, plan.fiscal_year + YEARS_AHEAD
-    if not text.isdigit() or not first <= int(text) <= last:
+    year = whole_number_or_none(text)
+    if year is None or not first <= year <= last:
         raise CarryOverRefused(
             {
                 "fiscal_year": _(
@@ -78,7 +80,6 @@ def check_new_year(plan: Plan, text: str) -> int:
                 )
             }
         )
-    year = int(text)
     exists = db.session.scalar(
         select(Plan.id).where(Plan.tambon_id == plan.tambon_id, Plan.fiscal_year == year)
     )

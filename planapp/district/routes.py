@@ -30,6 +30,7 @@ from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
 from planapp.export.routes import download
 from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
+from planapp.intake.values import whole_number_or_none
 from planapp.models import Agency, Plan, Project
 
 bp = Blueprint("district", __name__)
@@ -195,13 +196,14 @@ def chosen_year(years: list[int]) -> tuple[int, str | None]:
     text = (request.args.get("year") or "").strip()
     if not text:
         return default, None
-    if not text.isdigit() or not 2400 <= int(text) <= 2800:
+    year = whole_number_or_none(text)
+    if year is None or not 2400 <= year <= 2800:
         return default, _(
             "“%(text)s” is not a fiscal year. Choose a Buddhist Era year such as %(year)d.",
             text=text[:20],
             year=default,
         )
-    return int(text), None
+    return year, None
 
 
 @bp.route("/district")

@@ -47,6 +47,7 @@ from planapp.forum.history import (
     history_item,
     recent_changes,
 )
+from planapp.intake.values import whole_number_or_none
 from planapp.meeting.groups import confirmed_groups, group_status, plan_groups
 from planapp.meeting.rules import GroupLocked
 from planapp.models import Agency, Plan, Project, Strategy
@@ -71,7 +72,7 @@ class BoardFilter:
         village = values.get("village", "")
         sector = values.get("sector", "")
         return cls(
-            village=int(village) if village.isdigit() else None,
+            village=whole_number_or_none(village),
             sector=sector if sector in SECTORS else "",
             text=values.get("q", "").strip()[:200],
         )
@@ -267,14 +268,16 @@ def move(plan_id: int):
     plan = plan_for_editing(plan_id)
     form = request.form
     filters = BoardFilter.from_values(form)
-    try:
-        project_id = int(form["project_id"])
-        group = form["group"]
-        before_id = int(form["before_id"]) if form.get("before_id") else None
-        seen_version = int(form["version"])
-    except (KeyError, ValueError):
-        abort(400, _("The move could not be read: project, group and version are needed."))
-    if group not in GROUPS:
+    project_id = whole_number_or_none(form.get("project_id"))
+    group = form.get("group")
+    before_id = whole_number_or_none(form.get("before_id"))
+    seen_version = whole_number_or_none(form.get("version"))
+    if (
+        project_id is None
+        or seen_version is None
+        or group not in GROUPS
+        or (form.get("before_id") and before_id is None)
+    ):
         abort(400, _("The move could not be read: project, group and version are needed."))
     try:
         result = ranking.move_project(plan, project_id, group, before_id, seen_version)
@@ -336,10 +339,10 @@ def undo(plan_id: int):
 
 
 def read_version(values) -> int:
-    try:
-        return int(values["version"])
-    except (KeyError, ValueError):
+    version = whole_number_or_none(values.get("version"))
+    if version is None:
         abort(400, _("The request could not be read."))
+    return version
 
 
 @bp.get("/plans/<int:plan_id>/history")

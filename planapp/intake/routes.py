@@ -38,6 +38,7 @@ from planapp.intake.forms import (
     TambonForm,
     VillageForm,
 )
+from planapp.intake.values import whole_number_or_none
 from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village, project_villages
 
 bp = Blueprint("intake", __name__)
@@ -479,7 +480,7 @@ def move_in_village(plan_id: int, village_id: int):
     plan = plan_for_editing(plan_id)
     village = village_of_plan(plan, village_id)
     ConfirmForm().validate_on_submit() or abort(400)
-    project = project_of_plan(plan, request.form.get("project_id", type=int) or 0)
+    project = project_of_plan(plan, whole_number_or_none(request.form.get("project_id")) or 0)
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
         abort(400)
@@ -579,7 +580,7 @@ def edit_project(plan_id: int, project_id: int):
 
 def _back_village(plan: Plan, project: Project) -> Village:
     """The village page to return to: the one named in the address, else the project's first."""
-    wanted = request.args.get("village", type=int)
+    wanted = whole_number_or_none(request.args.get("village"))
     for village in project.villages:
         if village.id == wanted:
             return village

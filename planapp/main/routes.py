@@ -89,4 +89,6 @@ def too_large(error):
 
 @bp.app_errorhandler(500)
 def server_error(error):
+    # A failed statement leaves the session unusable; the page itself loads the user again.
+    db.session.rollback()
     return _error_page(error, 500, _("Something went wrong. Nothing was saved."))

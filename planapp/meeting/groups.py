@@ -161,8 +161,10 @@ def group_statuses(plan: Plan) -> dict[str, GroupStatus]:
 
 def parse_votes(text: str) -> int:
     text = (text or "").strip()
-    if not text.isdigit():
+    if not text.isdecimal():
         raise MeetingError(_("Type the number of votes as a whole number, 0 or more."))
+    if len(text) > 9:  # past any forum, and past what int() turns into a number quickly
+        raise MeetingError(_("That is more votes than a forum can have."))
     votes = int(text)
     if votes > rules.MAX_VOTES:
         raise MeetingError(_("That is more votes than a forum can have."))
@@ -228,8 +230,10 @@ def parse_baht(text: str) -> int | None:
     if not cleaned:
         return None
     whole, _dot, fraction = cleaned.partition(".")
-    if not whole.isdigit() or (fraction and (not fraction.isdigit() or len(fraction) > 2)):
+    if not whole.isdecimal() or (fraction and (not fraction.isdecimal() or len(fraction) > 2)):
         raise MeetingError(_("Type the ceiling in baht, for example 1,500,000."))
+    if len(whole) > 13:
+        raise MeetingError(_("That ceiling is too large."))
     satang = int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
     if satang > 10**15:
         raise MeetingError(_("That ceiling is too large."))

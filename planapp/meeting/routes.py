@@ -24,6 +24,7 @@ from planapp.changes import StaleVersion
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.formatting import hhmm
+from planapp.intake.values import whole_number_or_none
 from planapp.meeting import groups as meeting_groups
 from planapp.meeting import record, rules
 from planapp.meeting.forms import forum_record_form
@@ -44,8 +45,7 @@ def _is_htmx() -> bool:
 
 
 def _seen_version() -> int | None:
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
+    return whole_number_or_none(request.form.get("version"))
 
 
 def _stale_message() -> str:
@@ -86,8 +86,8 @@ def _panel_context(plan, **extra) -> dict:
 def _board_was_current(plan) -> bool:
     """Whether the page that sent the request (the board) showed the plan's latest version
     before this change (read before the change bumps it)."""
-    value = request.form.get("version", "")
-    return value.isdigit() and int(value) == plan.version
+    seen = whole_number_or_none(request.form.get("version"))
+    return seen is not None and seen == plan.version
 
 
 def _panel_response(plan, fragment: str, status: int = 200, board_current=False, **extra):
@@ -127,8 +127,7 @@ def _save_panel_change(plan_id: int, fragment: str, error_key: str, change, **on
 
 
 def _form_number(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number_or_none(request.form.get(name))
 
 
 @bp.route("/plans/<int:plan_id>/meeting/step", methods=["POST"])

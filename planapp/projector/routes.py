@@ -27,6 +27,7 @@ from sqlalchemy import select
 from planapp import live
 from planapp.accounts import plan_for_editing
 from planapp.extensions import db
+from planapp.intake.values import whole_number_or_none
 from planapp.models import Plan
 from planapp.projector import screens
 
@@ -300,10 +301,7 @@ def _board_was_current(plan: Plan) -> bool:
     bumps the version; if the board was current just before, it is still current after (a screen
     choice changes nothing on the board), so the answer moves the board's version on with it.
     A board that was already stale stays stale: its next move must still be refused."""
-    try:
-        return int(request.form["version"]) == plan.version
-    except (KeyError, ValueError):
-        return False
+    return whole_number_or_none(request.form.get("version")) == plan.version
 
 
 def _control_response(plan: Plan, error=None, status: int = 200, board_current=False):
@@ -331,10 +329,7 @@ def screen_control(plan_id: int):
 @bp.route("/plans/<int:plan_id>/screen", methods=["POST"])
 def choose_screen(plan_id: int):
     plan = plan_for_editing(plan_id)
-    try:
-        village_id = int(request.form.get("village_id") or 0) or None
-    except ValueError:
-        village_id = None
+    village_id = whole_number_or_none(request.form.get("village_id")) or None
     board_current = _board_was_current(plan)
     try:
         screens.choose_screen(plan, request.form.get("mode", ""), village_id)
