@@ -39,12 +39,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     i18n.init_app(app)
 
-    from planapp import accounts, formatting, live, security
+    from planapp import accounts, formatting, live, security, streams
 
     security.init_app(app)
     formatting.init_app(app)
     accounts.init_app(app)
     live.init_app(app)
+    streams.init_app(app)
 
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)

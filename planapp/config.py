@@ -46,6 +46,11 @@ def configure(app: Flask, overrides: dict) -> None:
         MAX_CONTENT_LENGTH=int(os.environ.get("PLANAPP_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
         # Live updates: "memory" (one worker process) or "postgres" (LISTEN/NOTIFY, many workers).
         LIVE_BROKER=os.environ.get("PLANAPP_LIVE_BROKER", "memory"),
+        # Event streams (planapp/streams.py): open streams per client address and per process,
+        # and the seconds after which a stream ends (its view reconnects).
+        STREAMS_PER_ADDRESS=int(os.environ.get("PLANAPP_STREAMS_PER_ADDRESS", 20)),
+        STREAMS_TOTAL=int(os.environ.get("PLANAPP_STREAMS_TOTAL", 2000)),
+        STREAM_LIFETIME=float(os.environ.get("PLANAPP_STREAM_LIFETIME", 300)),
     )
     app.config.update(overrides)
 
