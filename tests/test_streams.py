@@ -11,6 +11,7 @@ from __future__ import annotations
 import selectors
 import socket
 import struct
+import sys
 from contextlib import ExitStack
 
 import pytest
@@ -276,3 +277,29 @@ def test_a_refused_view_keeps_trying_and_gets_in_once_a_place_is_free(browser, l
         phone.close()
         if context is not None:
             context.close()
+
+
+def test_the_server_refuses_to_run_with_psycopg_waiting_in_c_under_gevent(monkeypatch):
+    """psycopg imported before gevent patched the process keeps its C wait, which would block
+    the whole worker on every query: gunicorn.conf.py stops the worker instead."""
+    import runpy
+    import types
+
+    from tests.browser import ROOT
+
+    check = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["_check_psycopg_cooperates"]
+    patched = types.SimpleNamespace(is_module_patched=lambda name: name == "select")
+    monkeypatch.setitem(sys.modules, "gevent.monkey", patched)
+
+    def wait_c():
+        pass
+
+    monkeypatch.setitem(
+        sys.modules, "psycopg.waiting", types.SimpleNamespace(wait=wait_c, wait_c=wait_c)
+    )
+    with pytest.raises(RuntimeError, match="psycopg was imported before gevent"):
+        check()
+    monkeypatch.setitem(
+        sys.modules, "psycopg.waiting", types.SimpleNamespace(wait=print, wait_c=wait_c)
+    )
+    check()  # a cooperative wait: serve
