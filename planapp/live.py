@@ -72,6 +72,10 @@ class MemoryBroker:
     def closed(self) -> bool:
         return self._closed
 
+    def waiting_views(self) -> int:
+        with self._lock:
+            return sum(len(views) for views in self._waiting.values())
+
     def close(self) -> None:
         """Wake every waiting stream so it can end: open streams must not hold up a restart."""
         with self._lock:

@@ -303,3 +303,32 @@ def test_the_server_refuses_to_run_with_psycopg_waiting_in_c_under_gevent(monkey
         sys.modules, "psycopg.waiting", types.SimpleNamespace(wait=print, wait_c=wait_c)
     )
     check()  # a cooperative wait: serve
+
+
+def test_a_change_wakes_every_view_of_a_crowd_in_groups():
+    """More views than one wake group (live.WAKE_BATCH): every one hears of the change, and
+    closing the broker wakes every one of those still waiting."""
+    import threading
+
+    from planapp.live import WAKE_BATCH, MemoryBroker
+
+    broker = MemoryBroker()
+    views = 3 * WAKE_BATCH + 7
+    heard: list = []
+    ready = threading.Barrier(views + 1)
+
+    def view(plan_id):
+        ready.wait()
+        heard.append((plan_id, broker.wait(plan_id, 0, timeout=60)))
+
+    crowd = [threading.Thread(target=view, args=(1 + n % 2,)) for n in range(views)]
+    for thread in crowd:
+        thread.start()
+    ready.wait()
+    while broker.waiting_views() < views:  # every view is waiting before the change
+        threading.Event().wait(0.01)
+    broker.publish(1, 5)
+    broker.close()  # the other plan's views end without news
+    for thread in crowd:
+        thread.join(timeout=60)
+    assert sorted(heard) == sorted([(1, 5)] * (views - views // 2) + [(2, None)] * (views // 2))
