@@ -5,7 +5,7 @@ projects, through gunicorn on loopback. Prints figures; asserts nothing.
 
 For each size it builds a scratch instance (SQLite file, WAL, as the laptop in the hall runs it)
 with one plan whose projects are spread over the five columns, starts gunicorn the way `make run`
-does (one gthread worker) on a free loopback port, signs in as a facilitator and then:
+does (one gevent worker) on a free loopback port, signs in as a facilitator and then:
 - sends `--moves` relative moves (random project, random column, random neighbour or the end,
   always with the current plan version), timing each POST /plans/<id>/moves round trip;
 - fetches the full board page `--renders` times.
@@ -115,7 +115,7 @@ class Server:
         self.log = (instance / "gunicorn.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}"]
-            + ["--worker-class", "gthread", "--workers", "1", "--threads", "8", "app:app"],
+            + ["--worker-class", "gevent", "--workers", "1", "app:app"],
             cwd=ROOT,
             env=env,
             stdout=self.log,

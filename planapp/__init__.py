@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     i18n.init_app(app)
 
-    from planapp import accounts, formatting, live, security
+    from planapp import accounts, formatting, live, security, streams
 
     security.init_app(app)
     formatting.init_app(app)
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     # raises 413 there, and the 413 page (the import page with its message) needs the user.
     csrf.init_app(app)
     live.init_app(app)
+    streams.init_app(app)
 
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)

@@ -51,6 +51,11 @@ def configure(app: Flask, overrides: dict) -> None:
         # (an early start to an evening finish), so a copied cookie is worthless by the morning.
         SIGN_IN_IDLE_HOURS=float(os.environ.get("PLANAPP_SIGN_IN_IDLE_HOURS", "4")),
         SIGN_IN_MAX_HOURS=float(os.environ.get("PLANAPP_SIGN_IN_MAX_HOURS", "16")),
+        # Event streams (planapp/streams.py): open streams per client address and per process,
+        # and the seconds after which a stream ends (its view reconnects).
+        STREAMS_PER_ADDRESS=int(os.environ.get("PLANAPP_STREAMS_PER_ADDRESS", 20)),
+        STREAMS_TOTAL=int(os.environ.get("PLANAPP_STREAMS_TOTAL", 2000)),
+        STREAM_LIFETIME=float(os.environ.get("PLANAPP_STREAM_LIFETIME", 300)),
     )
     app.config.update(overrides)
 

@@ -17,14 +17,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from planapp import live
+from planapp import live, streams
 from planapp.accounts import plan_for_editing
 from planapp.extensions import db
 from planapp.intake.values import whole_number_or_none
@@ -247,7 +246,7 @@ def events(token: str):
     renders = cache()
     db.session.close()
 
-    def stream():
+    def stream(lease):
         nonlocal known
         yield b"retry: 1000\n\n"
         version = live.current_version(plan_id)
@@ -262,14 +261,11 @@ def events(token: str):
                     return
                 yield entry.message_for(known)
                 known = entry.version
-            version = broker.wait(plan_id, known, timeout=KEEP_ALIVE_SECONDS)
+            version = broker.wait(plan_id, known, timeout=lease.timeout(KEEP_ALIVE_SECONDS))
             if version is None:
                 yield b": keep-alive\n\n"
 
-    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
+    return streams.event_stream(stream)
 
 
 @bp.route("/live/<token>/qr.svg")
