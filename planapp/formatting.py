@@ -78,8 +78,7 @@ def init_app(app) -> None:
     app.add_template_filter(be_datetime)
     app.add_template_filter(hhmm)
 
-    @app.context_processor
-    def inject_helpers():
-        from planapp import domain
+    from planapp import domain
 
-        return {"domain": domain}
+    # A global (not a context processor): regions rendered by name see it too.
+    app.jinja_env.globals["domain"] = domain

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 from planapp.extensions import babel
@@ -49,6 +49,8 @@ def compile_catalogs(target: Path, languages: list[str]) -> None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command, a test: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("language")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

@@ -254,7 +254,7 @@ def test_round_trip_to_another_server_keeps_every_field(rich_plan, in_request):
     # Last year's plan is not on that server: the carry-over link cannot point there.
     before["projects"][0]["carried_over_from"] = None
 
-    plan = plan_json.import_plan(json.loads(text), may_create_tambon=True)
+    plan = plan_json.import_plan(json.loads(text), may_create_tambon=True, actor=None)
     db.session.commit()
     assert_same_facts(before, plan_facts(plan))
     assert plan.public_token == before["plan"]["public_token"]
@@ -265,7 +265,7 @@ def test_a_carry_over_from_last_years_plan_is_found_again(rich_plan, in_request)
     before = plan_facts(rich_plan)
     db.session.delete(rich_plan)
     db.session.commit()
-    plan = plan_json.import_plan(document, may_create_tambon=False)
+    plan = plan_json.import_plan(document, may_create_tambon=False, actor=None)
     db.session.commit()
     assert plan_facts(plan)["projects"][0]["carried_over_from"] == (
         rich_plan.fiscal_year - 1,
@@ -284,7 +284,7 @@ def test_replacing_the_plan_on_a_server_keeps_its_address_and_history(rich_plan,
     history = db.session.scalar(select(db.func.count()).select_from(ChangeLog))
     db.session.commit()
 
-    plan = plan_json.import_plan(document, may_create_tambon=False, replace=rich_plan)
+    plan = plan_json.import_plan(document, may_create_tambon=False, replace=rich_plan, actor=None)
     db.session.commit()
     assert plan.id == plan_id and plan.public_token == token
     assert plan.version > version  # open projector views fetch the new state
@@ -293,7 +293,7 @@ def test_replacing_the_plan_on_a_server_keeps_its_address_and_history(rich_plan,
     assert len(entries) == history + 1 and entries[-1].action == "import"
     # Undo cannot reach back across the import into projects that are gone.
     with pytest.raises(NothingToUndo):
-        undo_last_change(plan)
+        undo_last_change(plan, actor=None)
 
 
 # --- the routes ---------------------------------------------------------------------------

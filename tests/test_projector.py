@@ -77,7 +77,7 @@ def test_projector_shows_first_the_page_with_the_card_changed_last(app, demo_pla
         .where(Project.plan_id == demo_plan.id, Project.funding_group == "3")
         .order_by(Project.rank.desc())
     ).first()
-    record_change(demo_plan, "edit", project=group_3)
+    record_change(demo_plan, "edit", project=group_3, actor=None)
     db.session.commit()
     state = screens.screen(demo_plan, "projector")
     assert state["last_id"] == group_3.id
@@ -91,11 +91,11 @@ def test_card_changed_last_is_marked_only_while_it_is_the_latest_change(client, 
     project = db.session.scalars(
         select(Project).where(Project.plan_id == demo_plan.id, Project.funding_group == "1")
     ).first()
-    record_change(demo_plan, "edit", project=project)
+    record_change(demo_plan, "edit", project=project, actor=None)
     db.session.commit()
     html = client.get(f"/live/{demo_plan.public_token}").get_data(as_text=True)
     assert re.search(rf'data-project-id="{project.id}" data-last-change', html)
-    record_change(demo_plan, "edit")  # a change about no single project
+    record_change(demo_plan, "edit", actor=None)  # a change about no single project
     db.session.commit()
     html = client.get(f"/live/{demo_plan.public_token}").get_data(as_text=True)
     assert "data-last-change" not in html
@@ -198,7 +198,7 @@ def test_screen_choices_are_not_undone_by_undo(facilitator_client, demo_plan):
     """Undo on the board means the last card change, not "put the projector back"."""
     facilitator_client.post(f"/plans/{demo_plan.id}/screen", data={"mode": "overview"})
     with pytest.raises(NothingToUndo):
-        undo_last_change(db.session.get(Plan, demo_plan.id))
+        undo_last_change(db.session.get(Plan, demo_plan.id), actor=None)
 
 
 def test_village_mode_needs_a_village_of_this_tambon(facilitator_client, demo_plan):
@@ -311,7 +311,7 @@ def open_stream(client, plan, **kwargs):
 
 
 def test_stream_sends_current_state_to_a_view_that_is_behind(client, demo_plan, short_keep_alive):
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
     event = read_event(chunks)
@@ -327,7 +327,7 @@ def test_stream_sends_nothing_old_then_each_new_version(client, demo_plan, short
     # (The test shares the stream's session, which the stream closes: load the plan again.)
     plan = db.session.get(Plan, demo_plan.id)
     plan.projector_mode = "summary"
-    record_change(plan, "projector")
+    record_change(plan, "projector", actor=None)
     db.session.commit()
     event = read_event(chunks)
     assert event["id"] == "1" and 'data-mode="summary"' in event["data"]
@@ -337,7 +337,7 @@ def test_stream_sends_nothing_old_then_each_new_version(client, demo_plan, short
 def test_last_event_id_wins_over_an_older_address(client, demo_plan, short_keep_alive):
     """The browser's own reconnect sends Last-Event-ID: a view already at the current version
     gets no replay."""
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(
         client, demo_plan, query_string={"version": "0"}, headers={"Last-Event-ID": "1"}
@@ -363,7 +363,7 @@ def test_stream_closes_with_a_notice_when_the_plan_is_closed(
 
 def test_phone_stream_sends_the_phone_layout(client, demo_plan, short_keep_alive):
     spread_demo(demo_plan)
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(
         client, demo_plan, query_string={"version": "0", "layout": "phone"}
@@ -416,7 +416,7 @@ def test_a_view_at_the_previous_version_gets_only_the_parts_that_changed(
     client, facilitator_client, demo_plan, short_keep_alive
 ):
     spread_demo(demo_plan)
-    record_change(demo_plan, "edit")  # about no card: nothing highlighted yet
+    record_change(demo_plan, "edit", actor=None)  # about no card: nothing highlighted yet
     db.session.commit()
     plan_id, version = demo_plan.id, demo_plan.version
     group_1, group_3 = column_cards_of(demo_plan, "1"), column_cards_of(demo_plan, "3")
@@ -464,12 +464,12 @@ def test_a_change_that_shows_nothing_new_still_reaches_the_view(
 ):
     """The delta is empty, but it carries the version: an event without data would never be
     delivered, and the view would stay one version behind."""
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
     assert read_event(chunks)["event"] == "state"
     plan = db.session.get(Plan, demo_plan.id)
-    record_change(plan, "edit")
+    record_change(plan, "edit", actor=None)
     db.session.commit()
     raw = next(chunk for chunk in chunks if b"event:" in chunk)
     assert raw == b"id: 2\nevent: delta\ndata: \n\n"

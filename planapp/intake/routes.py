@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from planapp.accounts import (
     admin_required,
+    current_user,
     login_required,
     plan_for_editing,
     tambon_for_editing,
@@ -290,6 +291,7 @@ def plan_settings(plan_id: int):
             record_change(
                 plan,
                 "plan_settings",
+                actor=current_user(),
                 summary=_("Edited the plan's profile and settings"),
                 before={"projects": {}, "plan": before},
                 after={"projects": {}, "plan": after},
@@ -490,7 +492,7 @@ def move_in_village(plan_id: int, village_id: int):
             return _render_village(plan, village, 200, message)
         flash(message, "error")
     else:
-        village_plans.move_within_village(plan, village, project, offset)
+        village_plans.move_within_village(plan, village, project, offset, actor=current_user())
         db.session.commit()
     if is_htmx():
         return _render_village(plan, village)
@@ -520,7 +522,7 @@ def new_project(plan_id: int, village_id: int):
         chosen = _chosen_villages(plan, form.village_ids.data)
         # The village whose page this is comes first: the project joins its list.
         chosen.sort(key=lambda v: (v.id != village.id, v.number))
-        project = village_plans.create_project(plan, chosen, form.values())
+        project = village_plans.create_project(plan, chosen, form.values(), actor=current_user())
         db.session.commit()
         flash(
             _(
@@ -561,7 +563,7 @@ def edit_project(plan_id: int, project_id: int):
             )
             return redirect(url_for("intake.edit_project", plan_id=plan.id, project_id=project.id))
         chosen = _chosen_villages(plan, form.village_ids.data)
-        if village_plans.update_project(plan, project, form.values(), chosen):
+        if village_plans.update_project(plan, project, form.values(), chosen, actor=current_user()):
             db.session.commit()
             flash(_("Saved."), "success")
         return redirect(url_for("intake.village", plan_id=plan.id, village_id=back_village.id))
@@ -598,7 +600,7 @@ def delete_project(plan_id: int, project_id: int):
     if form.validate_on_submit():
         title = project.title
         try:
-            village_plans.delete_project(plan, project)
+            village_plans.delete_project(plan, project, actor=current_user())
         except village_plans.ProjectRefused as refused:
             db.session.rollback()
             flash(str(refused), "error")
@@ -660,6 +662,7 @@ def merge(plan_id: int):
                     [p for p in chosen if p is not keeper],
                     title=form.title.data.strip(),
                     budget_satang=form.budget_satang.data,
+                    actor=current_user(),
                 )
             except village_plans.ProjectRefused as refused:
                 db.session.rollback()
@@ -691,7 +694,7 @@ def unmerge(plan_id: int, project_id: int):
     project = project_of_plan(plan, project_id)
     ConfirmForm().validate_on_submit() or abort(400)
     try:
-        returned = village_plans.unmerge_project(plan, project)
+        returned = village_plans.unmerge_project(plan, project, actor=current_user())
     except village_plans.ProjectRefused as refused:
         db.session.rollback()
         flash(str(refused), "error")

@@ -25,8 +25,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from planapp import live
-from planapp.accounts import plan_for_editing
+from planapp.accounts import current_user, plan_for_editing
 from planapp.extensions import db
+from planapp.fragments import region
 from planapp.models import Plan
 from planapp.projector import screens
 
@@ -35,6 +36,7 @@ bp = Blueprint("projector", __name__)
 # A comment line this often keeps proxies and the browser from dropping a quiet stream.
 KEEP_ALIVE_SECONDS = 15
 LAYOUTS = ("projector", "phone")
+REGIONS = "projector/_regions.html"
 
 
 def public_plan_or_404(token: str) -> Plan:
@@ -295,28 +297,9 @@ def qr_response(address: str) -> Response:
 # --- the facilitator's screen control ------------------------------------------------------
 
 
-def _board_was_current(plan: Plan) -> bool:
-    """On the board, the control sends the board's plan version along (hx-include). Our change
-    bumps the version; if the board was current just before, it is still current after (a screen
-    choice changes nothing on the board), so the answer moves the board's version on with it.
-    A board that was already stale stays stale: its next move must still be refused."""
-    try:
-        return int(request.form["version"]) == plan.version
-    except (KeyError, ValueError):
-        return False
-
-
-def _control_response(plan: Plan, error=None, status: int = 200, board_current=False):
+def _control_response(plan: Plan, error=None, status: int = 200):
     if request.headers.get("HX-Request"):
-        return (
-            render_template(
-                "projector/_screen_control.html",
-                plan=plan,
-                error=error,
-                board_current=board_current,
-            ),
-            status,
-        )
+        return region(REGIONS, "screen_control", plan, error=error or ""), status
     if error:
         flash(error, "error")
     return redirect(url_for("projector.screen_control", plan_id=plan.id))
@@ -335,34 +318,31 @@ def choose_screen(plan_id: int):
         village_id = int(request.form.get("village_id") or 0) or None
     except ValueError:
         village_id = None
-    board_current = _board_was_current(plan)
     try:
-        screens.choose_screen(plan, request.form.get("mode", ""), village_id)
+        screens.choose_screen(plan, request.form.get("mode", ""), village_id, actor=current_user())
     except screens.ScreenChoiceError as error:
         db.session.rollback()
         return _control_response(plan, str(error), 400)
     db.session.commit()
-    return _control_response(plan, board_current=board_current)
+    return _control_response(plan)
 
 
 @bp.route("/plans/<int:plan_id>/screen/public", methods=["POST"])
 def set_public(plan_id: int):
     plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
-    screens.set_public(plan, request.form.get("public") == "1")
+    screens.set_public(plan, request.form.get("public") == "1", actor=current_user())
     db.session.commit()
-    return _control_response(plan, board_current=board_current)
+    return _control_response(plan)
 
 
 @bp.route("/plans/<int:plan_id>/screen/token", methods=["POST"])
 def regenerate_token(plan_id: int):
     plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
-    screens.regenerate_token(plan)
+    screens.regenerate_token(plan, actor=current_user())
     db.session.commit()
     if not request.headers.get("HX-Request"):
         flash(_("New address made: the old projector and phone links no longer work."), "success")
-    return _control_response(plan, board_current=board_current)
+    return _control_response(plan)
 
 
 @bp.route("/plans/<int:plan_id>/screen/qr.svg")

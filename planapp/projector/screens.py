@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from planapp.changes import record_change
+from planapp.changes import Regions, record_change
 from planapp.domain import (
     FUNDING_GROUPS,
     GROUP_LABELS,
@@ -30,7 +30,7 @@ from planapp.domain import (
 )
 from planapp.extensions import db
 from planapp.meeting.record import participants
-from planapp.models import ChangeLog, Plan, Project, Village, new_public_token
+from planapp.models import ChangeLog, Plan, Project, User, Village, new_public_token
 
 # How much a column of the projector holds, in lines of card-title text, and how many characters
 # of title fit on one line of a column (measured with the demo tambon in Chromium at 16:9; the
@@ -356,7 +356,13 @@ class ScreenChoiceError(ValueError):
     pass
 
 
-def choose_screen(plan: Plan, mode: str, village_id: int | None = None) -> None:
+# What a screen choice changes: the live views' whole screen, and the control on the tablets.
+SCREEN_REGIONS = Regions(parts={"screen", "control"})
+
+
+def choose_screen(
+    plan: Plan, mode: str, village_id: int | None = None, *, actor: User | None
+) -> None:
     if mode not in PROJECTOR_MODES:
         raise ScreenChoiceError(_("Choose what the projector shows."))
     village = None
@@ -375,10 +381,10 @@ def choose_screen(plan: Plan, mode: str, village_id: int | None = None) -> None:
     summary = _("Projector shows: %(what)s", what=label)
     if village is not None:
         summary += f" ({_('Village')} {village.label})"
-    record_change(plan, "projector", summary=summary)
+    record_change(plan, "projector", actor=actor, summary=summary, regions=SCREEN_REGIONS)
 
 
-def set_public(plan: Plan, public: bool) -> None:
+def set_public(plan: Plan, public: bool, *, actor: User | None) -> None:
     if plan.is_public == public:
         return
     plan.is_public = public
@@ -387,10 +393,11 @@ def set_public(plan: Plan, public: bool) -> None:
         if public
         else _("Closed the projector and phone views to the public")
     )
-    record_change(plan, "public", summary=summary)
+    record_change(plan, "public", actor=actor, summary=summary, regions=SCREEN_REGIONS)
 
 
-def regenerate_token(plan: Plan) -> None:
+def regenerate_token(plan: Plan, *, actor: User | None) -> None:
     """A new address: the old projector and phone links (and QR codes) stop working."""
     plan.public_token = new_public_token()
-    record_change(plan, "public-token", summary=_("Made a new public address"))
+    summary = _("Made a new public address")
+    record_change(plan, "public-token", actor=actor, summary=summary, regions=SCREEN_REGIONS)

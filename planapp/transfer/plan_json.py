@@ -413,7 +413,9 @@ def _tambon_for_import(document, may_create: bool) -> Tambon:
     return tambon
 
 
-def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = None) -> Plan:
+def import_plan(
+    document, *, may_create_tambon: bool, replace: Plan | None = None, actor: User | None
+) -> Plan:
     """Write the document's plan; the caller has checked permissions and commits.
 
     With `replace`, that plan (same tambon and fiscal year) keeps its row, its address and its
@@ -547,6 +549,7 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
     record_change(
         plan,
         "import",
+        actor=actor,
         summary=str(_l("Plan imported from a file: %(num)d projects", num=len(rows))),
     )
     return plan

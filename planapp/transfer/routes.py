@@ -66,7 +66,7 @@ def import_plan():
                     field="replace",
                 )
             plan = plan_json.import_plan(
-                document, may_create_tambon=user.is_admin, replace=existing
+                document, may_create_tambon=user.is_admin, replace=existing, actor=user
             )
         except plan_json.PlanImportError as error:
             db.session.rollback()
