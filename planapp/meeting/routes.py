@@ -56,20 +56,10 @@ def _stale_message() -> str:
 
 @bp.record_once
 def _template_globals(state) -> None:
-    # The meeting's regions are rendered by name (planapp/fragments.py), where context
-    # processors do not reach: what they need is a global of the templates.
+    # The meeting's regions (meeting/_regions.html) are rendered by name (planapp/fragments.py),
+    # where context processors do not reach: what they need is a global of the templates.
     state.app.jinja_env.globals["meeting_rules"] = rules
-
-
-@bp.app_context_processor
-def meeting_helpers():
-    """What the meeting's fragments need when other areas' pages include them (the step bar on
-    the board, budget lines and locks on the board and projector columns)."""
-    return {
-        "meeting_group_status": meeting_groups.group_status,
-        "meeting_current_timer": record.current_timer,
-        "meeting_now": lambda: hhmm(utcnow()),
-    }
+    state.app.jinja_env.globals["meeting_now"] = lambda: hhmm(utcnow())
 
 
 # --- the meeting panel --------------------------------------------------------------------
