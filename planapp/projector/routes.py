@@ -78,7 +78,9 @@ class RenderCache:
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, plan_id: int, layout: str, min_version: int) -> Rendered | None:
+    def get(self, plan_id: int, layout: str, min_version: int, known: int) -> Rendered | None:
+        """The rendering at `min_version` or later; its delta is from the rendering before it,
+        or (the first since the server started) from `known`, the version the view shows."""
         key = (plan_id, layout, str(get_locale()))
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -87,7 +89,7 @@ class RenderCache:
             if entry is not None and entry.version >= min_version:
                 return entry
             try:
-                rendered = render(plan_id, layout, entry)
+                rendered = render(plan_id, layout, entry, known)
             finally:
                 # Give the connection back: the stream may now sleep for a long time.
                 db.session.close()
@@ -96,10 +98,12 @@ class RenderCache:
             return rendered
 
 
-def render(plan_id: int, layout: str, previous: Rendered | None) -> Rendered | None:
+def render(plan_id: int, layout: str, previous: Rendered | None, known: int) -> Rendered | None:
     """The plan's live content now, and its delta from `previous` when a view shows that: the
-    same screen, still public at the same address. Every read sees one version (read again if
-    a change was saved meanwhile)."""
+    same screen, still public at the same address (with no rendering before, from `known`: the
+    view connected at that version with this address, and a closing since would make the
+    changes touch the whole screen). Every read sees one version (read again if a change was
+    saved meanwhile)."""
     for _attempt in range(3):
         version = live.current_version(plan_id)
         plan = db.session.get(Plan, plan_id, populate_existing=True)
@@ -108,17 +112,18 @@ def render(plan_id: int, layout: str, previous: Rendered | None) -> Rendered | N
         shown = screens.screen(plan, layout)
         state = fragments.event(version, "state", str(whole_content(shown)))
         rendered = Rendered(version, plan.is_public, plan.public_token, state)
-        if (
-            previous is not None
-            and previous.is_public
-            and previous.token == plan.public_token
-            and previous.version < version
-        ):
-            regions = changes_between(plan_id, previous.version, version)
-            delta = screens.screen_delta(shown, previous.version, version, regions)
+        if previous is None:
+            base = known
+        elif previous.is_public and previous.token == plan.public_token:
+            base = previous.version
+        else:
+            base = -1
+        if 0 <= base < version:
+            regions = changes_between(plan_id, base, version)
+            delta = screens.screen_delta(shown, base, version, regions)
             if not delta.whole:
                 html = str(region(REGIONS, "delta", shown, delta))
-                rendered.base = previous.version
+                rendered.base = base
                 rendered.delta = fragments.event(version, "delta", html)
         if live.current_version(plan_id) == version:
             return rendered
@@ -186,7 +191,7 @@ def events(token: str):
 
     def render_event(known: int):
         version = live.current_version(plan_id)
-        entry = renders.get(plan_id, layout, version or 0)
+        entry = renders.get(plan_id, layout, version or 0, known)
         if entry is None or not entry.is_public or entry.token != token:
             # Closed to the public (or a new address): say so, and end the stream.
             closed = render_template("projector/_closed.html", plan_version=version)

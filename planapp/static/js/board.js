@@ -106,6 +106,13 @@
   document.addEventListener("htmx:sseMessage", function (evt) {
     if (evt.target === board()) { caughtUp(); }
   });
+  // data-live: the board is connected to its stream (the tests wait for it).
+  document.addEventListener("htmx:sseOpen", function (evt) {
+    if (evt.target === board()) { board().setAttribute("data-live", ""); }
+  });
+  document.addEventListener("htmx:sseError", function (evt) {
+    if (evt.target === board()) { board().removeAttribute("data-live"); }
+  });
 
   function isChange(evt) {
     var config = evt.detail.requestConfig;
