@@ -27,6 +27,8 @@ def baht(satang: int | None) -> str:
     """1500000 satang -> '15,000'; 1550 -> '15.50'. Whole baht show no decimals."""
     if satang is None:
         return ""
+    if satang % 100 == 0:  # the common case, thousands of times a board: no Decimal
+        return f"{satang // 100:,}"
     amount = Decimal(satang) / 100
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from planapp.extensions import db
-from planapp.models import Agency, ChangeLog, Project, Strategy
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy
 from tests.conftest import make_user
 
 
@@ -267,7 +267,7 @@ def test_panel_saves_decisions_with_a_new_agency_and_undo_restores(facilitator_c
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_data(as_text=True)
     assert "บันทึกแล้ว" in body and f'id="card-{project.id}"' in body
-    assert "&lt;b&gt;" in body and "<b>" not in body
+    assert "🙏 &lt;b&gt;" in body and "🙏 <b>" not in body
     db.session.expire_all()
     assert (project.feasibility, project.urgency, project.lead_agency_id) == (
         "feasible",
@@ -440,3 +440,54 @@ def test_cards_show_their_votes(facilitator_client, demo_plan):
     page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
     assert f'id="card-{project.id}" data-project-id="{project.id}" data-votes="12"' in page
     assert "12 เสียง" in page
+
+
+@pytest.mark.parametrize(
+    "case", ["inside a column", "across columns", "into not feasible", "with a ceiling"]
+)
+def test_a_move_runs_at_most_ten_sql_statements(facilitator_client, demo_plan, case):
+    """Counted on the connection, from the request's start (the user, the plan) to its answer:
+    each question is asked once (issue 14: a move used to run 27)."""
+    from sqlalchemy import event
+
+    from planapp.meeting.groups import set_ceiling
+
+    unsorted = ranked(demo_plan, "unsorted")
+    for pid in unsorted[:4]:
+        move(facilitator_client, demo_plan, pid, "3")
+    if case == "with a ceiling":
+        set_ceiling(demo_plan, "3", 1, actor=None)
+        db.session.commit()
+    project_id, group, before_id = {
+        "inside a column": (unsorted[10], "unsorted", unsorted[5]),
+        "across columns": (unsorted[10], "3", unsorted[1]),
+        "into not feasible": (unsorted[10], "not-feasible", None),
+        "with a ceiling": (unsorted[2], "3", unsorted[0]),
+    }[case]
+    token = facilitator_client.csrf_token()
+    data = {
+        "project_id": project_id,
+        "group": group,
+        "before_id": before_id or "",
+        "version": db.session.get(Plan, demo_plan.id).version,
+    }
+    plan_id = demo_plan.id
+    db.session.remove()  # nothing known beforehand: the request asks for all it needs
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = facilitator_client.post(
+            f"/plans/{plan_id}/moves",
+            data=data,
+            headers={"HX-Request": "true", "X-CSRFToken": token},
+            csrf=False,
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    print(f"{case}: {len(statements)} statements")
+    assert len(statements) <= 10, "\n\n".join(statements)

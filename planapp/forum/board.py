@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
@@ -111,7 +112,6 @@ class BoardFilter:
 def board_text() -> dict:
     """Every label a card shows, translated and escaped once per render (not once per card)."""
     labels = {
-        "position": _("Position"),
         "village_no": _("Village No."),
         "baht": _("baht"),
         "lead": _("Lead"),
@@ -142,9 +142,42 @@ class Board:
     alert: bool = False
     history: list[HistoryItem] = field(default_factory=list)
     groups: tuple = tuple(GROUPS)
+    locale: str = field(default_factory=lambda: str(get_locale()))
 
     def url(self, name: str) -> str:
         return board_url(name, self.plan.id, self.filters)
+
+    def card(self, card: Card) -> str:
+        """A card's region, rendered by name once for what it shows (and kept: a board page
+        renders thousands, and between two pages only the moved ones change)."""
+        key = (self.locale, card.id in self.hidden, card)
+        html = CARDS.get(key)
+        if html is None:
+            if len(CARDS) >= CARDS_KEPT:
+                CARDS.clear()
+            html = CARDS[key] = str(region(REGIONS, "card", self, card))
+        return html
+
+    def cards(self, group: str) -> Markup:
+        """A column's cards in order, with its cut line above the first card over the ceiling
+        (or, as a hidden slot, at the end): each a region rendered by name."""
+        status = self.statuses.get(group)
+        cut = status.cut_before_id if status is not None else None
+        line = str(region(REGIONS, "cut_line", self, group))
+        parts = []
+        for card in self.columns[group]:
+            if card.id == cut:
+                parts.append(line)
+            parts.append(self.card(card))
+        if cut is None:
+            parts.append(line)
+        return Markup("\n".join(parts))
+
+
+# Rendered cards by (language, collapsed by the filters, everything the card shows): shared by
+# every request of the process. Bounded: cleared whole when full (a few MB at most).
+CARDS: dict[tuple, str] = {}
+CARDS_KEPT = 20_000
 
 
 def board_url(name: str, plan_id: int, filters: BoardFilter) -> str:

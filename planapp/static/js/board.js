@@ -223,15 +223,14 @@
   });
 
   // The group menu of every card offers the same five groups: the page sends them once
-  // (#group-options), each card only its own group.
+  // (#group-options), and a card's menu starts at the group of its column.
   function fillGroupMenus(root) {
     var options = document.getElementById("group-options");
     if (!options || !root.querySelectorAll) { return; }
     root.querySelectorAll("select[data-move-select]").forEach(function (select) {
-      if (select.options.length > 1) { return; }
-      var current = select.value;
+      if (select.options.length) { return; }
       select.replaceChildren(options.content.cloneNode(true));
-      select.value = current;
+      select.value = groupOf(select.closest(".card").parentElement);
     });
   }
 
