@@ -7,9 +7,10 @@ A card is "active" while it is on the board: not merged into another project (`o
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Integer, Text, bindparam, cast, func, select
 
 from planapp.extensions import db
 from planapp.models import (
@@ -56,10 +57,10 @@ class Card(NamedTuple):
         return ", ".join(map(str, self.village_numbers))
 
 
-def _village_numbers():
+def _village_numbers(dialect: str):
     """The card's village numbers as one text ("3,5"), in a correlated subquery."""
     number = villages_table.c.number
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         joined = func.string_agg(cast(number, Text), ",")
     else:
         joined = func.group_concat(number)
@@ -71,7 +72,7 @@ def _village_numbers():
     )
 
 
-def _select():
+def _select(dialect: str):
     return (
         select(
             P.id,
@@ -86,7 +87,7 @@ def _select():
             P.votes,
             agencies_table.c.name,
             P.village_rank,
-            _village_numbers(),
+            _village_numbers(dialect),
         )
         .select_from(
             projects_table.join(board_places, BP.project_id == P.id).outerjoin(
@@ -103,14 +104,27 @@ def _card(row) -> Card:
     return Card(*row[:12], villages)
 
 
+@functools.cache
+def _query(dialect: str, by: str):
+    """Built once per database and question: the plan's cards, or those of some ids or groups."""
+    query = _select(dialect).where(*on_board(bindparam("plan", type_=Integer)))
+    if by == "ids":
+        query = query.where(P.id.in_(bindparam("ids", expanding=True)))
+    elif by == "groups":
+        query = query.where(BP.funding_group.in_(bindparam("groups", expanding=True)))
+    return query
+
+
 def plan_cards(plan_id: int, ids=None, groups=None) -> list[Card]:
     """The plan's active cards (or those of `ids`, or of `groups`), by group, in board order."""
-    query = _select().where(*on_board(plan_id))
+    dialect = db.session.get_bind().dialect.name
+    params = {"plan": plan_id}
+    by = "all"
     if ids is not None:
-        query = query.where(P.id.in_(list(ids)))
-    if groups is not None:
-        query = query.where(BP.funding_group.in_(list(groups)))
-    return [_card(row) for row in db.session.execute(query)]
+        by, params["ids"] = "ids", list(ids)
+    elif groups is not None:
+        by, params["groups"] = "groups", list(groups)
+    return [_card(row) for row in db.session.execute(_query(dialect, by), params)]
 
 
 def columns_of(cards: list[Card], groups) -> dict[str, list[Card]]:

@@ -12,12 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from planapp import live
 from planapp.extensions import db
-from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, User, Village, board_places
+from planapp.models import (
+    Agency,
+    ChangeLog,
+    Plan,
+    Project,
+    Strategy,
+    User,
+    Village,
+    board_places,
+    utcnow,
+)
 
 # Named parts a change can touch besides cards and columns:
 # - "steps": the forum's step bar; "timer": the presentation countdown;
@@ -101,18 +111,20 @@ def record_change(
     seen_version: int | None = None,
     version: int | None = None,
     stamped: bool = False,
+    write_now: bool = False,
 ) -> ChangeLog:
     """Log the change made by `actor` (None: the system); the caller commits. Bumps the version
     first unless the caller already did (`version`, from `bump_version`: a change that must
     hold the plan's write lock while it reads, then logs itself complete in one row).
     `regions` None: the change may have touched anything. The cards it placed or edited get
     its version as their stamp (see `stamp_cards`), unless the caller wrote them (`stamped`).
-    Raises StaleVersion."""
+    `write_now`: the change is complete: its row is inserted at once, in one statement, and the
+    entry returned is a plain copy (not in the session). Raises StaleVersion."""
     if version is None:
         version = bump_version(plan, seen_version)
     if regions is not None and not stamped:
         stamp_cards(plan, regions, version)
-    entry = ChangeLog(
+    values = dict(
         plan_id=plan.id,
         user_id=actor.id if actor is not None else None,
         action=action,
@@ -123,9 +135,18 @@ def record_change(
         plan_version=version,
         regions=(regions or Regions(everything=True)).to_json(),
     )
+    if write_now:
+        values.update(at=utcnow(), undone=False)
+        table = ChangeLog.__table__
+        values["id"] = db.session.execute(
+            insert(table).values(values).returning(table.c.id)
+        ).scalar_one()
+        entry = ChangeLog(**values)
+    else:
+        entry = ChangeLog(**values)
+        db.session.add(entry)
     if actor is not None:
         set_committed_value(entry, "user", actor)  # the history names them without a query
-    db.session.add(entry)
     live.publish_after_commit(plan.id, version)
     return entry
 

@@ -16,16 +16,17 @@ Rules (design brief, step 3 and 4):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, literal, or_, select, update
+from sqlalchemy import Integer, bindparam, case, func, literal, or_, select, update
 
 from planapp.cards import Card, on_board, plan_cards
 from planapp.changes import Regions, bump_version, record_change, register_restorer
 from planapp.domain import GROUPS
 from planapp.extensions import db
 from planapp.forum.history import describe_move
-from planapp.meeting.groups import ensure_move_allowed
+from planapp.meeting.groups import ensure_move_allowed, plan_groups
 from planapp.models import ChangeLog, Plan, Project, User, board_places, projects_table
 
 NOT_FEASIBLE_GROUP = "not-feasible"
@@ -96,7 +97,6 @@ class MoveResult:
     entry: ChangeLog | None = None
     # The board's path: the moved card as it now looks, and the changed columns' totals.
     card: Card | None = None
-    totals: dict[str, dict] = field(default_factory=dict)
     regions: Regions | None = None
 
 
@@ -109,60 +109,69 @@ class Place:
 
 @dataclass
 class BoardStats:
-    """Every column's size and budget, and where the asked-about cards are, from one read."""
+    """Every column's size and highest rank, and where the asked-about cards are, from one read
+    of the (plan, group, rank) index alone."""
 
-    counts: dict[str, int]
+    counts: dict[str, int]  # rows, merged (rank NULL) ones included
     ranked: dict[str, int]
     top: dict[str, int]
-    budgets: dict[str, int]
     places: dict[int, Place]
 
-    def dense(self, groups) -> bool:
-        """Every one of `groups` ranked exactly 1..n (so a move can shift ranges)."""
-        return all(
-            self.ranked.get(g, 0) == self.counts.get(g, 0) == self.top.get(g, 0)
-            and self.top.get(g, 0) < SHIFT_OFFSET
-            for g in groups
-        )
+    def dense(self, plan: Plan, groups) -> bool:
+        """Every one of `groups` ranked exactly 1..n (so a move can shift ranges). A column
+        with rows without a rank asks once more: merged projects (off the board) do not count,
+        an active card without a rank (a straggler) must be placed by renumbering."""
+        for g in groups:
+            ranked, top = self.ranked.get(g, 0), self.top.get(g, 0)
+            if ranked != top or top >= SHIFT_OFFSET:
+                return False
+        unranked = [g for g in groups if self.counts.get(g, 0) != self.ranked.get(g, 0)]
+        if unranked:
+            stragglers = db.session.scalar(
+                select(func.count())
+                .select_from(Project)
+                .where(*on_board(plan.id), Project.funding_group.in_(unranked))
+                .where(Project.rank.is_(None))
+            )
+            return not stragglers
+        return True
 
-    def totals(self, groups) -> dict[str, dict]:
-        return {
-            g: {"count": self.counts.get(g, 0), "budget": self.budgets.get(g, 0)} for g in groups
-        }
 
-
-def board_stats(plan: Plan, ids) -> BoardStats:
-    """Count, ranked count, highest rank and budget of every column, and the place and stamp
-    of each card of `ids` (at most two: the moved card and its anchor), in one statement."""
-    ids = [pid for pid in ids if pid is not None]
-    P, BP = projects_table.c, board_places.c
-    columns = [
-        BP.funding_group,
-        func.count(),
-        func.count(BP.rank),
-        func.max(BP.rank),
-        func.coalesce(func.sum(P.budget_satang), 0),
-    ]
-    for pid in ids:
-        mine = BP.project_id == pid
+@functools.cache
+def _stats_statement():
+    """Built once: every column's count, ranked count and highest rank, and the place and stamp
+    of two cards (:x, :y; -1 for none)."""
+    BP = board_places.c
+    columns = [BP.funding_group, func.count(), func.count(BP.rank), func.max(BP.rank)]
+    for name in ("x", "y"):
+        mine = BP.project_id == bindparam(name, type_=Integer)
         columns += [
             func.max(case((mine, 1))),
             func.max(case((mine, BP.rank))),
             func.max(case((mine, BP.placed_version))),
         ]
-    rows = db.session.execute(
+    return (
         select(*columns)
-        .select_from(board_places.join(projects_table, P.id == BP.project_id))
-        .where(BP.plan_id == plan.id, P.merged_into_id.is_(None))
+        .where(BP.plan_id == bindparam("plan", type_=Integer))
         .group_by(BP.funding_group)
+    )
+
+
+def board_stats(plan: Plan, ids) -> BoardStats:
+    """Count, ranked count and highest rank of every column, and the place and stamp of each
+    card of `ids` (at most two: the moved card and its anchor), in one statement that reads
+    only the board's (plan, group, rank) index and the two cards' rows."""
+    x, y = (list(ids) + [None, None])[:2]
+    rows = db.session.execute(
+        _stats_statement(),
+        {"plan": plan.id, "x": -1 if x is None else x, "y": -1 if y is None else y},
     ).all()
-    stats = BoardStats({}, {}, {}, {}, {})
-    for group, count, ranked, top, budget, *found in rows:
-        stats.counts[group], stats.ranked[group] = count, ranked
-        stats.top[group], stats.budgets[group] = top or 0, int(budget)
-        for index, pid in enumerate(ids):
+    stats = BoardStats({}, {}, {}, {})
+    for group, count, ranked, top, *found in rows:
+        stats.counts[group], stats.ranked[group], stats.top[group] = count, ranked, top or 0
+        for index, pid in enumerate((x, y)):
             here, rank, stamp = found[3 * index : 3 * index + 3]
-            if here:
+            if here and pid is not None:
                 stats.places[pid] = Place(group, rank, stamp)
     return stats
 
@@ -215,7 +224,7 @@ def move_project(
     stats = board_stats(plan, [project_id, before_id])
     here = stats.places.get(project_id)
     anchor = stats.places.get(before_id) if before_id is not None else None
-    if here is None:
+    if here is None or (here.rank is None and not _is_on_board(plan, project_id)):
         raise InvalidMove(f"project {project_id} is not on this board")
     if seen_version is not None:
         moved = {
@@ -228,16 +237,20 @@ def move_project(
         if moved:
             groups = {here.group, group} | ({anchor.group} if anchor else set())
             raise Conflict(moved, groups)
-    if before_id is not None and (anchor is None or anchor.group != group):
+    if before_id is not None and (
+        anchor is None
+        or anchor.group != group
+        or (anchor.rank is None and not _is_on_board(plan, before_id))
+    ):
         raise InvalidMove(f"project {before_id} is not in group {group}")
     # A confirmed group is locked (planapp/meeting): raises rules.GroupLocked.
     ensure_move_allowed(plan, here.group, group)
     card = plan_cards(plan.id, [project_id])[0]
     changed_groups = sorted({here.group, group}, key=GROUPS.index)
     feasibility = _feasibility_after_move(card, here.group, group)
-    if here.rank is not None and stats.dense(changed_groups):
+    if here.rank is not None and stats.dense(plan, changed_groups):
         to_rank, before, after, shifts = _shift_plan(here, group, anchor, stats, project_id)
-        _write_move(plan, project_id, group, to_rank, shifts, version, feasibility)
+        _write_move(plan, project_id, here.group, group, to_rank, shifts, version, feasibility)
         before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
         # The shifted rows are kept as ranges, not one entry per row: a move in a long column
         # logs (and undo replays) a few numbers. See `restore_ranks`.
@@ -257,7 +270,13 @@ def move_project(
         after[key].update(feasibility)
     summary = describe_move(card.title, before[key], after[key])
     changed = {project_id} if feasibility else set()
-    regions = Regions(moved={project_id}, groups=set(changed_groups), cards=changed, edited=changed)
+    # The columns' heads: their count and budget change when the card changes column; inside
+    # a column only a budget cut line can move (planapp/meeting).
+    groups = set(changed_groups)
+    row = plan_groups(plan).get(group)
+    if here.group == group and (row is None or row.ceiling_satang is None):
+        groups = set()
+    regions = Regions(moved={project_id}, groups=groups, cards=changed, edited=changed)
     entry = record_change(
         plan,
         "move",
@@ -269,14 +288,8 @@ def move_project(
         regions=regions,
         version=version,
         stamped=True,
+        write_now=True,  # the change-log row, written once, complete
     )
-    db.session.flush()  # the change-log row, written once, complete
-    totals = stats.totals(changed_groups)
-    if here.group != group:
-        totals[here.group]["count"] -= 1
-        totals[here.group]["budget"] -= card.budget_satang
-        totals[group]["count"] += 1
-        totals[group]["budget"] += card.budget_satang
     moved_card = card._replace(funding_group=group, rank=to_rank, **(feasibility or {}))
     return MoveResult(
         project=None,
@@ -288,8 +301,15 @@ def move_project(
         changed_groups=changed_groups,
         entry=entry,
         card=moved_card,
-        totals=totals,
         regions=regions,
+    )
+
+
+def _is_on_board(plan: Plan, project_id: int) -> bool:
+    """A card without a rank: merged away (off the board), or a straggler still on it."""
+    return (
+        db.session.scalar(select(Project.id).where(Project.id == project_id, *on_board(plan.id)))
+        is not None
     )
 
 
@@ -310,9 +330,9 @@ def relocate(plan: Plan, project: Project, group: str) -> tuple[MoveResult, dict
     # A confirmed group is locked (planapp/meeting): raises rules.GroupLocked.
     ensure_move_allowed(plan, here.group, group)
     changed_groups = sorted({here.group, group}, key=GROUPS.index)
-    if here.rank is not None and stats.dense(changed_groups):
+    if here.rank is not None and stats.dense(plan, changed_groups):
         to_rank, before, after, shifts = _shift_plan(here, group, None, stats, project.id)
-        _lift_and_place(plan, project.id, group, to_rank, shifts)
+        _lift_and_place(plan, project.id, here.group, group, to_rank, shifts)
         before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
         before_snapshot["ranks"] = {"project_id": project.id, "shifts": _inverse(shifts)}
         after_snapshot["ranks"] = {"project_id": project.id, "shifts": shifts}
@@ -346,7 +366,7 @@ def _shift_plan(here: Place, group: str, anchor: Place | None, stats: BoardStats
     """The new rank, snapshots and rank shifts of a move between columns ranked 1..n."""
     from_group, from_rank = here.group, here.rank
     if anchor is None:
-        to_rank = stats.counts.get(group, 0) + (0 if group == from_group else 1)
+        to_rank = stats.ranked.get(group, 0) + (0 if group == from_group else 1)
     else:
         above_self = group == from_group and from_rank < anchor.rank
         to_rank = anchor.rank - 1 if above_self else anchor.rank
@@ -356,8 +376,8 @@ def _shift_plan(here: Place, group: str, anchor: Place | None, stats: BoardStats
         else:
             shifts = [(group, from_rank + 1, to_rank, -1)]
     else:
-        shifts = [(from_group, from_rank + 1, stats.counts.get(from_group, 0), -1)]
-        shifts.append((group, to_rank, stats.counts.get(group, 0), 1))
+        shifts = [(from_group, from_rank + 1, stats.ranked.get(from_group, 0), -1)]
+        shifts.append((group, to_rank, stats.ranked.get(group, 0), 1))
     shifts = [list(shift) for shift in shifts if shift[1] <= shift[2]]
     key = str(project_id)
     before = {key: {"funding_group": from_group, "rank": from_rank}}
@@ -370,10 +390,14 @@ def _inverse(shifts: list[list]) -> list[list]:
     return [[name, low + delta, high + delta, -delta] for name, low, high, delta in shifts]
 
 
-def _in_ranges(shifts):
+def _in_ranges(plan: Plan, shifts):
+    """One condition a range, each whole on the (plan, group, rank) index, so that their OR
+    reads the ranges only, not the plan's every row."""
     places = board_places.c
     return [
-        (places.funding_group == name) & places.rank.between(low, high)
+        (places.plan_id == plan.id)
+        & (places.funding_group == name)
+        & places.rank.between(low, high)
         for name, low, high, _delta in shifts
     ]
 
@@ -386,37 +410,89 @@ def _step(shifts):
     return case(steps, value=places.funding_group, else_=0)
 
 
-def _lift_and_place(
-    plan: Plan, project_id: int, group: str, to_rank: int, shifts, stamps: dict | None = None
-) -> None:
-    """Two statements: lift the moved card and the ranges it shifts above the offset; bring them
-    all down at once, the ranges by their step and the card to its new place (with `stamps`)."""
+@functools.cache
+def _move_statements():
+    """Built once, the two statements of a move (up to two shifted ranges, :g1 and :g2; an
+    empty group name matches nothing; a stamp left None keeps the card's own): lift the moved
+    card and the ranges above the offset, each condition whole on the (plan, group, rank)
+    index; bring them all down at once, the ranges by their step and the card to its new
+    place, group and stamps."""
     places = board_places.c
-    mine = places.project_id == project_id
-    db.session.execute(
-        update(board_places)
-        .where(places.plan_id == plan.id, or_(mine, *_in_ranges(shifts)))
-        .values(rank=places.rank + SHIFT_OFFSET)
+
+    def number(name):
+        return bindparam(name, type_=Integer)
+
+    mine = places.project_id == number("x")
+    ranges = [
+        (places.plan_id == number("plan"))
+        & (places.funding_group == bindparam(f"g{i}"))
+        & places.rank.between(number(f"l{i}"), number(f"h{i}"))
+        for i in (1, 2)
+    ]
+    lift = update(board_places).where(or_(mine, *ranges)).values(rank=places.rank + SHIFT_OFFSET)
+    step = case(
+        (places.funding_group == bindparam("g1"), number("d1")),
+        (places.funding_group == bindparam("g2"), number("d2")),
+        else_=0,
     )
-    values = {
-        "rank": case((mine, to_rank), else_=places.rank - SHIFT_OFFSET + _step(shifts)),
-        "funding_group": case((mine, group), else_=places.funding_group),
+    down = (
+        update(board_places)
+        .where(
+            places.plan_id == number("plan"),
+            places.funding_group.in_([bindparam("from_group"), bindparam("g1"), bindparam("g2")]),
+            places.rank > SHIFT_OFFSET,
+        )
+        .values(
+            rank=case((mine, number("to_rank")), else_=places.rank - SHIFT_OFFSET + step),
+            funding_group=case((mine, bindparam("to_group")), else_=places.funding_group),
+            placed_version=case(
+                (mine, func.coalesce(number("placed"), places.placed_version)),
+                else_=places.placed_version,
+            ),
+            edited_version=case(
+                (mine, func.coalesce(number("edited"), places.edited_version)),
+                else_=places.edited_version,
+            ),
+        )
+    )
+    return lift, down
+
+
+def _lift_and_place(
+    plan: Plan,
+    project_id: int,
+    from_group: str,
+    group: str,
+    to_rank: int,
+    shifts,
+    stamps: dict | None = None,
+) -> None:
+    """The move's two statements (see `_move_statements`)."""
+    stamps = stamps or {}
+    params = {
+        "plan": plan.id,
+        "x": project_id,
+        "from_group": from_group,
+        "to_group": group,
+        "to_rank": to_rank,
+        "placed": stamps.get("placed_version"),
+        "edited": stamps.get("edited_version"),
     }
-    for name, value in (stamps or {}).items():
-        values[name] = case((mine, value), else_=getattr(places, name))
-    db.session.execute(
-        update(board_places)
-        .where(places.plan_id == plan.id, places.rank > SHIFT_OFFSET)
-        .values(values)
-    )
+    for i, (name, low, high, delta) in enumerate([*shifts, ["", 0, -1, 0], ["", 0, -1, 0]][:2], 1):
+        params.update({f"g{i}": name, f"l{i}": low, f"h{i}": high, f"d{i}": delta})
+    lift, down = _move_statements()
+    db.session.execute(lift, params)
+    db.session.execute(down, params)
 
 
-def _write_move(plan: Plan, project_id, group, to_rank, shifts, version, feasibility) -> None:
+def _write_move(
+    plan: Plan, project_id, from_group, group, to_rank, shifts, version, feasibility
+) -> None:
     stamps = {"placed_version": version}
     if feasibility:
         stamps["edited_version"] = version
         _write_rows([{"_id": project_id, **feasibility}])
-    _lift_and_place(plan, project_id, group, to_rank, shifts, stamps)
+    _lift_and_place(plan, project_id, from_group, group, to_rank, shifts, stamps)
 
 
 def _stamp(plan: Plan, project_id: int, version: int, feasibility: dict | None) -> None:
@@ -435,12 +511,16 @@ def _shift_ranges(plan: Plan, shifts) -> None:
     places = board_places.c
     db.session.execute(
         update(board_places)
-        .where(places.plan_id == plan.id, or_(*_in_ranges(shifts)))
+        .where(or_(*_in_ranges(plan, shifts)))
         .values(rank=places.rank + SHIFT_OFFSET)
     )
     db.session.execute(
         update(board_places)
-        .where(places.plan_id == plan.id, places.rank > SHIFT_OFFSET)
+        .where(
+            places.plan_id == plan.id,
+            places.funding_group.in_(sorted({name for name, *_range in shifts})),
+            places.rank > SHIFT_OFFSET,
+        )
         .values(rank=places.rank - SHIFT_OFFSET + _step(shifts))
     )
 
@@ -526,21 +606,6 @@ def write_places(plan: Plan, states: dict[str, dict]) -> None:
         by_shape.setdefault(tuple(sorted(state)), []).append({"_id": int(key), **state})
     for rows in by_shape.values():
         _write_rows(rows)
-
-
-def column_totals(plan: Plan, groups=GROUPS) -> dict[str, dict]:
-    """Count and budget (satang) of the active projects in each of `groups`."""
-    totals = {group: {"count": 0, "budget": 0} for group in groups}
-    rows = db.session.execute(
-        select(
-            Project.funding_group, func.count(), func.coalesce(func.sum(Project.budget_satang), 0)
-        )
-        .where(*on_board(plan.id), Project.funding_group.in_(list(groups)))
-        .group_by(Project.funding_group)
-    ).all()
-    for group, count, budget in rows:
-        totals[group] = {"count": count, "budget": int(budget)}
-    return totals
 
 
 def renumber(plan: Plan) -> None:

@@ -224,7 +224,10 @@ def test_a_move_heals_gaps_left_by_others(app, demo_plan):
 
 
 def test_column_totals_count_and_sum_budgets(app, demo_plan):
-    totals = ranking.column_totals(demo_plan)
+    from planapp.forum.board import column_heads
+
+    totals, cuts = column_heads(demo_plan, GROUPS)
+    assert cuts == {}
     assert totals["unsorted"]["count"] == len(demo_plan.projects)
     assert totals["unsorted"]["budget"] == sum(p.budget_satang for p in demo_plan.projects)
     assert totals["1"] == {"count": 0, "budget": 0}

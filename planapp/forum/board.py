@@ -14,13 +14,14 @@ numbers come from a CSS counter, so the cards below a moved one are never sent.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from planapp import live
@@ -110,7 +111,13 @@ class BoardFilter:
 
 
 def board_text() -> dict:
-    """Every label a card shows, translated and escaped once per render (not once per card)."""
+    """Every label a card shows, translated and escaped once per language (not once per card,
+    nor once per request: the catalogs do not change while the server runs)."""
+    return _board_text(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=8)
+def _board_text(_locale: str) -> dict:
     labels = {
         "village_no": _("Village No."),
         "baht": _("baht"),
@@ -302,10 +309,9 @@ def fill_delta(
     regions: Regions,
     cards: dict[int, Card] | None = None,
     next_of: dict[int, int | None] | None = None,
-    totals: dict[str, dict] | None = None,
 ) -> None:
-    """Load and lay out what `regions` name. A caller that knows them already passes the cards,
-    the card now below each moved one, and the changed columns' totals."""
+    """Load and lay out what `regions` name. A caller that knows them already passes the cards
+    and the card now below each moved one."""
     whole = sorted(regions.columns | delta.forced, key=GROUPS.index)
     if whole:
         columns = columns_of(plan_cards(plan.id, groups=whole), whole)
@@ -334,13 +340,8 @@ def fill_delta(
     delta.heads = sorted(regions.groups - set(whole), key=GROUPS.index)
     delta.parts = regions.parts & {"steps", "control"}
     if delta.heads:
-        if totals is None or not set(delta.heads) <= set(totals):
-            totals = column_totals(plan, delta.heads)
+        totals, cuts = column_heads(plan, delta.heads)
         board.totals.update(totals)
-        rows = plan_groups(plan)
-        ceilings = {group: rows[group].ceiling_satang for group in FUNDING_GROUPS}
-        with_ceiling = [g for g in delta.heads if ceilings.get(g) is not None]
-        cuts = cut_lines(plan, with_ceiling, ceilings)
         for group in delta.heads:
             if group in FUNDING_GROUPS:
                 board.statuses[group] = head_status(
@@ -350,48 +351,55 @@ def fill_delta(
     board.hidden = board.filters.hidden(plan, shown)
 
 
-def column_totals(plan: Plan, groups) -> dict[str, dict]:
-    """Count and budget (satang) of the active cards of each of `groups`."""
+def column_heads(plan: Plan, groups) -> tuple[dict[str, dict], dict[str, int]]:
+    """Count and budget (satang) of the active cards of each of `groups`, and for those with a
+    budget ceiling the card its cut line sits above (the first whose running total passes the
+    ceiling): one statement, reading only those columns."""
     P, BP = projects_table.c, board_places.c
+    rows = plan_groups(plan)
+    ceilings = {g: rows[g].ceiling_satang for g in groups if g in rows}
+    whens = [(BP.funding_group == g, c) for g, c in ceilings.items() if c is not None]
     totals = {group: {"count": 0, "budget": 0} for group in groups}
-    rows = db.session.execute(
-        select(BP.funding_group, func.count(), func.coalesce(func.sum(P.budget_satang), 0))
-        .select_from(board_places.join(projects_table, P.id == BP.project_id))
-        .where(*on_board(plan.id), BP.funding_group.in_(list(groups)))
-        .group_by(BP.funding_group)
-    )
-    for group, count, budget in rows:
-        totals[group] = {"count": count, "budget": int(budget)}
-    return totals
-
-
-def cut_lines(plan: Plan, groups, ceilings: dict) -> dict[str, int]:
-    """The card each column's cut line sits above (the first whose running total passes the
-    column's ceiling), for columns with a ceiling: one statement, whatever their length."""
-    if not groups:
-        return {}
-    P, BP = projects_table.c, board_places.c
-    running = (
-        func.sum(P.budget_satang)
-        .over(partition_by=BP.funding_group, order_by=(BP.rank, BP.project_id))
-        .label("running")
+    if not whens:  # no cut line: the counts and budgets alone
+        for group, count, budget in db.session.execute(
+            select(BP.funding_group, func.count(), func.coalesce(func.sum(P.budget_satang), 0))
+            .select_from(board_places.join(projects_table, P.id == BP.project_id))
+            .where(BP.plan_id == plan.id, *on_board(plan.id), BP.funding_group.in_(list(groups)))
+            .group_by(BP.funding_group)
+        ):
+            totals[group] = {"count": count, "budget": int(budget)}
+        return totals, {}
+    ceiling = case(*whens, else_=None)
+    running = func.sum(P.budget_satang).over(
+        partition_by=BP.funding_group, order_by=(BP.rank, BP.project_id)
     )
     inner = (
-        select(BP.funding_group, BP.project_id, P.budget_satang, running)
+        select(
+            BP.funding_group.label("g"),
+            BP.project_id.label("pid"),
+            P.budget_satang.label("budget"),
+            running.label("running"),
+            ceiling.label("ceiling"),
+        )
         .select_from(board_places.join(projects_table, P.id == BP.project_id))
-        .where(*on_board(plan.id), BP.funding_group.in_(list(groups)))
+        .where(BP.plan_id == plan.id, *on_board(plan.id), BP.funding_group.in_(list(groups)))
         .subquery()
     )
-    crossing = or_(
-        *(
-            (inner.c.funding_group == group)
-            & (inner.c.running > ceilings[group])
-            & (inner.c.running - inner.c.budget_satang <= ceilings[group])
-            for group in groups
-        )
-    )
-    rows = db.session.execute(select(inner.c.funding_group, inner.c.project_id).where(crossing))
-    return dict(rows.all())
+    c = inner.c
+    crossing = (c.running > c.ceiling) & (c.running - c.budget <= c.ceiling)
+    cuts = {}
+    for group, count, budget, cut in db.session.execute(
+        select(
+            c.g,
+            func.count(),
+            func.coalesce(func.sum(c.budget), 0),
+            func.max(case((crossing, c.pid))),
+        ).group_by(c.g)
+    ):
+        totals[group] = {"count": count, "budget": int(budget)}
+        if cut is not None:
+            cuts[group] = cut
+    return totals, cuts
 
 
 def head_status(plan: Plan, group: str, total: dict, cut_before_id: int | None) -> GroupStatus:

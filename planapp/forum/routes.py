@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from planapp import live, ranking
 from planapp.accounts import current_user, login_required, plan_for_editing
+from planapp.cards import on_board
 from planapp.changes import NothingToUndo, StaleVersion, undo_last_change
 from planapp.domain import FUNDING_GROUPS, GROUPS, SECTOR_LABELS, SECTORS, URGENCY
 from planapp.extensions import db
@@ -134,9 +135,7 @@ def move(plan_id: int):
         board = Board(plan, filters, entry.plan_version, message=item.text)
         delta = BoardDelta(seen, entry.plan_version, history=[item])
         card = result.card
-        fill_delta(
-            plan, board, delta, result.regions, {card.id: card}, {card.id: before_id}, result.totals
-        )
+        fill_delta(plan, board, delta, result.regions, {card.id: card}, {card.id: before_id})
     else:
         board, delta = delta_since(plan, filters, seen, message=item.text)
     html = str(render_delta(board, delta))  # inside the transaction: exactly this version
@@ -304,11 +303,7 @@ def urgency_context(plan: Plan, message: str = "") -> dict:
     """Projects taken forward (groups 1-3), by urgency tier, with their agencies."""
     projects = db.session.scalars(
         select(Project)
-        .where(
-            Project.plan_id == plan.id,
-            Project.merged_into_id.is_(None),
-            Project.funding_group.in_(FUNDING_GROUPS),
-        )
+        .where(*on_board(plan.id), Project.funding_group.in_(FUNDING_GROUPS))
         .options(
             selectinload(Project.villages),
             selectinload(Project.lead_agency),

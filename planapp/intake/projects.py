@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from planapp.cards import on_board
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR
 from planapp.extensions import db
@@ -65,7 +66,7 @@ def village_counts(plan: Plan) -> dict[int, dict]:
             func.coalesce(func.sum(Project.budget_satang), 0),
         )
         .join(Project, project_villages.c.project_id == Project.id)
-        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .where(*on_board(plan.id))
         .group_by(project_villages.c.village_id)
     ).all()
     return {village_id: {"count": count, "budget": budget} for village_id, count, budget in rows}

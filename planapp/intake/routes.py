@@ -25,6 +25,7 @@ from planapp.accounts import (
     plan_for_editing,
     tambon_for_editing,
 )
+from planapp.cards import on_board
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PLAN_PREAMBLE, STRATEGY_LEVELS, code_key
 from planapp.extensions import db
@@ -619,9 +620,7 @@ def delete_project(plan_id: int, project_id: int):
 def _merge_candidates(plan: Plan) -> list[Project]:
     return list(
         db.session.scalars(
-            select(Project)
-            .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
-            .order_by(Project.title, Project.id)
+            select(Project).where(*on_board(plan.id)).order_by(Project.title, Project.id)
         )
     )
 

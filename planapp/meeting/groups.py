@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from planapp.cards import on_board
 from planapp.changes import Regions, record_change, register_restorer
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
@@ -119,11 +120,7 @@ def column_cards(plan: Plan, group: str) -> list[Project]:
     return list(
         db.session.scalars(
             select(Project)
-            .where(
-                Project.plan_id == plan.id,
-                Project.merged_into_id.is_(None),
-                Project.funding_group == group,
-            )
+            .where(*on_board(plan.id), Project.funding_group == group)
             .order_by(Project.rank.is_(None), Project.rank, Project.id)
         )
     )

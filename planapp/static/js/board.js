@@ -244,12 +244,33 @@
     htmx.ajax("GET", url, { target: "#card-panel", swap: "innerHTML" });
   });
 
-  // Focus the panel's heading when it opens, give focus back to the card when it closes.
+  // Focus the panel's heading when it opens (not when it is shown anew for news), give focus
+  // back to the card when it closes.
+  var refreshing = false;
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "card-panel") {
       var heading = evt.detail.target.querySelector("[data-panel-heading]");
-      if (heading) { heading.focus(); }
+      if (heading && !refreshing) { heading.focus(); }
+      refreshing = false;
     }
+  });
+
+  // The panel is a region of its own: news never swaps it. When another device changed the
+  // project it shows, it is read again, unless something was typed in it (then saving says so
+  // and keeps the text).
+  document.addEventListener("input", function (evt) {
+    var panel = evt.target.closest && evt.target.closest("#card-panel");
+    if (panel && panel.firstElementChild) { panel.firstElementChild.dataset.typed = "true"; }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (evt) {
+    var shown = document.querySelector("#card-panel [data-panel-project]");
+    var target = evt.detail.target;
+    // (Not for the answer to our own change: it brings its own panel.)
+    if (busy || !shown || shown.dataset.typed || !target || !target.matches || !target.matches(".card")) { return; }
+    if (target.dataset.projectId !== shown.dataset.panelProject || !board()) { return; }
+    var url = board().dataset.panelUrl.replace(/\/0\/panel$/, "/" + shown.dataset.panelProject + "/panel");
+    refreshing = true;
+    htmx.ajax("GET", url, { target: "#card-panel", swap: "innerHTML" });
   });
   document.addEventListener("click", function (evt) {
     var close = evt.target.closest("[data-close-panel]");
