@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from planapp import config as config_module
-from planapp.extensions import csrf, db, migrate
+from planapp.extensions import compress, csrf, db, migrate
 
 # One blueprint per area of the job; each owns its routes, forms and templates.
 BLUEPRINTS = [
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    compress.init_app(app)
     from planapp import i18n
 
     i18n.init_app(app)

@@ -15,12 +15,13 @@ import logging
 import threading
 import time
 
-from flask import current_app, has_request_context, request
+from flask import Response, current_app, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.wsgi import ClosingIterator
 
+from planapp import streams
 from planapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -328,3 +329,54 @@ def close_all(app) -> None:
     target = app.extensions.get("live_broker")
     if target is not None:
         target.close()
+
+
+# --- the streams of the live views ----------------------------------------------------------
+
+# A comment line this often keeps proxies and the browser from dropping a quiet stream.
+KEEP_ALIVE_SECONDS = 15
+
+
+def client_version() -> int:
+    """What the view already shows: Last-Event-ID on the browser's own reconnect, else the
+    version the page was rendered at (htmx's SSE extension reconnects with a new EventSource,
+    which sends no Last-Event-ID, so our scripts keep the address's version up to date)."""
+    known = -1
+    for raw in (request.headers.get("Last-Event-ID"), request.args.get("version")):
+        try:
+            known = max(known, int(raw))
+        except (TypeError, ValueError):
+            continue
+    return known
+
+
+def follow(plan_id: int, known: int, render, lease: streams.Lease):
+    """The loop of every live view's stream (the tablets' boards, the projector, the phones).
+    Whenever the plan is past the version the view shows, `render(known)` returns
+    (the version now shown, the event, whether the stream ends there). Between changes the
+    stream holds no database connection; a comment keeps it open. It ends with the lease."""
+    target = broker()
+    yield b"retry: 1000\n\n"
+    version = current_version(plan_id)
+    db.session.close()
+    while not target.closed and not lease.over:
+        if version is not None and version > known:
+            try:
+                known, chunk, done = render(known)
+            finally:
+                db.session.close()  # give the connection back: the stream may now wait long
+            yield chunk
+            if done:
+                return
+        version = target.wait(plan_id, known, timeout=lease.timeout(KEEP_ALIVE_SECONDS))
+        if version is None:
+            yield b": keep-alive\n\n"
+
+
+def event_stream(plan_id: int, render, *, public: bool = True) -> Response:
+    """The response of a live view's stream (`follow` with `render`), from the version the view
+    shows. The one door of every stream: admission, lifetime and compression are
+    planapp.streams' (`public=False` for the signed-in tablets: never refused because the
+    hall's phones filled the caps)."""
+    known = client_version()
+    return streams.event_stream(lambda lease: follow(plan_id, known, render, lease), admit=public)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     Table,
@@ -279,6 +280,9 @@ class Plan(db.Model):
     projects: Mapped[list[Project]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", foreign_keys="projects.c.plan_id"
     )
+    # The funding groups' rows (ceilings, confirmation); read through meeting.groups.plan_groups,
+    # which adds the groups that have no row yet. Loaded with the plan where a page needs them.
+    groups: Mapped[list[PlanGroup]] = relationship(viewonly=True)
 
     @property
     def title(self) -> str:
@@ -369,6 +373,12 @@ board_places = Table(
     Column("plan_id", Integer, nullable=False),
     Column("funding_group", String(20), nullable=False, default="unsorted"),
     Column("rank", Integer),  # priority inside its group
+    # Stamps for several tablets at once (plan versions): when this card was last placed by a
+    # move of its own (not shifted by a neighbour's), and when its decisions were last edited.
+    # A move is refused only if its card or anchor was placed since the tablet's version; a
+    # panel save only if the project was edited since the panel was opened.
+    Column("placed_version", Integer, nullable=False, default=0, server_default="0"),
+    Column("edited_version", Integer, nullable=False, default=0, server_default="0"),
     ForeignKeyConstraint(
         ["project_id", "plan_id"],
         ["projects.id", "projects.plan_id"],
@@ -413,6 +423,8 @@ class Project(db.Model):
     feasibility_reason: Mapped[str]
     funding_group: Mapped[str]
     rank: Mapped[int | None]
+    placed_version: Mapped[int]
+    edited_version: Mapped[int]
     urgency: Mapped[str | None]
     lead_agency_id: Mapped[int | None]
     note: Mapped[str]
@@ -462,10 +474,15 @@ class Project(db.Model):
 
 
 class ChangeLog(db.Model):
-    """Every change to a plan: who, when, what, before and after. Undo reads it back."""
+    """Every change to a plan: who, when, what, before and after. Undo reads it back; the live
+    views read `regions` (what the change touched, see planapp.changes.Regions) to send only
+    those."""
 
     __tablename__ = "change_log"
-    __table_args__ = (NEVER_REUSE_IDS,)
+    __table_args__ = (
+        Index("ix_change_log_plan_version", "plan_id", "plan_version"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
@@ -479,6 +496,8 @@ class ChangeLog(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     plan_version: Mapped[int] = mapped_column(Integer, default=0)  # the version this change made
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: the change may have touched anything (every view renders itself whole).
+    regions: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     user: Mapped[User | None] = relationship()
     project: Mapped[Project | None] = relationship()

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from flask import Flask, Response, current_app, request, stream_with_context
 from flask_babel import gettext as _
 
+from planapp.fragments import GzipStream, accepts_gzip
+
 # How long a refused view is asked to wait (EventSource ignores it; its own backoff applies).
 RETRY_AFTER_SECONDS = 30
 # Streams end somewhere between (1 - LIFETIME_JITTER) and 1 times the lifetime.
@@ -82,30 +84,38 @@ class Lease:
         return max(0.0, min(at_most, self.ends_at - time.monotonic()))
 
 
-def event_stream(body: Callable[[Lease], Iterator[bytes]]) -> Response:
+def event_stream(body: Callable[[Lease], Iterator[bytes]], *, admit: bool = True) -> Response:
     """The answer of an SSE route: `body(lease)` yields the events (and keep-alive comments, at
-    least every `lease.timeout(...)`); refused with 503 above the caps, ended after the lease."""
+    least every `lease.timeout(...)`); refused with 503 above the caps (unless `admit` is
+    False: the signed-in tablets), ended after the lease. Each event is gzip-compressed as it
+    goes when the browser takes it (fragments.GzipStream)."""
     limits: StreamLimits = current_app.extensions["stream_limits"]
     address = request.remote_addr or ""
-    refused = limits.admit(address)
-    if refused:
-        return refusal(refused)
+    if admit:
+        refused = limits.admit(address)
+        if refused:
+            return refusal(refused)
     lease = limits.lease()
+    compress = GzipStream() if accepts_gzip(request.headers.get("Accept-Encoding", "")) else None
 
     def run() -> Iterator[bytes]:
         events = body(lease)
         try:
             for chunk in events:
-                yield chunk
+                yield compress(chunk) if compress else chunk
                 if lease.over:
                     return
         finally:
             events.close()
 
     response = Response(stream_with_context(run()), mimetype="text/event-stream")
-    response.call_on_close(lambda: limits.release(address))
+    if admit:
+        response.call_on_close(lambda: limits.release(address))
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    if compress:
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
     return response
 
 

@@ -353,3 +353,35 @@ def assert_accessible(page) -> None:
         if v.get("impact") in ("serious", "critical")
     ]
     assert not bad, "axe-core found serious or critical violations:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def app_of(live_server, monkeypatch):
+    """The live server's database, opened from the test (for setting the scene only: changes
+    made here are not announced to the server's open views)."""
+    from planapp import create_app
+
+    monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(live_server.instance))
+    if live_server.env.get("DATABASE_URL"):
+        monkeypatch.setenv("DATABASE_URL", live_server.env["DATABASE_URL"])
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    return create_app({"SECRET_KEY": "x"})
+
+
+@pytest.fixture
+def plan_state(app_of, live_server):
+    """Read and change the plan from the test: `plan_state(fn)` runs fn(plan) and commits."""
+    from planapp.extensions import db
+    from planapp.models import Plan
+
+    def run(fn=None):
+        with app_of.app_context():
+            plan = db.session.get(Plan, live_server.plan_id)
+            result = fn(plan) if fn else None
+            db.session.commit()
+            token = plan.public_token
+            db.session.remove()
+            return token if fn is None else result
+
+    return run

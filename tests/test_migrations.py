@@ -65,7 +65,12 @@ def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
         run(text("UPDATE projects SET merged_into_id = 1 WHERE id = 3"))
     upgrade()
     with db.engine.connect() as connection:
-        rows = connection.execute(text("SELECT * FROM board_places ORDER BY project_id")).all()
+        rows = connection.execute(
+            text(
+                "SELECT project_id, plan_id, funding_group, rank FROM board_places"
+                " ORDER BY project_id"
+            )
+        ).all()
         links = [
             connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             for table in ("project_villages", "project_strategies")

@@ -299,7 +299,7 @@ def test_replacing_the_plan_on_a_server_keeps_its_address_and_history(rich_plan,
     assert len(entries) == history + 1 and entries[-1].action == "import"
     # Undo cannot reach back across the import into projects that are gone.
     with pytest.raises(NothingToUndo):
-        undo_last_change(plan)
+        undo_last_change(plan, actor=None)
 
 
 # --- the routes ---------------------------------------------------------------------------

@@ -17,8 +17,7 @@ from contextlib import ExitStack
 import pytest
 from playwright.sync_api import expect
 
-from planapp import streams
-from planapp.projector import routes as projector_routes
+from planapp import live, streams
 from tests.browser import PG_ADMIN_URL, Tablet
 
 # --- admission and lifetime (Flask's test client) ---------------------------------------------
@@ -96,7 +95,7 @@ def read_to_the_end(response) -> bytes:
 def test_a_stream_ends_after_its_lifetime_and_brings_nothing_if_nothing_changed(
     client, demo_plan, limits, monkeypatch
 ):
-    monkeypatch.setattr(projector_routes, "KEEP_ALIVE_SECONDS", 0.1)
+    monkeypatch.setattr(live, "KEEP_ALIVE_SECONDS", 0.1)
     limits.lifetime = 0.5
     body = read_to_the_end(stream_from(client, demo_plan, "10.0.0.7"))
     assert body.startswith(b"retry:")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
+from sqlalchemy import exists, literal, select
 
 from planapp.accounts import sessions
 from planapp.extensions import db
-from planapp.models import Plan, Tambon, User
+from planapp.models import Plan, Tambon, User, user_tambons
 
 
 def init_app(app) -> None:
@@ -86,10 +87,25 @@ def tambon_for_editing(tambon_id: int) -> Tambon:
     return tambon
 
 
-def plan_for_editing(plan_id: int) -> Plan:
-    """The plan, if the signed-in user may change it; 404, 401 or 403 otherwise."""
-    plan = db.get_or_404(Plan, plan_id)
-    tambon_for_editing(plan.tambon_id)
+def plan_for_editing(plan_id: int, *options) -> Plan:
+    """The plan, if the signed-in user may change it; 404, 401 or 403 otherwise. One
+    statement, permission included; `options` load more with it (e.g. the plan's groups)."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    allowed = literal(user.is_admin) | exists().where(
+        user_tambons.c.user_id == user.id, user_tambons.c.tambon_id == Plan.tambon_id
+    ).correlate(Plan)
+    row = (
+        db.session.execute(select(Plan, allowed).where(Plan.id == plan_id).options(*options))
+        .unique()
+        .first()
+    )
+    if row is None:
+        abort(404)
+    plan, may = row
+    if not (user.active and may):
+        abort(403)
     return plan
 
 

@@ -12,7 +12,7 @@ from planapp.changes import project_snapshot, record_change
 from planapp.domain import PLAN_PREAMBLE
 from planapp.extensions import db
 from planapp.intake.values import whole_number_or_none
-from planapp.models import Plan, Project
+from planapp.models import Plan, Project, User
 
 PROFILE_FIELDS = [
     "identity",
@@ -96,7 +96,7 @@ def check_new_year(plan: Plan, text: str) -> int:
     return year
 
 
-def carry_over(plan: Plan, year_text: str) -> tuple[Plan, int]:
+def carry_over(plan: Plan, year_text: str, *, actor: User | None) -> tuple[Plan, int]:
     """Create the tambon's plan for the new year from `plan`. Returns it and how many projects
     were carried over. Raises CarryOverRefused (nothing created); the caller commits."""
     year = check_new_year(plan, year_text)
@@ -130,6 +130,7 @@ def carry_over(plan: Plan, year_text: str) -> tuple[Plan, int]:
     record_change(
         new_plan,
         "carry_over",
+        actor=actor,
         summary=f"{plan.fiscal_year} → {year}: {len(carried)}",
         before={"projects": {str(p.id): None for p in carried}},
         after={"projects": {str(p.id): project_snapshot(p) for p in carried}},

@@ -18,7 +18,7 @@ from planapp.changes import project_snapshot, record_change
 from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS, FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.forms import parse_thai_date
-from planapp.models import ChangeLog, Plan, Project
+from planapp.models import ChangeLog, Plan, Project, User
 
 # The road a project travels after the forum. A step may be skipped forward (the planning
 # officer often learns of two steps at once); "dropped" can happen at any open step.
@@ -249,7 +249,7 @@ def _be_date(day: date) -> str:
 
 
 def apply_update(
-    plan: Plan, project: Project, update: FollowupUpdate, today: date
+    plan: Plan, project: Project, update: FollowupUpdate, today: date, *, actor: User | None
 ) -> ChangeLog | None:
     """Check and save one follow-up change through the change log. None when nothing changed.
     Raises FollowupRefused (nothing is changed then); the caller commits."""
@@ -271,6 +271,7 @@ def apply_update(
     return record_change(
         plan,
         "followup",
+        actor=actor,
         summary=summary,
         project=project,
         before={"projects": {str(project.id): before}},

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from planapp.accounts import admin_required, plan_for_editing, plan_for_reading
+from planapp.accounts import admin_required, current_user, plan_for_editing, plan_for_reading
 from planapp.district import agencies, carryover, dashboard, followup, strategies
 from planapp.district.agency_export import agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
@@ -126,7 +126,7 @@ def update_followup(plan_id: int, project_id: int):
         seen_status=form.seen_status.data or None,
     )
     try:
-        entry = followup.apply_update(plan, project, update, hall_today())
+        entry = followup.apply_update(plan, project, update, hall_today(), actor=current_user())
     except followup.FollowupRefused as refused:
         db.session.rollback()
         for name, message in refused.errors.items():
@@ -167,7 +167,9 @@ def carry_over(plan_id: int):
     plan = plan_for_editing(plan_id)
     form = CarryOverForm()
     try:
-        new_plan, count = carryover.carry_over(plan, form.fiscal_year.data or "")
+        new_plan, count = carryover.carry_over(
+            plan, form.fiscal_year.data or "", actor=current_user()
+        )
     except carryover.CarryOverRefused as refused:
         db.session.rollback()
         form.fiscal_year.errors = [refused.errors["fiscal_year"]]

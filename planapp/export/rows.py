@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from planapp import domain
+from planapp.cards import on_board
 from planapp.domain import code_key
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Village
@@ -152,7 +153,7 @@ def load_rows(
     village_prefix = village_prefix or _("Village")
     projects = db.session.scalars(
         select(Project)
-        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .where(*on_board(plan.id))
         .options(
             selectinload(Project.villages),
             selectinload(Project.supporting_agencies),

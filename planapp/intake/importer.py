@@ -39,7 +39,7 @@ from planapp.intake.values import (
     parse_whole_number,
 )
 from planapp.intake.values import gettext as _
-from planapp.models import Plan, Project, Village
+from planapp.models import Plan, Project, User, Village
 
 # Guards against files that are small on the wire but huge inside (a zip bomb) or endless.
 MAX_UNPACKED_BYTES = 60 * 1024 * 1024
@@ -635,7 +635,9 @@ def _mark_existing(plan: Plan, rows: list[ImportRow]) -> None:
 # --- importing ------------------------------------------------------------------------------
 
 
-def import_rows(plan: Plan, reading: ImportReading, *, include_existing: bool) -> list[Project]:
+def import_rows(
+    plan: Plan, reading: ImportReading, *, include_existing: bool, actor: User | None
+) -> list[Project]:
     """Save the rows as new projects in one change; the caller commits (or rolls back). Raises
     ImportRefused when any row is bad: then nothing at all is saved."""
     if reading.problems:
@@ -646,6 +648,7 @@ def import_rows(plan: Plan, reading: ImportReading, *, include_existing: bool) -
     entry = record_change(
         plan,
         "import",
+        actor=actor,
         summary=_("Imported %(count)s projects from Excel", count=len(rows)),
     )
     rank = next_rank(plan, "unsorted")

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
 from planapp.accounts import plan_for_reading
+from planapp.cards import on_board
 from planapp.extensions import db
 from planapp.models import Plan, Project, Tambon
 from planapp.urls import safe_redirect_target
@@ -29,7 +30,7 @@ def group_totals(plan: Plan) -> dict[str, dict]:
         select(
             Project.funding_group, func.count(), func.coalesce(func.sum(Project.budget_satang), 0)
         )
-        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .where(*on_board(plan.id))
         .group_by(Project.funding_group)
     ).all()
     return {group: {"count": count, "budget": budget} for group, count, budget in rows}

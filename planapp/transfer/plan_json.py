@@ -642,6 +642,7 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
     record_change(
         plan,
         "import",
+        actor=actor,
         summary=_("Plan imported from a file: %(num)d projects", num=len(rows)),
     )
     return plan
