@@ -282,18 +282,20 @@ def test_summary_sheet_totals(facilitator_client, demo_plan, forum):
     assert values["ปีงบประมาณ (พ.ศ.)"][1].value == "2570"
     assert values["วันที่จัดเวทีประชาคม"][1].value == "20 พฤศจิกายน 2569"
     active = forum["active"]
-    plan_total = sum(p.budget_satang for p in active)
+    taken = [p for p in active if p.funding_group in "123" and p.feasibility != "not_feasible"]
     totals = [line for line in ws.iter_rows() if line[0].value == "รวม"]
     assert len(totals) == 3  # group, urgency, sector tables (villages overlap: no total)
-    for line in totals:
+    # The groups table counts every project on the board; the urgency and sector tables count
+    # the projects taken forward, as every other output does.
+    for line, projects in zip(totals, [active, taken, taken], strict=True):
         budget = line[2].value
         m = re.fullmatch(r"=SUM\(C(\d+):C(\d+)\)", budget)
         first, last = map(int, m.groups())
         # The range is exactly the rows of its table: from below the header to above the total.
         assert ws.cell(first - 1, 1).font.bold and ws.cell(first - 1, 2).value == "โครงการ"
         assert last == line[2].row - 1
-        assert satang(evaluate(wb, ws, budget)) == plan_total
-        assert evaluate(wb, ws, line[1].value) == len(active)
+        assert satang(evaluate(wb, ws, budget)) == sum(p.budget_satang for p in projects)
+        assert evaluate(wb, ws, line[1].value) == len(projects)
     assert values["ผู้เข้าร่วมเวที (คน)"][1].value == 0  # attendance not recorded yet
     group3 = values["กลุ่ม 3 ขอรับการสนับสนุนงบประมาณ"]
     members = [p for p in active if p.funding_group == "3"]
@@ -581,13 +583,15 @@ def test_urgency_and_village_sheets(facilitator_client, demo_plan, forum):
     ws = wb["ความเร่งด่วน"]
     taken = [p for p in active if p.funding_group in ("1", "2", "3")]
     text = [[c.value for c in line] for line in ws.iter_rows()]
-    for tier, label in (("urgent", "เร่งด่วน"), ("medium", "ปานกลาง"), ("normal", "ปกติ")):
+    tiers = (("urgent", "เร่งด่วน"), ("medium", "ปานกลาง"), ("normal", "ปกติ"))
+    for tier, label in (*tiers, (None, "ยังไม่กำหนดความเร่งด่วน")):
         members = [p for p in taken if p.urgency == tier]
         assert [f"{label} ({len(members)})"] == [
             line[0] for line in text if str(line[0]).startswith(label + " (")
         ]
+    # Every project taken forward is on the sheet, with or without a tier.
     grand = ws.cell(ws.max_row, 7).value
-    assert satang(evaluate(wb, ws, grand)) == sum(p.budget_satang for p in taken if p.urgency)
+    assert satang(evaluate(wb, ws, grand)) == sum(p.budget_satang for p in taken)
 
     survivor = forum["survivor"]
     for village in survivor.villages:
@@ -656,3 +660,178 @@ def test_empty_plan_and_english(app, facilitator_client, demo_plan):
     assert wb.sheetnames[:5] == ["Summary", "Group 1", "Group 2", "Group 3", "Urgency"]
     ws = wb["Group 1"]
     assert ws.cell(header_row(ws), 2).value == "Project"
+
+
+# --- one set of numbers (issue 16, item 3) ------------------------------------------------
+
+TIER_LABELS = {
+    "urgent": "เร่งด่วน",
+    "medium": "ปานกลาง",
+    "normal": "ปกติ",
+    "unset": "ยังไม่กำหนดความเร่งด่วน",
+}
+
+
+def money_satang(text: str) -> int:
+    return satang(text.replace(",", "").strip())
+
+
+def figures_of_table(html: str, marker: str) -> dict[str, tuple[int, int]]:
+    """The taken-forward table (templates/macros.html) after `marker`: tier -> (count, satang)."""
+    table = html[html.index(marker) :]
+    table = table[table.index("data-taken-forward") : table.index("</table>")]
+    return {
+        tier: (int(count), int(amount))
+        for tier, count, amount in re.findall(
+            r'data-tier="([a-z]+)">.*?data-count>(\d+)<.*?data-satang="(\d+)"', table
+        )
+    }
+
+
+def summary_sheet_figures(wb) -> dict[str, tuple[int, int]]:
+    ws = wb["สรุป"]
+    lines = list(ws.iter_rows())
+    start = next(
+        n for n, line in enumerate(lines) if line[0].value == "ความเร่งด่วนของโครงการที่นำไปดำเนินการ"
+    )
+    found = {}
+    for line in lines[start + 1 :]:
+        label = line[0].value
+        if label == "รวม":
+            found["total"] = (
+                evaluate(wb, ws, line[1].value),
+                satang(evaluate(wb, ws, line[2].value)),
+            )
+            return found
+        tier = next(t for t, text in TIER_LABELS.items() if text == label)
+        found[tier] = (line[1].value, satang(line[2].value))
+    raise AssertionError("no total under the urgency table")
+
+
+def urgency_sheet_figures(wb) -> dict[str, tuple[int, int]]:
+    """Each tier's section of the urgency sheet: its rows counted and their budgets added."""
+    ws = wb["ความเร่งด่วน"]
+    found, tier = {}, None
+    for line in ws.iter_rows(min_row=header_row(ws) + 1):
+        first = line[0].value
+        heading = re.fullmatch(r"(.+) \((\d+)\)", str(first or ""))
+        if heading and heading.group(1) in TIER_LABELS.values():
+            tier = next(t for t, text in TIER_LABELS.items() if text == heading.group(1))
+            found[tier] = (0, 0)
+            shown = int(heading.group(2))
+        elif tier and isinstance(first, int):
+            count, amount = found[tier]
+            found[tier] = (count + 1, amount + satang(line[6].value))
+        elif tier and str(first).startswith("รวม"):
+            assert found[tier][0] == shown  # the heading's count is its rows
+            assert satang(evaluate(wb, ws, line[6].value)) == found[tier][1]
+            tier = None
+        elif str(first) == "รวมทั้งสิ้น":
+            found["total"] = (
+                sum(c for c, _s in found.values()),
+                satang(evaluate(wb, ws, line[6].value)),
+            )
+    found.setdefault("unset", (0, 0))
+    return found
+
+
+def minutes_sheet_figures(wb) -> dict[str, tuple[int, int]]:
+    ws = wb["บันทึกการประชุม"]
+    labels = {text: tier for tier, text in TIER_LABELS.items()}
+    labels["นำไปดำเนินการ (กลุ่ม 1 ถึง 3 ที่ไม่ถูกตัดว่าไม่มีความเป็นไปได้)"] = "total"
+    return {
+        labels[line[1].value]: (line[0].value, satang(line[2].value))
+        for line in ws.iter_rows()
+        if line[1].value in labels and isinstance(line[0].value, int)
+    }
+
+
+def projector_figures(client, plan) -> dict[str, tuple[int, int]]:
+    plan.projector_mode = "summary"
+    db.session.commit()
+    html = client.get(f"/live/{plan.public_token}").get_data(as_text=True)
+    found = {
+        tier: (int(count), money_satang(amount))
+        for tier, count, amount in re.findall(
+            r'data-summary-urgency="([a-z]+)">.*?data-count>(\d+)<.*?class="money">([\d,.]+)<',
+            html,
+            re.S,
+        )
+    }
+    count, amount = re.search(
+        r"<td class=\"num\">(\d+)</td>.*?class=\"money\">([\d,.]+)<",
+        html[html.index("<tfoot>") :],
+        re.S,
+    ).groups()
+    found["total"] = (int(count), money_satang(amount))
+    return found
+
+
+def dashboard_figures(client, plan) -> dict[str, tuple[int, int]]:
+    tambon = plan.tambon
+    html = client.get(
+        f"/district?year={plan.fiscal_year}&province={tambon.province}&district={tambon.district}"
+    ).get_data(as_text=True)
+    table = html[html.index('data-table="urgency"') :]
+    row = table[table.index(f'<tr data-tambon-id="{tambon.id}">') :]
+    row = row[: row.index("</tr>")]
+    cells = {
+        name: (int(count), int(amount))
+        for name, count, amount in re.findall(
+            r'data-cell="([^"]+)" data-count="(\d+)" data-satang="(\d+)"', row
+        )
+    }
+    found = {tier: cells[f"urgency-{tier}"] for tier in ("urgent", "medium", "normal")}
+    found["unset"] = cells["urgency-none"]
+    found["total"] = cells["taken-forward"]
+    return found
+
+
+def test_every_output_counts_the_projects_taken_forward_alike(app, demo_plan):
+    from tests.forum_script import play_forum
+
+    with app.test_request_context():
+        play_forum(demo_plan)
+    # A project left in a funding group although found not feasible (as a plan file can bring
+    # it): on the board, but not taken forward, everywhere alike.
+    odd = db.session.scalar(
+        select(Project)
+        .where(Project.plan_id == demo_plan.id, Project.funding_group == "2")
+        .order_by(Project.rank.desc())
+    )
+    odd.feasibility, odd.feasibility_reason = "not_feasible", "งบประมาณเกินศักยภาพ"
+    db.session.commit()
+    # What the definition gives, counted here from the rows themselves.
+    active = db.session.scalars(
+        select(Project).where(Project.plan_id == demo_plan.id, Project.merged_into_id.is_(None))
+    ).all()
+    taken = [p for p in active if p.funding_group in "123" and p.feasibility != "not_feasible"]
+    expected = {"total": (len(taken), sum(p.budget_satang for p in taken))}
+    for tier in TIER_LABELS:
+        members = [p for p in taken if (p.urgency or "unset") == tier]
+        expected[tier] = (len(members), sum(p.budget_satang for p in members))
+    assert 0 < expected["unset"][0] < expected["total"][0]
+
+    admin = make_user("district-admin", "admin")
+    client = app.test_client()
+    client.login(admin.username)
+    wb = download_workbook(client, demo_plan)
+    print_page = client.get(f"/plans/{demo_plan.id}/print").get_data(as_text=True)
+    minutes = client.get(f"/plans/{demo_plan.id}/minutes").get_data(as_text=True)
+    outputs = {
+        "summary sheet": summary_sheet_figures(wb),
+        "urgency sheet": urgency_sheet_figures(wb),
+        "minutes sheet": minutes_sheet_figures(wb),
+        "print page": figures_of_table(print_page, 'id="taken-forward-title"'),
+        "minutes page": figures_of_table(minutes, 'id="agreed-taken-forward"'),
+        "projector summary": projector_figures(client, demo_plan),
+        "district dashboard": dashboard_figures(client, demo_plan),
+    }
+    for name, figures in outputs.items():
+        assert figures == expected, name
+    # The print page's urgency chapter lists the same projects under each tier.
+    for tier, (count, _amount) in expected.items():
+        if tier != "total" and count:
+            block = print_page[print_page.index(f'<tbody data-urgency="{tier}">') :]
+            block = block[: block.index("</tbody>")]
+            assert block.count("data-project-id=") == count, tier

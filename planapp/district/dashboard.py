@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from planapp.district.followup import GroupProgress, add_row, progress_rows, taken_forward_clause
-from planapp.domain import FUNDING_GROUPS, GROUPS, SECTORS, URGENCY
+from planapp.district.followup import GroupProgress, add_row, progress_rows
+from planapp.domain import GROUPS, SECTORS, URGENCY
 from planapp.extensions import db
 from planapp.models import Plan, Project, Tambon
+from planapp.taken_forward import taken_forward_clause
 
 # Urgency of a project taken forward whose tier the forum has not set yet.
 NO_URGENCY = "none"
@@ -68,9 +69,12 @@ class TambonRow:
 
     @property
     def taken_forward(self) -> Cell:
+        """The projects taken forward (planapp/taken_forward.py): the urgency columns count
+        exactly those, tier or none, so their sum is the total (a not-feasible project left in
+        a funding group's column is in `groups` but not taken forward)."""
         total = Cell()
-        for group in FUNDING_GROUPS:
-            total.add(self.groups[group].count, self.groups[group].satang)
+        for cell in self.urgency.values():
+            total.add(cell.count, cell.satang)
         return total
 
     def absorb(self, other: TambonRow) -> None:

@@ -16,6 +16,7 @@ from planapp import domain
 from planapp.domain import code_key
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Village
+from planapp.taken_forward import is_taken_forward
 
 # Orders the forum reads in.
 GROUP_ORDER = {group: index for index, group in enumerate(domain.GROUPS)}
@@ -109,8 +110,9 @@ class ProjectRow:
 
     @property
     def taken_forward(self) -> bool:
-        """Placed in funding group 1, 2 or 3 (the urgency view lists only these)."""
-        return self.group in ("1", "2", "3")
+        """Taken forward by the forum (planapp/taken_forward.py: group 1-3, not found not
+        feasible); the rows are already the projects on the board."""
+        return is_taken_forward(self.group, self.feasibility)
 
     @property
     def main_alignment(self) -> tuple[Strategy | None, Strategy | None]:

@@ -32,6 +32,7 @@ from planapp.export.rows import (
 )
 from planapp.meeting.record import participants
 from planapp.models import Plan
+from planapp.taken_forward import NO_URGENCY, URGENCY_KEYS, Tally, taken_forward
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -130,12 +131,15 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         if kind == "text":
             sheet.merge(row, 2, row, 3)
 
-    def table(heading: str, items: list[tuple[str, list[ProjectRow]]], total: bool = True):
+    def table(heading: str, items: list[tuple[str, list[ProjectRow] | Tally]], total=True):
         sheet.blank_row()
         sheet.row([heading, _("Projects"), _("Budget (baht)")], kinds="header")
         first = sheet.next_row
         for label, members in items:
-            sheet.row([label, len(members), baht_sum(members)])
+            if isinstance(members, Tally):
+                sheet.row([label, members.count, satang_value(members.satang)])
+            else:
+                sheet.row([label, len(members), baht_sum(members)])
         if total:
             last = sheet.next_row - 1
             sheet.total_row(_("Total"), {2: (first, last), 3: (first, last)}, label_column=1)
@@ -145,18 +149,26 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         by_group[r.group].append(r)
     table(_("Funding group"), [(labels.group[g], by_group[g]) for g in domain.GROUPS])
 
-    by_urgency = defaultdict(list)
-    for r in rows:
-        by_urgency[r.urgency].append(r)
-    urgency_items = [(labels.urgency[t], by_urgency[t]) for t in domain.URGENCY]
-    urgency_items.append((_("Urgency not set"), by_urgency[None]))
-    table(_("Urgency"), urgency_items)
+    # What the forum took forward, counted as every other output counts it
+    # (planapp/taken_forward.py); its total is the sum of the tiers.
+    figures = taken_forward(plan)
+    table(
+        _("Urgency of the projects taken forward"),
+        [
+            (labels.urgency.get(tier, _("Urgency not set yet")), tally)
+            for tier, tally in figures.urgency.items()
+        ],
+    )
 
     by_sector = defaultdict(list)
     for r in rows:
-        by_sector[r.sector].append(r)
+        if r.taken_forward:
+            by_sector[r.sector].append(r)
     sectors = list(domain.SECTORS) + sorted(set(by_sector) - set(domain.SECTORS))
-    table(_("Sector"), [(labels.sector.get(s, s), by_sector[s]) for s in sectors])
+    table(
+        _("Sector of the projects taken forward"),
+        [(labels.sector.get(s, s), by_sector[s]) for s in sectors],
+    )
 
     by_village = defaultdict(list)
     for r in rows:
@@ -173,7 +185,11 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
 
 
 def baht_sum(rows: list[ProjectRow]) -> int | float:
-    satang = sum(r.budget_satang for r in rows)
+    return satang_value(sum(r.budget_satang for r in rows))
+
+
+def satang_value(satang: int) -> int | float:
+    """Baht for a cell: whole baht stay integers (exact)."""
     return satang // 100 if satang % 100 == 0 else satang / 100
 
 
@@ -251,9 +267,15 @@ def urgency_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         title_lines=plan_title_lines(plan, _("Projects by urgency, lead and supporting agencies")),
     )
     subtotals = []
-    for tier in domain.URGENCY:
-        tier_rows = [r for r in rows if r.urgency == tier and r.taken_forward]
-        sheet.merged_line(f"{labels.urgency[tier]} ({len(tier_rows)})", kind="label")
+    # Every project taken forward, tier or none (planapp/taken_forward.py): the grand total is
+    # the same figure as the summary sheet's, the projector's and the minutes'.
+    taken = [r for r in rows if r.taken_forward]
+    for tier in URGENCY_KEYS:
+        tier_rows = [r for r in taken if (r.urgency or NO_URGENCY) == tier]
+        if tier == NO_URGENCY and not tier_rows:
+            continue
+        label = labels.urgency.get(tier, _("Urgency not set yet"))
+        sheet.merged_line(f"{label} ({len(tier_rows)})", kind="label")
         first = sheet.next_row
         for n, r in enumerate(tier_rows, start=1):
             sheet.row(
@@ -270,7 +292,7 @@ def urgency_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         last = sheet.next_row - 1
         subtotals.append(
             sheet.total_row(
-                _("Total %(tier)s", tier=labels.urgency[tier]),
+                _("Total %(tier)s", tier=label),
                 {7: (first, last)},
                 label_column=6,
             )
@@ -289,7 +311,7 @@ def local_plan_split(plan: Plan, rows: list[ProjectRow]):
     ผ.02/1: led by the tambon's อปท. (or no lead named yet); ผ.02/2: led by another agency, beyond
     the อปท.'s capacity, to be coordinated."""
     own = plan.tambon.local_admin_agency_id
-    taken = [r for r in rows if r.group in ("2", "3") and r.feasibility != "not_feasible"]
+    taken = [r for r in rows if r.taken_forward and r.group != "1"]
     local = [r for r in taken if r.lead_agency_id is None or r.lead_agency_id == own]
     beyond = [r for r in taken if r.lead_agency_id is not None and r.lead_agency_id != own]
     return local, beyond

@@ -31,6 +31,7 @@ from planapp.domain import (
 from planapp.extensions import db
 from planapp.meeting.record import participants
 from planapp.models import ChangeLog, Plan, Project, Village, new_public_token
+from planapp.taken_forward import taken_forward
 
 # How much a column of the projector holds, in lines of card-title text, and how many characters
 # of title fit on one line of a column (measured with the demo tambon in Chromium at 16:9; the
@@ -302,21 +303,16 @@ def summary_screen(plan: Plan) -> dict:
         .group_by(Project.funding_group)
     ):
         groups[group] = {"count": count, "budget": total}
-    tiers = {t: {"count": 0, "budget": 0} for t in URGENCY + ["unset"]}
-    for tier, count, total in db.session.execute(
-        select(Project.urgency, func.count(), budget)
-        .where(*active, Project.funding_group.in_(FUNDING_GROUPS))
-        .group_by(Project.urgency)
-    ):
-        tiers[tier or "unset"] = {"count": count, "budget": total}
-    taken = [groups[g] for g in FUNDING_GROUPS]
+    # Taken forward and its tiers: counted as every other output counts them.
+    figures = taken_forward(plan)
+    tiers = {t: {"count": c.count, "budget": c.satang} for t, c in figures.urgency.items()}
     return {
         "groups": groups,
         "tiers": tiers,
         "max_group_budget": max([groups[g]["budget"] for g in GROUPS] + [1]),
         "max_tier_budget": max([row["budget"] for row in tiers.values()] + [1]),
-        "taken_count": sum(row["count"] for row in taken),
-        "taken_budget": sum(row["budget"] for row in taken),
+        "taken_count": figures.total.count,
+        "taken_budget": figures.total.satang,
         "participants": participants(plan),
     }
 
