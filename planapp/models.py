@@ -263,6 +263,11 @@ class Plan(db.Model):
         start = self.plan_start_year or self.fiscal_year
         return list(range(start, start + 5))
 
+    def outside_plan_years(self, wanted_year: int | None) -> bool:
+        """A project wanted in this year (None: the plan's fiscal year) has no year column in
+        the five-year local plan's forms: it is flagged and listed, never moved to another year."""
+        return (wanted_year or self.fiscal_year) not in self.plan_years
+
     def active_projects(self):
         """Projects on the board: everything not merged into another project."""
         return db.session.scalars(

@@ -193,6 +193,7 @@ def test_workbook_sheets_and_group_sheets(facilitator_client, demo_plan, forum):
         "ผ.01-1",
         "ผ.02-2",
         "ผ.01-2",
+        "นอกช่วงปีของแผน",
         *villages,
         "บันทึกการประชุม",
     ]
@@ -835,3 +836,58 @@ def test_every_output_counts_the_projects_taken_forward_alike(app, demo_plan):
             block = print_page[print_page.index(f'<tbody data-urgency="{tier}">') :]
             block = block[: block.index("</tbody>")]
             assert block.count("data-project-id=") == count, tier
+
+
+# --- the wanted year (issue 16, item 4) ---------------------------------------------------
+
+
+def test_a_project_wanted_outside_the_plan_years_is_flagged_and_listed_not_moved(
+    facilitator_client, demo_plan
+):
+    plan = demo_plan
+    assert plan.plan_years == [2566, 2567, 2568, 2569, 2570]
+    own = plan.tambon.local_admin_agency
+    late, mid, other = sorted(plan.projects, key=lambda p: p.id)[:3]
+    for rank, (p, year) in enumerate(((late, 2571), (mid, 2568), (other, None)), start=1):
+        p.rank = None
+        db.session.flush()
+        p.funding_group, p.rank, p.feasibility = "3", rank, "feasible"
+        p.lead_agency, p.wanted_year = own, year
+    db.session.commit()
+
+    wb = download_workbook(facilitator_client, plan)
+    ws = wb["ผ.02-1"]
+    header = header_row(ws)
+    years = [ws.cell(header, c).value for c in range(5, 10)]
+    assert years == [f"{y} (บาท)" for y in plan.plan_years]
+    rows = {ws.cell(r, 2).value: r for r in range(header + 1, ws.max_row + 1)}
+    # Its own year's column: 2568 for the one wanted then, the fiscal year (2570) without one.
+    for p, year in ((mid, 2568), (other, 2570)):
+        column = 5 + plan.plan_years.index(year)
+        assert satang(ws.cell(rows[p.title], column).value) == p.budget_satang
+    # Wanted in 2571: in no year column of the form (not moved to 2570), but said and listed.
+    assert late.title not in rows
+    firsts = [ws.cell(r, 1).value for r in range(header + 1, ws.max_row + 1)]
+    note = [v for v in firsts if "นอกช่วงปี" in str(v)]
+    assert note == [
+        "1 โครงการต้องการดำเนินการนอกช่วงปี 2566–2570: แสดงไว้ในแผ่นงาน 'นอกช่วงปีของแผน' ไม่ได้ใส่ไว้ในช่องปีใด"
+    ]
+    outside = wb["นอกช่วงปีของแผน"]
+    listed = [
+        [c.value for c in line]
+        for line in outside.iter_rows(min_row=header_row(outside) + 1)
+        if isinstance(line[0].value, int)
+    ]
+    assert [(r[1], r[2], r[3], satang(r[4])) for r in listed] == [
+        (late.title, "ผ.02/1", "2571", late.budget_satang)
+    ]
+    facts = {line[0].value: line[1].value for line in wb["สรุป"].iter_rows() if line[0].value}
+    assert facts["โครงการในแบบของแผนพัฒนาท้องถิ่นที่ต้องการนอกช่วงปีของแผน"] == 1
+
+    # The card on the board says it too; the others do not.
+    board = facilitator_client.get(f"/plans/{plan.id}/board").get_data(as_text=True)
+    flagged = re.findall(
+        r'data-project-id="(\d+)"(?:(?!</li>).)*data-outside-plan-years', board, re.S
+    )
+    assert [int(x) for x in flagged] == [late.id]
+    assert "ต้องการในปี 2571 นอกช่วงปีของแผน" in board

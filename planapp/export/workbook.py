@@ -59,9 +59,13 @@ def build_workbook(plan: Plan, rows: list[ProjectRow] | None = None):
         group_sheet(wb, plan, group, [r for r in rows if r.group == group], labels)
     urgency_sheet(wb, plan, rows, labels)
     local, beyond = local_plan_split(plan, rows)
+    outside = {"1": [], "2": []}
     for form, form_rows in (("1", local), ("2", beyond)):
-        blocks = local_plan_sheet(wb, plan, form, form_rows, labels)
+        outside[form] = [r for r in form_rows if plan_year(plan, r) is None]
+        in_span = [r for r in form_rows if plan_year(plan, r) is not None]
+        blocks = local_plan_sheet(wb, plan, form, in_span, labels, len(outside[form]))
         local_plan_summary_sheet(wb, plan, form, blocks)
+    outside_years_sheet(wb, plan, outside)
     by_village = defaultdict(list)
     for r in rows:
         for v in r.villages:
@@ -123,6 +127,15 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         (_("Participants (people)"), participants(plan)),
         (_("Projects on the board"), len(rows)),
         (_("Villages that proposed projects"), len({v.id for r in rows for v in r.villages})),
+        (
+            _("Projects for the local plan's forms wanted outside its years"),
+            sum(
+                1
+                for form_rows in local_plan_split(plan, rows)
+                for r in form_rows
+                if plan_year(plan, r) is None
+            ),
+        ),
     ]
     sheet.blank_row()
     for label, value in facts:
@@ -317,12 +330,12 @@ def local_plan_split(plan: Plan, rows: list[ProjectRow]):
     return local, beyond
 
 
-def plan_year(plan: Plan, row: ProjectRow) -> int:
+def plan_year(plan: Plan, row: ProjectRow) -> int | None:
     """The year column of the five-year span the budget goes in: the year the project is wanted,
-    else the plan's fiscal year; a year outside the span goes to its nearest end."""
-    years = plan.plan_years
+    else the plan's fiscal year. None for a year outside the span: such a project is listed on
+    its own sheet (`outside_years_sheet`), never put in another year's column."""
     wanted = row.wanted_year or plan.fiscal_year
-    return min(max(wanted, years[0]), years[-1])
+    return None if plan.outside_plan_years(wanted) else wanted
 
 
 class LocalPlanBlock(NamedTuple):
@@ -446,8 +459,12 @@ def local_plan_titles(plan: Plan, form: str, kind: str) -> list[str]:
     ]
 
 
-def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: Labels) -> dict:
-    """The ผ.02/<form> sheet. Returns where its block totals are, for the ผ.01 summary."""
+def local_plan_sheet(
+    wb, plan: Plan, form: str, rows: list[ProjectRow], labels: Labels, outside: int = 0
+) -> dict:
+    """The ผ.02/<form> sheet. Returns where its block totals are, for the ผ.01 summary.
+    `outside`: how many of the form's projects are wanted outside the plan's years (listed on
+    their own sheet, said at the end of this one)."""
     years = plan.plan_years
     budget_group = _("Budget")
     columns = [
@@ -530,6 +547,8 @@ def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: 
             label_column=4,
             formulas={c: (xs.sum_cells(count_refs[c]), "total_count") for c in year_columns},
         )
+    if outside:
+        sheet.merged_line(outside_note(plan, outside), kind="label")
     return {
         "sheet": sheet.ws.title,
         "year_columns": year_columns,
@@ -612,6 +631,69 @@ def local_plan_summary_sheet(wb, plan: Plan, form: str, source: dict) -> None:
         is_budget = c in budget_cols or c == total_budget_col
         formulas[c] = (xs.sum_cells(refs), "total_baht" if is_budget else "total_count")
     sheet.total_row(_("Grand total"), label_column=1, formulas=formulas)
+
+
+def outside_sheet_name() -> str:
+    return _("Outside the plan's years")
+
+
+def outside_note(plan: Plan, count: int) -> str:
+    years = plan.plan_years
+    return _(
+        "%(count)s projects are wanted outside the years %(start)s–%(end)s: they are listed "
+        "on the sheet '%(sheet)s', not in a year column.",
+        count=count,
+        start=years[0],
+        end=years[-1],
+        sheet=outside_sheet_name(),
+    )
+
+
+def outside_years_sheet(wb, plan: Plan, outside: dict[str, list[ProjectRow]]) -> None:
+    """The ผ.02 projects wanted in a year the five-year local plan has no column for: listed
+    with their wanted year, for the planning office to place (or the forum to correct)."""
+    years = plan.plan_years
+    columns = [
+        xs.Column(_("No."), 5, "center"),
+        xs.Column(_("Project"), 40),
+        xs.Column(_("Form"), 10, "center"),
+        xs.Column(_("Wanted in fiscal year"), 12, "center"),
+        xs.Column(_("Budget (baht)"), 15, "baht"),
+        xs.Column(_("Main responsible agency"), 26),
+        xs.Column(_("Source villages"), 24),
+    ]
+    sheet = xs.SheetWriter(
+        wb,
+        outside_sheet_name(),
+        columns,
+        title_lines=plan_title_lines(
+            plan,
+            _(
+                "Projects wanted outside the years of the local development plan "
+                "(BE %(start)s–%(end)s)",
+                start=years[0],
+                end=years[-1],
+            ),
+        ),
+    )
+    listed = [(form, r) for form in ("1", "2") for r in outside[form]]
+    first = sheet.next_row
+    for n, (form, r) in enumerate(listed, start=1):
+        sheet.row(
+            [
+                n,
+                r.title,
+                f"ผ.02/{form}",
+                str(r.wanted_year or plan.fiscal_year),
+                r.budget,
+                r.lead_agency,
+                r.village_label,
+            ]
+        )
+    if not listed:
+        sheet.merged_line(_("Every project is wanted within the plan's years."), kind="plain")
+        return
+    sheet.total_row(_("Total"), {5: (first, sheet.next_row - 1)}, label_column=4)
 
 
 def _row_sum(columns: list[int], row: int) -> str:
