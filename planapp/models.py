@@ -303,6 +303,9 @@ projects_table = Table(
     Column("kpi", Text, nullable=False, default=""),
     Column("expected_result", Text, nullable=False, default=""),
     Column("village_rank", Integer),  # the village's own order
+    # The village whose own list `village_rank` orders the project (its first source village).
+    # The other source villages of a joint project join it without a place in their lists.
+    Column("proposed_by_id", ForeignKey("villages.id", ondelete="SET NULL")),
     Column("feasibility", String(20), nullable=False, default="pending"),
     Column("feasibility_reason", Text, nullable=False, default=""),
     Column("urgency", String(20)),
@@ -387,6 +390,7 @@ class Project(db.Model):
     kpi: Mapped[str]
     expected_result: Mapped[str]
     village_rank: Mapped[int | None]
+    proposed_by_id: Mapped[int | None]
     feasibility: Mapped[str]
     feasibility_reason: Mapped[str]
     funding_group: Mapped[str]
@@ -416,6 +420,9 @@ class Project(db.Model):
     lead_agency: Mapped[Agency | None] = relationship(
         foreign_keys=[projects_table.c.lead_agency_id]
     )
+    proposed_by: Mapped[Village | None] = relationship(
+        foreign_keys=[projects_table.c.proposed_by_id]
+    )
     supporting_agencies: Mapped[list[Agency]] = relationship(
         secondary=project_supporting_agencies, order_by="Agency.name", omit_join=False
     )
@@ -437,6 +444,13 @@ class Project(db.Model):
     @property
     def village_numbers(self) -> list[int]:
         return [v.number for v in self.villages]
+
+    def ranked_by(self, village: Village) -> bool:
+        """Is `village_rank` this village's own order? Yes for the village that proposed the
+        project (or, when that is not known, its first source village)."""
+        if self.proposed_by_id is not None:
+            return self.proposed_by_id == village.id
+        return bool(self.villages) and self.villages[0].id == village.id
 
 
 class ChangeLog(db.Model):

@@ -891,3 +891,46 @@ def test_a_project_wanted_outside_the_plan_years_is_flagged_and_listed_not_moved
     )
     assert [int(x) for x in flagged] == [late.id]
     assert "ต้องการในปี 2571 นอกช่วงปีของแผน" in board
+
+
+# --- a village's own ranks (issue 16, item 5) ---------------------------------------------
+
+
+def village_sheet_ranks(wb, village) -> dict[str, int | str]:
+    ws = wb[f"หมู่ที่ {village.number} {village.name}"]
+    return {
+        line[1].value: line[0].value
+        for line in ws.iter_rows(min_row=header_row(ws) + 1)
+        if line[1].value and not str(line[0].value or "").startswith("รวม")
+    }
+
+
+def test_village_sheets_give_each_village_its_own_ranks(facilitator_client, demo_plan):
+    from planapp.intake import projects as village_plans
+
+    villages = {v.number: v for v in demo_plan.tambon.villages}
+    # A merge in the hall: village 5's pond into village 2's (each ranked 2 at home).
+    pond2, pond5 = (
+        next(
+            p
+            for p in village_plans.village_projects(demo_plan, villages[n])
+            if p.title.startswith("ขุดลอกหนอง")
+        )
+        for n in (2, 5)
+    )
+    assert (pond2.village_rank, pond5.village_rank) == (2, 1)
+    village_plans.merge_projects(
+        demo_plan, pond2, [pond5], title=pond2.title, budget_satang=pond2.budget_satang
+    )
+    db.session.commit()
+    wb = download_workbook(facilitator_client, demo_plan)
+    for village in villages.values():
+        ranks = [r for r in village_sheet_ranks(wb, village).values() if r is not None]
+        assert len(ranks) == len(set(ranks)), village.number  # no rank twice
+    # The weir of villages 3 and 4 is village 3's rank 2; village 4 has its own rank 2.
+    weir = next(p for p in demo_plan.projects if p.village_numbers == [3, 4])
+    assert village_sheet_ranks(wb, villages[3])[weir.title] == 2
+    assert village_sheet_ranks(wb, villages[4])[weir.title] is None  # not ranked there
+    # The tambon project of the merge keeps each village's own rank.
+    assert village_sheet_ranks(wb, villages[2])[pond2.title] == 2
+    assert village_sheet_ranks(wb, villages[5])[pond2.title] == 1

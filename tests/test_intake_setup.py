@@ -485,3 +485,26 @@ def test_pages_of_another_tambon_are_forbidden(app, demo_plan):
     project = demo_plan.projects[0]
     assert outsider.post(f"/plans/{demo_plan.id}/projects/{project.id}/delete").status_code == 403
     assert db.session.get(Project, project.id) is not None
+
+
+def test_reordering_a_village_leaves_joint_projects_of_other_villages_alone(
+    facilitator_client, demo_plan
+):
+    """A joint project carries its proposing village's rank: another source village's list
+    neither numbers it nor renumbers it (issue 16, item 5)."""
+    villages = {v.number: v for v in demo_plan.tambon.villages}
+    weir = next(p for p in demo_plan.projects if p.village_numbers == [3, 4])
+    own = village_projects(demo_plan, villages[4])
+    assert weir not in own
+    assert [p.village_rank for p in own] == list(range(1, len(own) + 1))
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/villages/{villages[4].id}")
+    assert f'data-joined-project-id="{weir.id}"' in page.get_data(as_text=True)
+    order = ",".join(str(p.id) for p in own)
+    facilitator_client.post(
+        f"/plans/{demo_plan.id}/villages/{villages[4].id}/order",
+        data={"project_id": own[-1].id, "direction": "up", "order": order},
+    )
+    db.session.refresh(weir)
+    assert weir.village_rank == 2 and weir.proposed_by_id == villages[3].id
+    moved = village_projects(demo_plan, villages[4])
+    assert [p.village_rank for p in moved] == list(range(1, len(moved) + 1))

@@ -80,6 +80,10 @@ class ProjectRow:
     wanted_year: int | None
     village_rank: int | None
     villages: list[Village]
+    # Each source village's own rank for the project (by village id): the proposing village's
+    # rank, and for a tambon project the rank each merged-away proposal had in its village. A
+    # village that joined without ranking it has none.
+    village_ranks: dict[int, int]
     village_label: str
     lead_agency_id: int | None
     lead_agency: str
@@ -142,6 +146,17 @@ class ProjectRow:
         return self.main_alignment[1]
 
 
+def own_ranks(project: Project, merged: dict[int, int]) -> dict[int, int]:
+    """Source village id -> that village's own rank for the project."""
+    ranks = {}
+    for village in project.villages:
+        if project.ranked_by(village) and project.village_rank is not None:
+            ranks[village.id] = project.village_rank
+        elif village.id in merged:
+            ranks[village.id] = merged[village.id]
+    return ranks
+
+
 def village_label(villages: list[Village], prefix: str) -> str:
     return ", ".join(f"{prefix} {v.number} {v.name}" for v in villages)
 
@@ -152,6 +167,16 @@ def load_rows(
     """The active projects of the plan, in board order: group, then the forum's rank."""
     labels = labels or Labels.current()
     village_prefix = village_prefix or _("Village")
+    merged_ranks: dict[int, dict[int, int]] = {}
+    for keeper_id, village_id, rank in db.session.execute(
+        select(Project.merged_into_id, Project.proposed_by_id, Project.village_rank).where(
+            Project.plan_id == plan.id,
+            Project.merged_into_id.is_not(None),
+            Project.proposed_by_id.is_not(None),
+            Project.village_rank.is_not(None),
+        )
+    ):
+        merged_ranks.setdefault(keeper_id, {}).setdefault(village_id, rank)
     projects = db.session.scalars(
         select(Project)
         .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
@@ -191,6 +216,7 @@ def load_rows(
                 wanted_year=p.wanted_year,
                 village_rank=p.village_rank,
                 villages=list(p.villages),
+                village_ranks=own_ranks(p, merged_ranks.get(p.id, {})),
                 village_label=village_label(p.villages, village_prefix),
                 lead_agency_id=p.lead_agency_id,
                 lead_agency=p.lead_agency.name if p.lead_agency else "",

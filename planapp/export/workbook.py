@@ -710,7 +710,12 @@ def _total_with_counts(sheet, label, sums, counts) -> int:
 
 
 def village_sheet(wb, plan: Plan, village, rows: list[ProjectRow]) -> None:
-    rows = sorted(rows, key=lambda r: (r.village_rank is None, r.village_rank or 0, r.id))
+    # The village's own ranks (a joint project another village proposed has none here, and
+    # follows the village's own list).
+    def rank(r: ProjectRow) -> int | None:
+        return r.village_ranks.get(village.id)
+
+    rows = sorted(rows, key=lambda r: (rank(r) is None, rank(r) or 0, r.id))
     columns = [
         xs.Column(_("Village rank"), 10, "center"),
         xs.Column(_("Project"), 40),
@@ -746,7 +751,7 @@ def village_sheet(wb, plan: Plan, village, rows: list[ProjectRow]) -> None:
             notes.append(r.feasibility_reason)
         sheet.row(
             [
-                r.village_rank if r.village_rank is not None else "",
+                rank(r) if rank(r) is not None else "",
                 r.title,
                 r.budget,
                 r.group_label,

@@ -603,6 +603,7 @@ def import_rows(plan: Plan, reading: ImportReading, *, include_existing: bool) -
             rank=rank + offset,
             village_rank=row.values["_village_rank"],
             villages=[row.village],
+            proposed_by=row.village,
             **values,
         )
         db.session.add(project)

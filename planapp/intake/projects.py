@@ -13,7 +13,7 @@ Rules of the board these functions keep:
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR
@@ -36,9 +36,16 @@ class ProjectRefused(Exception):
 # --- reading --------------------------------------------------------------------------------
 
 
+def _proposed_by(village: Village):
+    """The projects in the village's own list: those it proposed (a project whose proposer is
+    not known counts for each of its villages)."""
+    return or_(Project.proposed_by_id == village.id, Project.proposed_by_id.is_(None))
+
+
 def village_projects(plan: Plan, village: Village, *, merged: bool = False) -> list[Project]:
     """The village's projects in its own order (active ones; or with `merged`, the ones it proposed
-    that were merged into a tambon project)."""
+    that were merged into a tambon project). Joint projects another village proposed are not
+    in its order: see `joined_projects`."""
     merged_clause = (
         Project.merged_into_id.is_not(None) if merged else Project.merged_into_id.is_(None)
     )
@@ -50,8 +57,28 @@ def village_projects(plan: Plan, village: Village, *, merged: bool = False) -> l
                 Project.plan_id == plan.id,
                 project_villages.c.village_id == village.id,
                 merged_clause,
+                _proposed_by(village),
             )
             .order_by(Project.village_rank.is_(None), Project.village_rank, Project.id)
+        )
+    )
+
+
+def joined_projects(plan: Plan, village: Village) -> list[Project]:
+    """Active joint projects that another village proposed and this one joins (the tambon
+    projects of merges included): shown with the village, ranked in the proposer's list."""
+    return list(
+        db.session.scalars(
+            select(Project)
+            .join(project_villages, project_villages.c.project_id == Project.id)
+            .where(
+                Project.plan_id == plan.id,
+                project_villages.c.village_id == village.id,
+                Project.merged_into_id.is_(None),
+                Project.proposed_by_id.is_not(None),
+                Project.proposed_by_id != village.id,
+            )
+            .order_by(Project.id)
         )
     )
 
@@ -88,6 +115,7 @@ def next_village_rank(plan: Plan, village: Village) -> int:
             Project.plan_id == plan.id,
             project_villages.c.village_id == village.id,
             Project.merged_into_id.is_(None),
+            _proposed_by(village),
         )
     )
     return (highest or 0) + 1
@@ -178,6 +206,7 @@ def create_project(plan: Plan, villages: list[Village], values: dict) -> Project
         rank=next_rank(plan, "unsorted"),
         village_rank=next_village_rank(plan, villages[0]),
         villages=list(villages),
+        proposed_by=villages[0],
         **values,
     )
     db.session.add(project)
@@ -198,9 +227,14 @@ def update_project(
     """Save the form's fields and villages; False (and no log entry) when nothing changed."""
     if not villages:
         raise ProjectRefused(_("Choose at least one village."))
-    fields = EDITABLE_FIELDS + ["village_ids"]
+    fields = EDITABLE_FIELDS + ["village_ids", "proposed_by_id", "village_rank"]
     before = project_snapshot(project, fields)
     wanted = dict(before, **values, village_ids=sorted(v.id for v in villages))
+    if project.proposed_by_id not in wanted["village_ids"]:
+        # Its proposing village left it: it joins the list of the first village that remains.
+        proposer = min(villages, key=lambda v: v.number)
+        wanted["proposed_by_id"] = proposer.id
+        wanted["village_rank"] = next_village_rank(plan, proposer)
     if wanted == before:
         return False
     record_change(
@@ -213,6 +247,8 @@ def update_project(
     ).after = {"projects": {str(project.id): wanted}}
     for name, value in values.items():
         setattr(project, name, value)
+    project.proposed_by_id = wanted["proposed_by_id"]
+    project.village_rank = wanted["village_rank"]
     project.villages = sorted(villages, key=lambda v: v.number)
     db.session.flush()
     return True

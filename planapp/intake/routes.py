@@ -459,6 +459,7 @@ def _render_village(plan: Plan, village: Village, status: int = 200, message: st
         "projects": items,
         "order": _village_order(items),
         "merged": village_plans.village_projects(plan, village, merged=True),
+        "joined": village_plans.joined_projects(plan, village),
         "message": message,
         "form": ConfirmForm(formdata=None),
     }
