@@ -68,7 +68,8 @@ def parse_baht(value) -> int:
 
 
 def parse_whole_number(value) -> int | None:
-    """A whole number from a cell or a form (`3`, `๓`, `3.0`, ` 3 `); None when blank."""
+    """A whole number from a cell or a form (`3`, `๓`, `3.0`, ` 3 `, `1,500`, `๑๕๐,๐๐๐`); None
+    when blank."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -80,10 +81,11 @@ def parse_whole_number(value) -> int | None:
     text = arabic_digits(normalise_text(value))
     if not text:
         return None
-    match = re.fullmatch(r"(\d+)(\.0+)?", text)
+    # Thousands separators: commas between groups of three digits.
+    match = re.fullmatch(r"(\d{1,3}(?:,\d{3})+|\d+)(\.0+)?", text)
     if not match:
         raise ValueRefused(_l("Type a whole number."))
-    return int(match.group(1))
+    return int(match.group(1).replace(",", ""))
 
 
 def satang_to_text(satang: int | None) -> str:

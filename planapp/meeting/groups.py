@@ -17,6 +17,7 @@ from planapp.accounts import current_user
 from planapp.changes import record_change, register_restorer
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
+from planapp.intake.values import ValueRefused, arabic_digits, parse_whole_number
 from planapp.meeting import rules
 from planapp.models import Plan, PlanGroup, Project, board_places, utcnow
 
@@ -160,10 +161,13 @@ def group_statuses(plan: Plan) -> dict[str, GroupStatus]:
 
 
 def parse_votes(text: str) -> int:
-    text = (text or "").strip()
-    if not text.isdigit():
+    """Votes as typed: Thai or Western digits, thousands separators (`๒๕`, `1,500`)."""
+    try:
+        votes = parse_whole_number(text)
+    except ValueRefused:
+        votes = None
+    if votes is None:
         raise MeetingError(_("Type the number of votes as a whole number, 0 or more."))
-    votes = int(text)
     if votes > rules.MAX_VOTES:
         raise MeetingError(_("That is more votes than a forum can have."))
     return votes
@@ -223,8 +227,9 @@ def order_group_by_votes(plan: Plan, group: str) -> list[int]:
 
 
 def parse_baht(text: str) -> int | None:
-    """A ceiling typed in baht ("1,500,000" or "1500000.50") as satang; empty means none."""
-    cleaned = (text or "").replace(",", "").replace(" ", "").strip()
+    """A ceiling typed in baht ("1,500,000", "๑,๕๐๐,๐๐๐" or "1500000.50") as satang; empty
+    means none."""
+    cleaned = arabic_digits(text or "").replace(",", "").replace(" ", "").strip()
     if not cleaned:
         return None
     whole, _dot, fraction = cleaned.partition(".")
