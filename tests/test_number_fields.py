@@ -37,10 +37,12 @@ class Form:
     fields: list[tuple[str, str]] = field(default_factory=list)  # (name, value) as sent
     numeric: list[tuple[str, str]] = field(default_factory=list)  # (name, id)
     text: set[str] = field(default_factory=set)  # text inputs and areas: filled when empty
+    submit: tuple[str, str] | None = None  # the first submit button with a name
 
 
 class Forms(HTMLParser):
-    """The POST forms of a page with what they would send, and any type=number input."""
+    """The POST forms of a page with what they would send (`numeric`: their number fields), and
+    any type=number input."""
 
     def __init__(self, page: str):
         super().__init__(convert_charrefs=True)
@@ -75,6 +77,9 @@ class Forms(HTMLParser):
                     self.form.numeric.append((name, a.get("id", "")))
                 elif kind == "text":
                     self.form.text.add(name)
+        elif tag == "button" and name and a.get("type", "submit") == "submit":
+            if self.form.submit is None and "disabled" not in a:
+                self.form.submit = (name, a.get("value", ""))
         elif tag == "select" and name:
             self.select, self.select_value = name, None
         elif tag == "option" and self.select:
@@ -96,8 +101,7 @@ class Forms(HTMLParser):
         elif tag == "textarea":
             self.textarea = None
         elif tag == "form" and self.form is not None:
-            if self.form.numeric:
-                self.forms.append(self.form)
+            self.forms.append(self.form)
             self.form = None
 
 
@@ -111,7 +115,7 @@ def read_forms(url: str, html: str) -> Forms:
 def filler(name: str, fiscal_year: int) -> str:
     if "year" in name:
         return str(fiscal_year + 1)
-    return "7"
+    return "97"
 
 
 fresh = itertools.count(1)

@@ -189,6 +189,9 @@ class ProjectForm(AppForm):
     kpi = TextAreaField(_l("KPI"), validators=[_length(2000)])
     expected_result = TextAreaField(_l("Expected result"), validators=[_length(2000)])
     note = TextAreaField(_l("Note"), validators=[_length(2000)])
+    # Shown when a village already has a project with the title: the import warns of the same.
+    same_title_ok = BooleanField(_l("Save it all the same: it is another project"))
+    same_title_asked = False
     version = HiddenField()
 
     def values(self) -> dict:

@@ -14,11 +14,13 @@ Rules of the board these functions keep:
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR
 from planapp.extensions import db
 from planapp.i18n import gettext as _
+from planapp.intake.values import title_key
 from planapp.models import ChangeLog, Plan, Project, Village, project_villages
 
 # Fields a person edits through the project form (the forum's own fields are the board's job).
@@ -119,6 +121,37 @@ def next_village_rank(plan: Plan, village: Village) -> int:
         )
     )
     return (highest or 0) + 1
+
+
+def titles_by_village(plan: Plan) -> dict[tuple[int, str], list[Project]]:
+    """(village id, title key) -> the plan's projects with that title in that village (merged
+    ones too: still that village's proposals). What the import and the project form compare a
+    new title with (`values.title_key`)."""
+    found: dict[tuple[int, str], list[Project]] = {}
+    projects = db.session.scalars(
+        select(Project)
+        .where(Project.plan_id == plan.id)
+        .options(selectinload(Project.villages))
+        .order_by(Project.id)
+    ).all()
+    for project in projects:
+        for village in project.villages:
+            found.setdefault((village.id, title_key(project.title)), []).append(project)
+    return found
+
+
+def same_title(
+    plan: Plan, villages: list[Village], title: str, project: Project | None = None
+) -> Village | None:
+    """The first of `villages` that already has another project with this title, if any (the
+    project itself and the proposals merged into it aside)."""
+    existing = titles_by_village(plan)
+    for village in villages:
+        for other in existing.get((village.id, title_key(title)), []):
+            mine = project is not None and project.id in (other.id, other.merged_into_id)
+            if not mine:
+                return village
+    return None
 
 
 def merged_sources(project: Project) -> list[Project]:

@@ -38,6 +38,7 @@ from planapp.intake.forms import (
     TambonForm,
     VillageForm,
 )
+from planapp.intake.values import title_key
 from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village, project_villages
 
 bp = Blueprint("intake", __name__)
@@ -517,7 +518,7 @@ def new_project(plan_id: int, village_id: int):
     if request.method == "GET":
         form.village_ids.data = [village.id]
         form.wanted_year.data = plan.fiscal_year
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _title_taken(plan, form, None):
         chosen = _chosen_villages(plan, form.village_ids.data)
         # The village whose page this is comes first: the project joins its list.
         chosen.sort(key=lambda v: (v.id != village.id, v.number))
@@ -544,6 +545,29 @@ def _chosen_villages(plan: Plan, ids: list[int]) -> list[Village]:
     return [v for v in plan.tambon.villages if v.id in set(ids or [])]
 
 
+def _title_taken(plan: Plan, form: ProjectForm, project: Project | None) -> bool:
+    """A village of the form already has another project with this title (back and save again,
+    a second tablet): refused with a message by the title, unless the user ticks that it is
+    another project. An edit that keeps its title and villages is not asked again."""
+    chosen = _chosen_villages(plan, form.village_ids.data)
+    if project is not None:
+        same = title_key(project.title) == title_key(form.title.data)
+        kept = {v.id for v in project.villages}
+        chosen = [v for v in chosen if not same or v.id not in kept]
+    clash = village_plans.same_title(plan, chosen, form.title.data, project)
+    if clash is None or form.same_title_ok.data:
+        return False
+    form.title.errors.append(
+        _(
+            "Village %(number)s already has a project with this title. Change the title, or "
+            "tick the box below if it is another project.",
+            number=clash.number,
+        )
+    )
+    form.same_title_asked = True
+    return True
+
+
 @bp.route("/plans/<int:plan_id>/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_project(plan_id: int, project_id: int):
@@ -554,7 +578,7 @@ def edit_project(plan_id: int, project_id: int):
     if request.method == "GET":
         form.village_ids.data = [v.id for v in project.villages]
         form.version.data = fingerprint(_project_state(project))
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _title_taken(plan, form, project):
         if form.version.data != fingerprint(_project_state(project)):
             flash(
                 _("Someone changed this project meanwhile. Here it is now; check and save again."),

@@ -96,3 +96,8 @@ def satang_to_text(satang: int | None) -> str:
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"
     return f"{amount:,.2f}"
+
+
+def title_key(title: str) -> str:
+    """Titles compared for the "already exists" warning: case, spaces and Thai digits aside."""
+    return re.sub(r"\s+", " ", arabic_digits(title).casefold()).strip()
