@@ -28,6 +28,7 @@ from planapp.changes import project_snapshot, record_change
 from planapp.domain import PLAN_PREAMBLE, STRATEGY_LEVELS, code_key
 from planapp.extensions import db
 from planapp.intake import projects as village_plans
+from planapp.intake import similar
 from planapp.intake.forms import (
     AgencyForm,
     ConfirmForm,
@@ -649,17 +650,33 @@ def _merge_candidates(plan: Plan) -> list[Project]:
     )
 
 
+def _matches(project: Project, words: list[str]) -> bool:
+    """A project found by the merge page's search: every typed word is in its title or names
+    one of its villages (หมู่ 3, 3, the village's name)."""
+    text = title_key(
+        " ".join([project.title] + [f"หมู่ {v.number} {v.number} {v.name}" for v in project.villages])
+    )
+    return all(word in text for word in words)
+
+
 @bp.route("/plans/<int:plan_id>/merge", methods=["GET", "POST"])
 @login_required
 def merge(plan_id: int):
-    """Step 1 chooses the projects; step 2 (the same form with `step=confirm`) names the tambon
-    project, its title and budget."""
+    """Step 1 chooses the projects (searched by title or village, or from the suggested likely
+    duplicates); step 2 (the same form with `step=confirm`) names the tambon project, its title
+    and budget."""
     plan = plan_for_editing(plan_id)
     candidates = _merge_candidates(plan)
     form = MergeForm()
     form.project_ids.choices = [(p.id, p.title) for p in candidates]
     by_id = {p.id: p for p in candidates}
+    if request.method == "GET":
+        # A search keeps what was ticked (the form is sent as GET by the search button).
+        form.project_ids.data = request.args.getlist("project_ids", type=int)
     chosen = [by_id[i] for i in (form.project_ids.data or []) if i in by_id]
+    query = " ".join(request.values.get("q", "").split())[:200]
+    words = title_key(query).split()
+    shown = [p for p in candidates if p in chosen or _matches(p, words)]
     form.keeper_id.choices = [(p.id, p.title) for p in chosen]
     step = request.form.get("step", "choose")
     # CSRFProtect has already checked the token of every POST.
@@ -698,15 +715,21 @@ def merge(plan_id: int):
         if any(getattr(form, name).errors for name in ["project_ids", "title", "budget_satang"])
         else 200
     )
-    return render_template(
-        "intake/merge.html",
-        form=form,
-        plan=plan,
-        candidates=candidates,
-        chosen=chosen,
-        step=step,
-        sum_satang=sum(p.budget_satang for p in chosen),
-    ), status
+    context = {
+        "form": form,
+        "plan": plan,
+        "candidates": shown,
+        "total": len(candidates),
+        "query": query,
+        "chosen": chosen,
+        "step": step,
+        "sum_satang": sum(p.budget_satang for p in chosen),
+    }
+    if request.method == "GET" and is_htmx():
+        return render_template("intake/_merge_candidates.html", **context)
+    if step == "choose":
+        context["suggestions"] = similar.likely_duplicates(candidates)
+    return render_template("intake/merge.html", **context), status
 
 
 @bp.route("/plans/<int:plan_id>/projects/<int:project_id>/unmerge", methods=["POST"])
