@@ -445,13 +445,6 @@ class Project(db.Model):
     def village_numbers(self) -> list[int]:
         return [v.number for v in self.villages]
 
-    def ranked_by(self, village: Village) -> bool:
-        """Is `village_rank` this village's own order? Yes for the village that proposed the
-        project (or, when that is not known, its first source village)."""
-        if self.proposed_by_id is not None:
-            return self.proposed_by_id == village.id
-        return bool(self.villages) and self.villages[0].id == village.id
-
 
 class ChangeLog(db.Model):
     """Every change to a plan: who, when, what, before and after. Undo reads it back."""

@@ -121,9 +121,9 @@ def agreed_section(sheet, record) -> None:
         )
     sheet.blank_row()
     sheet.merged_line(_("Projects found not feasible"), kind="label")
-    for project in record.not_feasible:
+    for place, project in enumerate(record.not_feasible, start=1):
         reason = project.feasibility_reason or _("no reason recorded")
-        sheet.merged_line(f"{project.title}: {reason}", kind="plain")
+        sheet.row([place, f"{project.title}: {reason}", None], kinds=LINE)
     if not record.not_feasible:
         sheet.merged_line(_("None."), kind="plain")
     sheet.blank_row()
