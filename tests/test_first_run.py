@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from planapp import create_app
 from planapp.extensions import db
 from planapp.models import User
-from tests.conftest import BrowserLikeClient, make_user, use_test_database
+from tests.conftest import make_user
 
 WIFI = {"REMOTE_ADDR": "192.168.1.23"}
 FORM = {
@@ -72,28 +72,16 @@ def test_from_anywhere_else_the_home_page_says_how(app, client, environ, headers
     assert users() == 0
 
 
-def test_behind_a_trusted_proxy_no_request_is_the_laptop_itself(tmp_path, monkeypatch):
+def test_behind_a_trusted_proxy_no_request_is_the_laptop_itself(app, client):
     """With PLANAPP_TRUSTED_PROXIES, ProxyFix gives the client's address: even a forwarded
-    127.0.0.1 is someone on the far side of the proxy."""
-    monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("PLANAPP_TRUSTED_PROXIES", "1")
-    use_test_database(monkeypatch)
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret"})
-    app.test_client_class = BrowserLikeClient
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        try:
-            client = app.test_client()
-            local = {"X-Forwarded-For": "127.0.0.1"}
-            page = client.get("/", headers=local).get_data(as_text=True)
-            assert "data-first-run-command" in page
-            response = client.post("/first-administrator", data=FORM, headers=local)
-            assert response.status_code == 403 and users() == 0
-        finally:
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+    127.0.0.1 is someone on the far side of the proxy (set up as security.init_app does)."""
+    app.config["TRUSTED_PROXIES"] = 1
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    local = {"X-Forwarded-For": "127.0.0.1"}
+    page = client.get("/", headers=local).get_data(as_text=True)
+    assert "data-first-run-command" in page
+    response = client.post("/first-administrator", data=FORM, headers=local)
+    assert response.status_code == 403 and users() == 0
 
 
 def test_with_users_the_home_page_is_as_before(client, app):

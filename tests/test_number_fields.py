@@ -190,19 +190,23 @@ def page_sources(client, app, plan) -> dict[str, object]:
     return found
 
 
-def test_every_number_field_keeps_or_refuses_what_is_typed(app, demo_plan):
-    # Projects taken forward, so the follow-up page has its amount and year fields.
-    for rank, project in enumerate(sorted(demo_plan.projects, key=lambda p: p.id)[:3], start=1):
+def walk_as_admin(app, plan, username: str):
+    """An administrator's client over the demo plan with three projects taken forward (so the
+    follow-up page has its forms), and every page's source (`page_sources`)."""
+    for rank, project in enumerate(sorted(plan.projects, key=lambda p: p.id)[:3], start=1):
         project.rank = None
         db.session.flush()
         project.funding_group, project.rank, project.feasibility = "3", rank, "feasible"
     db.session.commit()
-    make_user("numbers-admin", "admin")
+    make_user(username, "admin")
     client = app.test_client()
-    client.login("numbers-admin")
+    client.login(username)
+    return client, page_sources(client, app, plan)
 
+
+def test_every_number_field_keeps_or_refuses_what_is_typed(app, demo_plan):
     fiscal_year = demo_plan.fiscal_year
-    sources = page_sources(client, app, demo_plan)
+    client, sources = walk_as_admin(app, demo_plan, "numbers-admin")
     fields = []  # (page, form action, field name)
     for url, read in sources.items():
         parsed = read_forms(url, read())

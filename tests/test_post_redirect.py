@@ -10,27 +10,16 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from planapp.extensions import db
-from tests.conftest import make_user
 from tests.route_walk import database_state
-from tests.test_number_fields import filler, form_data, page_sources, read_forms
+from tests.test_number_fields import filler, form_data, read_forms, walk_as_admin
 
 # Changes of the session only (signing out, the language): they redirect, and change no row.
 SESSION_ONLY = ("/logout", "/language")
 
 
 def test_every_form_that_saves_answers_a_redirect(app, demo_plan):
-    for rank, project in enumerate(sorted(demo_plan.projects, key=lambda p: p.id)[:3], start=1):
-        project.rank = None
-        db.session.flush()
-        project.funding_group, project.rank, project.feasibility = "3", rank, "feasible"
-    db.session.commit()
-    make_user("prg-admin", "admin")
-    client = app.test_client()
-    client.login("prg-admin")
     fiscal_year = demo_plan.fiscal_year
-
-    sources = page_sources(client, app, demo_plan)
+    client, sources = walk_as_admin(app, demo_plan, "prg-admin")
     routes = app.url_map.bind("localhost")
 
     def endpoint(action: str) -> str:

@@ -94,16 +94,9 @@ class ConfirmForm(AppForm):
     """A button that changes something: only the CSRF token."""
 
 
-class FirstAdministratorForm(AppForm):
-    """The first run: the administrator's name and password, typed on the laptop itself."""
+class FirstAdministratorForm(NewUserForm):
+    """The first run: the administrator's name and password, typed on the laptop itself (an
+    administrator, with no tambons: those fields are left out)."""
 
-    username = StringField(
-        _l("Username"),
-        filters=[_strip],
-        validators=[DataRequired(), Length(max=80), _plain_username],
-    )
-    display_name = StringField(
-        _l("Name shown in the change log"), filters=[_strip], validators=[Length(max=200)]
-    )
-    password = new_password_field(_l("Password"))
-    confirm = password_confirmation_field()
+    role = None
+    tambons = None

@@ -12,6 +12,9 @@ from planapp.district.followup import GroupProgress, add_row, progress_rows
 from planapp.domain import GROUPS, SECTORS, URGENCY
 from planapp.extensions import db
 from planapp.models import Plan, Project, Tambon
+
+# A count of projects and their budget (satang): the same figure as the plan's own outputs.
+from planapp.taken_forward import Tally as Cell
 from planapp.taken_forward import taken_forward_clause
 
 # Urgency of a project taken forward whose tier the forum has not set yet.
@@ -30,18 +33,6 @@ def thai_sort_key(text: str) -> str:
         if chars[index] in LEADING_VOWELS:
             chars[index], chars[index + 1] = chars[index + 1], chars[index]
     return "".join(chars)
-
-
-@dataclass
-class Cell:
-    """A count of projects and their budget (satang)."""
-
-    count: int = 0
-    satang: int = 0
-
-    def add(self, count: int, satang: int) -> None:
-        self.count += count
-        self.satang += satang
 
 
 def _cells(keys) -> dict[str, Cell]:

@@ -53,16 +53,19 @@ def village_projects(plan: Plan, village: Village, *, merged: bool = False) -> l
     )
     return list(
         db.session.scalars(
-            select(Project)
-            .join(project_villages, project_villages.c.project_id == Project.id)
-            .where(
-                Project.plan_id == plan.id,
-                project_villages.c.village_id == village.id,
-                merged_clause,
-                _proposed_by(village),
-            )
+            _of_village(plan, village)
+            .where(merged_clause, _proposed_by(village))
             .order_by(Project.village_rank.is_(None), Project.village_rank, Project.id)
         )
+    )
+
+
+def _of_village(plan: Plan, village: Village):
+    """The plan's projects that name the village among their source villages."""
+    return (
+        select(Project)
+        .join(project_villages, project_villages.c.project_id == Project.id)
+        .where(Project.plan_id == plan.id, project_villages.c.village_id == village.id)
     )
 
 
@@ -71,11 +74,8 @@ def joined_projects(plan: Plan, village: Village) -> list[Project]:
     projects of merges included): shown with the village, ranked in the proposer's list."""
     return list(
         db.session.scalars(
-            select(Project)
-            .join(project_villages, project_villages.c.project_id == Project.id)
+            _of_village(plan, village)
             .where(
-                Project.plan_id == plan.id,
-                project_villages.c.village_id == village.id,
                 Project.merged_into_id.is_(None),
                 Project.proposed_by_id.is_not(None),
                 Project.proposed_by_id != village.id,
