@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# One worker process with many threads: the in-process live broker reaches every viewer, and
-# each open projector or phone holds one thread for its event stream.
-GUNICORN_ARGS ?= --worker-class gthread --workers 1 --threads 256 --timeout 120
+# One worker process, so the in-process live broker reaches every viewer; gevent, so the open
+# projectors and phones (and half-sent requests) each cost a greenlet, never a thread the
+# facilitator needs (gunicorn.conf.py: connections per worker, header timeout, open-file limit).
+GUNICORN_ARGS ?= --worker-class gevent --workers 1 --timeout 120
 
 .PHONY: run test test-postgres install install-test chromium lint format
 

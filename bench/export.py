@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import os
 import random
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -26,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
-from planapp import create_app, domain  # noqa: E402
+from bench.scratch import scratch_app  # noqa: E402
+from planapp import domain  # noqa: E402
 from planapp.extensions import db  # noqa: E402
 from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village  # noqa: E402
 
@@ -136,12 +135,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    instance = tempfile.mkdtemp(prefix="planapp-bench-")
-    os.environ["PLANAPP_INSTANCE_PATH"] = instance
-    os.environ.pop("DATABASE_URL", None)
-    app = create_app(
-        {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.sqlite"}
-    )
+    app = scratch_app()
     from planapp.export.rows import load_rows
     from planapp.export.workbook import build_workbook, workbook_bytes
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from planapp import config as config_module
-from planapp.extensions import csrf, db, migrate
+from planapp.extensions import compress, csrf, db, migrate
 
 # One blueprint per area of the job; each owns its routes, forms and templates.
 BLUEPRINTS = [
@@ -34,17 +34,21 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
-    csrf.init_app(app)
+    compress.init_app(app)
     from planapp import i18n
 
     i18n.init_app(app)
 
-    from planapp import accounts, formatting, live, security
+    from planapp import accounts, formatting, live, security, streams
 
     security.init_app(app)
     formatting.init_app(app)
     accounts.init_app(app)
+    # After the user is loaded: the CSRF check reads the form, which for a file over the limit
+    # raises 413 there, and the 413 page (the import page with its message) needs the user.
+    csrf.init_app(app)
     live.init_app(app)
+    streams.init_app(app)
 
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)

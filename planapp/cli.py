@@ -7,6 +7,7 @@ import sys
 import click
 from sqlalchemy import select
 
+from planapp.accounts.users import set_password
 from planapp.domain import ROLES
 from planapp.extensions import db
 from planapp.models import Plan, User
@@ -39,7 +40,7 @@ def init_app(app) -> None:
             db.session.add(user)
         user.role = role
         user.display_name = display_name or user.display_name or name
-        user.set_password(password)
+        set_password(user, password)  # a reset password signs the user out everywhere
         db.session.commit()
         click.echo(f"user {name} ({role}) ready")
 

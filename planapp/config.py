@@ -46,6 +46,26 @@ def configure(app: Flask, overrides: dict) -> None:
         MAX_CONTENT_LENGTH=int(os.environ.get("PLANAPP_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
         # Live updates: "memory" (one worker process) or "postgres" (LISTEN/NOTIFY, many workers).
         LIVE_BROKER=os.environ.get("PLANAPP_LIVE_BROKER", "memory"),
+        # A sign-in lasts a forum day (planapp/accounts/sessions.py): it ends after this many
+        # hours without a request (a long lunch break is fine), and this long after signing in
+        # (an early start to an evening finish), so a copied cookie is worthless by the morning.
+        SIGN_IN_IDLE_HOURS=float(os.environ.get("PLANAPP_SIGN_IN_IDLE_HOURS", "4")),
+        SIGN_IN_MAX_HOURS=float(os.environ.get("PLANAPP_SIGN_IN_MAX_HOURS", "16")),
+        # Event streams (planapp/streams.py): open streams per client address and per process,
+        # and the seconds after which a stream ends (its view reconnects).
+        STREAMS_PER_ADDRESS=int(os.environ.get("PLANAPP_STREAMS_PER_ADDRESS", 20)),
+        STREAMS_TOTAL=int(os.environ.get("PLANAPP_STREAMS_TOTAL", 2000)),
+        STREAM_LIFETIME=float(os.environ.get("PLANAPP_STREAM_LIFETIME", 300)),
+        # Flask-Compress: pages and answers, when the browser takes it. Chromium asks for gzip
+        # over plain HTTP (the hall), for zstd and br over HTTPS. Fast levels: a 3,000-card
+        # board (2.9 MB) gzips to ~150 KB in ~6 ms at level 3 (level 6: 15 ms, ~110 KB).
+        # Event streams are compressed event by event in planapp.live (Flask-Compress would
+        # hold their events back), so it leaves streamed responses alone.
+        COMPRESS_ALGORITHM=["zstd", "br", "gzip"],
+        COMPRESS_LEVEL=3,
+        COMPRESS_BR_LEVEL=2,
+        COMPRESS_ZSTD_LEVEL=3,
+        COMPRESS_STREAMS=False,
     )
     app.config.update(overrides)
 

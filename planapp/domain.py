@@ -165,6 +165,6 @@ def fiscal_year_be(day) -> int:
 def code_key(code: str) -> tuple:
     """Strategy codes in the order people number them: 1.2 before 1.10, L2 before L10."""
     return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        (0, int(part), "") if part.isdecimal() else (1, 0, part)
         for part in re.findall(r"\d+|\D+", code or "")
     )

@@ -27,6 +27,8 @@ def baht(satang: int | None) -> str:
     """1500000 satang -> '15,000'; 1550 -> '15.50'. Whole baht show no decimals."""
     if satang is None:
         return ""
+    if satang % 100 == 0:  # the common case, thousands of times a board: no Decimal
+        return f"{satang // 100:,}"
     amount = Decimal(satang) / 100
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"
@@ -78,8 +80,7 @@ def init_app(app) -> None:
     app.add_template_filter(be_datetime)
     app.add_template_filter(hhmm)
 
-    @app.context_processor
-    def inject_helpers():
-        from planapp import domain
+    from planapp import domain
 
-        return {"domain": domain}
+    # A global (not a context processor): regions rendered by name see it too.
+    app.jinja_env.globals["domain"] = domain

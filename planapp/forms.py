@@ -11,9 +11,9 @@ from datetime import date
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import IntegerField, StringField, TextAreaField
 
-from planapp.intake.values import ValueRefused, arabic_digits, parse_whole_number
+from planapp.intake.values import MAX_WHOLE_NUMBER, ValueRefused, arabic_digits, parse_whole_number
 
 
 class CatalogMessages:
@@ -30,6 +30,27 @@ class AppForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return CatalogMessages()
+
+    def process(self, *args, **kwargs):
+        super().process(*args, **kwargs)
+        # A text field that a posted form left out reads as empty, as a browser sends an empty
+        # one; None would fail further on (a `.strip()`, a NOT NULL column) with a 500.
+        # An integer past what the database holds is refused here, before a validator compares
+        # it as a float (400 digits overflow) or it reaches a column.
+        for field in self:
+            if (
+                type(field) in (StringField, TextAreaField)
+                and getattr(field, "raw_data", None) == []
+                and field.data is None
+            ):
+                field.data = ""
+            elif (
+                isinstance(field, IntegerField)
+                and isinstance(field.data, int)
+                and abs(field.data) > MAX_WHOLE_NUMBER
+            ):
+                field.data = None
+                field.process_errors.append(_l("The number is too large."))
 
 
 # Years from here on are Buddhist Era (2400 BE = 1857 CE): no forum date is that old.

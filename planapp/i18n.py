@@ -50,6 +50,8 @@ def compile_catalogs(target: Path, languages: list[str]) -> None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command, a test: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("language")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
-from flask import current_app, has_request_context, request
+from flask import Response, current_app, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.wsgi import ClosingIterator
 
+from planapp import streams
 from planapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -27,38 +29,83 @@ log = logging.getLogger(__name__)
 CHANNEL = "planapp_live"
 
 
+# Views woken at a time by a change; between groups the process lets other work in.
+WAKE_BATCH = 50
+
+
 class MemoryBroker:
+    """Each waiting view holds an event of its own, set when its plan changes. A change wakes
+    its views WAKE_BATCH at a time (see `wake`)."""
+
     def __init__(self) -> None:
         self._versions: dict[int, int] = {}
-        self._changed = threading.Condition()
+        self._waiting: dict[int, dict[threading.Event, None]] = {}  # plan id -> waiting views
+        self._lock = threading.Lock()
         self._closed = False
 
     def publish(self, plan_id: int, version: int) -> None:
-        with self._changed:
+        with self._lock:
             if version > self._versions.get(plan_id, -1):
                 self._versions[plan_id] = version
-            self._changed.notify_all()
+            waiting = list(self._waiting.pop(plan_id, ()))
+        wake(waiting)
 
     def wait(self, plan_id: int, known_version: int, timeout: float) -> int | None:
         """Block until the plan is past `known_version` (return the version) or time out.
         Returns None at once when the broker is closed (the server is shutting down)."""
-        with self._changed:
-            self._changed.wait_for(
-                lambda: self._closed or self._versions.get(plan_id, -1) > known_version,
-                timeout=timeout,
-            )
-            version = self._versions.get(plan_id, -1)
-            return version if version > known_version else None
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                version = self._versions.get(plan_id, -1)
+                remaining = deadline - time.monotonic()
+                if version > known_version or self._closed or remaining <= 0:
+                    return version if version > known_version else None
+                changed = threading.Event()
+                self._waiting.setdefault(plan_id, {})[changed] = None
+            if not changed.wait(remaining):
+                with self._lock:
+                    waiting = self._waiting.get(plan_id, {})
+                    waiting.pop(changed, None)
+                    if not waiting:
+                        self._waiting.pop(plan_id, None)
 
     @property
     def closed(self) -> bool:
         return self._closed
 
+    def waiting_views(self) -> int:
+        with self._lock:
+            return sum(len(views) for views in self._waiting.values())
+
     def close(self) -> None:
         """Wake every waiting stream so it can end: open streams must not hold up a restart."""
-        with self._changed:
+        with self._lock:
             self._closed = True
-            self._changed.notify_all()
+            waiting = [changed for views in self._waiting.values() for changed in views]
+            self._waiting.clear()
+        wake(waiting)
+
+
+def wake(events: list) -> None:
+    """Set the events of the views to wake. Under gunicorn's gevent worker a woken view runs
+    until it has rendered and written its event, and a request that comes in meanwhile queues
+    behind all the views already woken: a thousand phones woken at once would make the
+    facilitator's next move wait for the whole hall. So a larger crowd is woken WAKE_BATCH at a
+    time, from a thread (a greenlet) of its own, yielding between groups: the move waits for
+    one group at most, and the request that published is not held up either."""
+    if len(events) <= WAKE_BATCH:
+        for changed in events:
+            changed.set()
+        return
+    threading.Thread(target=_wake_in_groups, args=(events,), name="live-wake", daemon=True).start()
+
+
+def _wake_in_groups(events: list) -> None:
+    for start in range(0, len(events), WAKE_BATCH):
+        if start:
+            time.sleep(0)  # let whatever is waiting run (gevent: back of the queue)
+        for changed in events[start : start + WAKE_BATCH]:
+            changed.set()
 
 
 class PostgresBroker:
@@ -282,3 +329,54 @@ def close_all(app) -> None:
     target = app.extensions.get("live_broker")
     if target is not None:
         target.close()
+
+
+# --- the streams of the live views ----------------------------------------------------------
+
+# A comment line this often keeps proxies and the browser from dropping a quiet stream.
+KEEP_ALIVE_SECONDS = 15
+
+
+def client_version() -> int:
+    """What the view already shows: Last-Event-ID on the browser's own reconnect, else the
+    version the page was rendered at (htmx's SSE extension reconnects with a new EventSource,
+    which sends no Last-Event-ID, so our scripts keep the address's version up to date)."""
+    known = -1
+    for raw in (request.headers.get("Last-Event-ID"), request.args.get("version")):
+        try:
+            known = max(known, int(raw))
+        except (TypeError, ValueError):
+            continue
+    return known
+
+
+def follow(plan_id: int, known: int, render, lease: streams.Lease):
+    """The loop of every live view's stream (the tablets' boards, the projector, the phones).
+    Whenever the plan is past the version the view shows, `render(known)` returns
+    (the version now shown, the event, whether the stream ends there). Between changes the
+    stream holds no database connection; a comment keeps it open. It ends with the lease."""
+    target = broker()
+    yield b"retry: 1000\n\n"
+    version = current_version(plan_id)
+    db.session.close()
+    while not target.closed and not lease.over:
+        if version is not None and version > known:
+            try:
+                known, chunk, done = render(known)
+            finally:
+                db.session.close()  # give the connection back: the stream may now wait long
+            yield chunk
+            if done:
+                return
+        version = target.wait(plan_id, known, timeout=lease.timeout(KEEP_ALIVE_SECONDS))
+        if version is None:
+            yield b": keep-alive\n\n"
+
+
+def event_stream(plan_id: int, render, *, public: bool = True) -> Response:
+    """The response of a live view's stream (`follow` with `render`), from the version the view
+    shows. The one door of every stream: admission, lifetime and compression are
+    planapp.streams' (`public=False` for the signed-in tablets: never refused because the
+    hall's phones filled the caps)."""
+    known = client_version()
+    return streams.event_stream(lambda lease: follow(plan_id, known, render, lease), admit=public)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     Table,
@@ -41,6 +42,12 @@ def utcnow() -> datetime:
 
 def _in(column: str, values: list[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# Ids are never handed out twice. Without AUTOINCREMENT, SQLite gives a new row the highest id
+# plus one, so deleting the newest row frees its id for the next insert, in any tambon; the
+# change log's snapshots (undo) and links name rows by id. PostgreSQL sequences never go back.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 # --- association tables -------------------------------------------------------------------
@@ -76,7 +83,10 @@ user_tambons = Table(
 
 class User(db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", ["admin", "facilitator"]), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", ["admin", "facilitator"]), name="role"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -109,12 +119,25 @@ class User(db.Model):
         return self.can_edit_tambon(plan.tambon)
 
 
+class UserSession(db.Model):
+    """A signed-in device (planapp/accounts/sessions.py): the cookie holds a random token, the
+    server only its digest; deleting the row signs the device out."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # --- places -------------------------------------------------------------------------------
 
 
 class Tambon(db.Model):
     __tablename__ = "tambons"
-    __table_args__ = (UniqueConstraint("province", "district", "name"),)
+    __table_args__ = (UniqueConstraint("province", "district", "name"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -140,6 +163,7 @@ class Village(db.Model):
     __table_args__ = (
         UniqueConstraint("tambon_id", "number"),
         CheckConstraint("number > 0", name="number_positive"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +185,7 @@ class Agency(db.Model):
     __tablename__ = "agencies"
     __table_args__ = (
         CheckConstraint(_in("kind", ["local", "government", "private", "community"]), name="kind"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +198,7 @@ class Strategy(db.Model):
     __table_args__ = (
         UniqueConstraint("level", "code"),
         CheckConstraint(_in("level", ["province", "district", "local"]), name="level"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,6 +231,7 @@ class Plan(db.Model):
         CheckConstraint(_in("grouping", ["strategy", "issue"]), name="grouping"),
         CheckConstraint("meeting_step BETWEEN 1 AND 7", name="meeting_step"),
         CheckConstraint(_in("projector_mode", PROJECTOR_MODES), name="projector_mode"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -253,6 +280,9 @@ class Plan(db.Model):
     projects: Mapped[list[Project]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", foreign_keys="projects.c.plan_id"
     )
+    # The funding groups' rows (ceilings, confirmation); read through meeting.groups.plan_groups,
+    # which adds the groups that have no row yet. Loaded with the plan where a page needs them.
+    groups: Mapped[list[PlanGroup]] = relationship(viewonly=True)
 
     @property
     def title(self) -> str:
@@ -341,6 +371,7 @@ projects_table = Table(
     CheckConstraint("votes >= 0", name="votes_not_negative"),
     # The board place names its project together with the plan: both stay the same plan's.
     UniqueConstraint("id", "plan_id"),
+    **NEVER_REUSE_IDS,
 )
 
 board_places = Table(
@@ -350,6 +381,12 @@ board_places = Table(
     Column("plan_id", Integer, nullable=False),
     Column("funding_group", String(20), nullable=False, default="unsorted"),
     Column("rank", Integer),  # priority inside its group
+    # Stamps for several tablets at once (plan versions): when this card was last placed by a
+    # move of its own (not shifted by a neighbour's), and when its decisions were last edited.
+    # A move is refused only if its card or anchor was placed since the tablet's version; a
+    # panel save only if the project was edited since the panel was opened.
+    Column("placed_version", Integer, nullable=False, default=0, server_default="0"),
+    Column("edited_version", Integer, nullable=False, default=0, server_default="0"),
     ForeignKeyConstraint(
         ["project_id", "plan_id"],
         ["projects.id", "projects.plan_id"],
@@ -395,6 +432,8 @@ class Project(db.Model):
     feasibility_reason: Mapped[str]
     funding_group: Mapped[str]
     rank: Mapped[int | None]
+    placed_version: Mapped[int]
+    edited_version: Mapped[int]
     urgency: Mapped[str | None]
     lead_agency_id: Mapped[int | None]
     note: Mapped[str]
@@ -447,9 +486,15 @@ class Project(db.Model):
 
 
 class ChangeLog(db.Model):
-    """Every change to a plan: who, when, what, before and after. Undo reads it back."""
+    """Every change to a plan: who, when, what, before and after. Undo reads it back; the live
+    views read `regions` (what the change touched, see planapp.changes.Regions) to send only
+    those."""
 
     __tablename__ = "change_log"
+    __table_args__ = (
+        Index("ix_change_log_plan_version", "plan_id", "plan_version"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
@@ -463,6 +508,8 @@ class ChangeLog(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     plan_version: Mapped[int] = mapped_column(Integer, default=0)  # the version this change made
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: the change may have touched anything (every view renders itself whole).
+    regions: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     user: Mapped[User | None] = relationship()
     project: Mapped[Project | None] = relationship()

@@ -16,15 +16,18 @@ Rules (design brief, step 3 and 4):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, literal, select, update
+from sqlalchemy import Integer, bindparam, case, func, literal, or_, select, update
 
-from planapp.changes import record_change, register_restorer
+from planapp.cards import Card, on_board, plan_cards
+from planapp.changes import Regions, bump_version, record_change, register_restorer
 from planapp.domain import GROUPS
 from planapp.extensions import db
-from planapp.meeting.groups import ensure_move_allowed
-from planapp.models import ChangeLog, Plan, Project, board_places, projects_table
+from planapp.forum.history import describe_move
+from planapp.meeting.groups import ensure_move_allowed, plan_groups
+from planapp.models import ChangeLog, Plan, Project, User, board_places, projects_table
 
 NOT_FEASIBLE_GROUP = "not-feasible"
 
@@ -72,9 +75,19 @@ def ranks(columns: dict[str, list[int]]) -> dict[int, tuple[str, int]]:
 # --- the database part --------------------------------------------------------------------
 
 
+class Conflict(Exception):
+    """Another device placed the moved card or its anchor since this tablet's version (or took
+    the anchor off the board): the move would land somewhere the facilitator did not see."""
+
+    def __init__(self, project_ids: set[int], groups: set[str]):
+        super().__init__(f"cards {sorted(project_ids)} were moved meanwhile")
+        self.project_ids = project_ids
+        self.groups = groups
+
+
 @dataclass
 class MoveResult:
-    project: Project
+    project: Project | None  # the ORM object (the panel's moves); None on the board's path
     from_group: str
     from_rank: int | None
     to_group: str
@@ -82,6 +95,85 @@ class MoveResult:
     before_id: int | None
     changed_groups: list[str] = field(default_factory=list)
     entry: ChangeLog | None = None
+    # The board's path: the moved card as it now looks, and the changed columns' totals.
+    card: Card | None = None
+    regions: Regions | None = None
+
+
+@dataclass
+class Place:
+    group: str
+    rank: int | None
+    placed_version: int
+
+
+@dataclass
+class BoardStats:
+    """Every column's size and highest rank, and where the asked-about cards are, from one read
+    of the (plan, group, rank) index alone."""
+
+    counts: dict[str, int]  # rows, merged (rank NULL) ones included
+    ranked: dict[str, int]
+    top: dict[str, int]
+    places: dict[int, Place]
+
+    def dense(self, plan: Plan, groups) -> bool:
+        """Every one of `groups` ranked exactly 1..n (so a move can shift ranges). A column
+        with rows without a rank asks once more: merged projects (off the board) do not count,
+        an active card without a rank (a straggler) must be placed by renumbering."""
+        for g in groups:
+            ranked, top = self.ranked.get(g, 0), self.top.get(g, 0)
+            if ranked != top or top >= SHIFT_OFFSET:
+                return False
+        unranked = [g for g in groups if self.counts.get(g, 0) != self.ranked.get(g, 0)]
+        if unranked:
+            stragglers = db.session.scalar(
+                select(func.count())
+                .select_from(Project)
+                .where(*on_board(plan.id), Project.funding_group.in_(unranked))
+                .where(Project.rank.is_(None))
+            )
+            return not stragglers
+        return True
+
+
+@functools.cache
+def _stats_statement():
+    """Built once: every column's count, ranked count and highest rank, and the place and stamp
+    of two cards (:x, :y; -1 for none)."""
+    BP = board_places.c
+    columns = [BP.funding_group, func.count(), func.count(BP.rank), func.max(BP.rank)]
+    for name in ("x", "y"):
+        mine = BP.project_id == bindparam(name, type_=Integer)
+        columns += [
+            func.max(case((mine, 1))),
+            func.max(case((mine, BP.rank))),
+            func.max(case((mine, BP.placed_version))),
+        ]
+    return (
+        select(*columns)
+        .where(BP.plan_id == bindparam("plan", type_=Integer))
+        .group_by(BP.funding_group)
+    )
+
+
+def board_stats(plan: Plan, ids) -> BoardStats:
+    """Count, ranked count and highest rank of every column, and the place and stamp of each
+    card of `ids` (at most two: the moved card and its anchor), in one statement that reads
+    only the board's (plan, group, rank) index and the two cards' rows."""
+    x, y = (list(ids) + [None, None])[:2]
+    rows = db.session.execute(
+        _stats_statement(),
+        {"plan": plan.id, "x": -1 if x is None else x, "y": -1 if y is None else y},
+    ).all()
+    stats = BoardStats({}, {}, {}, {})
+    for group, count, ranked, top, *found in rows:
+        stats.counts[group], stats.ranked[group], stats.top[group] = count, ranked, top or 0
+        for index, pid in enumerate((x, y)):
+            here, rank, stamp = found[3 * index : 3 * index + 3]
+            if here and pid is not None:
+                stats.places[pid] = Place(group, rank, stamp)
+    return stats
 
 
 def load_columns(plan: Plan, groups) -> dict[str, list[int]]:
@@ -95,11 +187,7 @@ def _load_places(plan: Plan, groups) -> tuple[dict[str, list[int]], dict[int, tu
     stored: dict[int, tuple] = {}
     rows = db.session.execute(
         select(Project.id, Project.funding_group, Project.rank)
-        .where(
-            Project.plan_id == plan.id,
-            Project.merged_into_id.is_(None),
-            Project.funding_group.in_(list(groups)),
-        )
+        .where(*on_board(plan.id), Project.funding_group.in_(list(groups)))
         .order_by(Project.rank.is_(None), Project.rank, Project.id)
     ).all()
     for pid, group, rank in rows:
@@ -114,20 +202,115 @@ def move_project(
     group: str,
     before_id: int | None,
     seen_version: int | None,
+    *,
+    actor: User | None,
 ) -> MoveResult:
-    """Move a project on the board in one transaction (the caller commits and may set the
-    change's summary). Raises StaleVersion when the plan changed since `seen_version`,
-    InvalidMove for a request that names the wrong projects, GroupLocked when the move touches a
-    confirmed group (planapp/meeting)."""
-    project = _board_project(plan, project_id)
+    """Move a card on the board in one transaction, logged as one complete change (the caller
+    commits). `seen_version` is the plan version the tablet had caught up to: the move is
+    refused (Conflict) only if the card itself or its anchor (`before_id`, the card it now sits
+    above) was placed by another move since; other changes to the plan, even in the same
+    column, do not stand in its way. Raises InvalidMove for a request that names the wrong
+    cards, GroupLocked when the move touches a confirmed group (planapp/meeting).
+
+    Statements: the version bump (the plan's write lock: moves run one after the other), one
+    read of every column's size with the two cards' places, the card itself, two updates for
+    the shift, one more for feasibility when the card enters or leaves "not feasible", the
+    change-log row."""
     if group not in GROUPS:
         raise InvalidMove(f"unknown group {group!r}")
-    # The version bump comes first: it takes the plan's write lock, so two tablets' moves run
-    # one after the other and the second sees the first's ranks (or is refused as stale).
-    entry = record_change(plan, "move", project=project, seen_version=seen_version)
-    result, entry.before, entry.after = relocate(plan, project, group, before_id)
-    result.entry = entry
-    return result
+    if before_id == project_id:
+        raise InvalidMove("a project cannot sit above itself")
+    version = bump_version(plan)
+    stats = board_stats(plan, [project_id, before_id])
+    here = stats.places.get(project_id)
+    anchor = stats.places.get(before_id) if before_id is not None else None
+    if here is None or (here.rank is None and not _is_on_board(plan, project_id)):
+        raise InvalidMove(f"project {project_id} is not on this board")
+    if seen_version is not None:
+        moved = {
+            pid
+            for pid, place in ((project_id, here), (before_id, anchor))
+            if place is not None and place.placed_version > seen_version
+        }
+        if before_id is not None and anchor is None:
+            moved.add(before_id)  # the anchor left the board (merged, deleted)
+        if moved:
+            groups = {here.group, group} | ({anchor.group} if anchor else set())
+            raise Conflict(moved, groups)
+    if before_id is not None and (
+        anchor is None
+        or anchor.group != group
+        or (anchor.rank is None and not _is_on_board(plan, before_id))
+    ):
+        raise InvalidMove(f"project {before_id} is not in group {group}")
+    # A confirmed group is locked (planapp/meeting): raises rules.GroupLocked.
+    ensure_move_allowed(plan, here.group, group)
+    card = plan_cards(plan.id, [project_id])[0]
+    changed_groups = sorted({here.group, group}, key=GROUPS.index)
+    feasibility = _feasibility_after_move(card, here.group, group)
+    if here.rank is not None and stats.dense(plan, changed_groups):
+        to_rank, before, after, shifts = _shift_plan(here, group, anchor, stats, project_id)
+        _write_move(plan, project_id, here.group, group, to_rank, shifts, version, feasibility)
+        before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
+        # The shifted rows are kept as ranges, not one entry per row: a move in a long column
+        # logs (and undo replays) a few numbers. See `restore_ranks`.
+        before_snapshot["ranks"] = {"project_id": project_id, "shifts": _inverse(shifts)}
+        after_snapshot["ranks"] = {"project_id": project_id, "shifts": shifts}
+    else:
+        # Gaps (a merge, an import) or stragglers: renumber row by row, which heals them.
+        to_rank, before, after = _renumber_plan(plan, project_id, here.group, group, before_id)
+        write_places(plan, after)
+        _stamp(plan, project_id, version, feasibility)
+        before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
+    key = str(project_id)
+    if feasibility:
+        before[key].update(
+            {"feasibility": card.feasibility, "feasibility_reason": card.feasibility_reason}
+        )
+        after[key].update(feasibility)
+    summary = describe_move(card.title, before[key], after[key])
+    changed = {project_id} if feasibility else set()
+    # The columns' heads: their count and budget change when the card changes column; inside
+    # a column only a budget cut line can move (planapp/meeting).
+    groups = set(changed_groups)
+    row = plan_groups(plan).get(group)
+    if here.group == group and (row is None or row.ceiling_satang is None):
+        groups = set()
+    regions = Regions(moved={project_id}, groups=groups, cards=changed, edited=changed)
+    entry = record_change(
+        plan,
+        "move",
+        actor=actor,
+        project_id=project_id,
+        summary=summary,
+        before=before_snapshot,
+        after=after_snapshot,
+        regions=regions,
+        version=version,
+        stamped=True,
+        write_now=True,  # the change-log row, written once, complete
+    )
+    moved_card = card._replace(funding_group=group, rank=to_rank, **(feasibility or {}))
+    return MoveResult(
+        project=None,
+        from_group=here.group,
+        from_rank=here.rank,
+        to_group=group,
+        to_rank=to_rank,
+        before_id=before_id,
+        changed_groups=changed_groups,
+        entry=entry,
+        card=moved_card,
+        regions=regions,
+    )
+
+
+def _is_on_board(plan: Plan, project_id: int) -> bool:
+    """A card without a rank: merged away (off the board), or a straggler still on it."""
+    return (
+        db.session.scalar(select(Project.id).where(Project.id == project_id, *on_board(plan.id)))
+        is not None
+    )
 
 
 def _board_project(plan: Plan, project_id: int) -> Project:
@@ -137,126 +320,66 @@ def _board_project(plan: Plan, project_id: int) -> Project:
     return project
 
 
-def relocate(
-    plan: Plan, project: Project, group: str, before_id: int | None, follow_feasibility=True
-) -> tuple[MoveResult, dict, dict]:
-    """Put the project at its new place and renumber the touched columns; returns the result
-    and the before/after snapshots of every row whose place (or feasibility) changed."""
+def relocate(plan: Plan, project: Project, group: str) -> tuple[MoveResult, dict, dict]:
+    """Put a project at the end of `group` (the panel: its feasibility decides its column) and
+    renumber what that touches; returns the result and the before/after snapshots of every row
+    whose place changed. The caller logs the change (its regions name the card as moved)."""
     db.session.flush()
-    db.session.refresh(project)
-    from_group, from_rank = project.funding_group, project.rank
+    stats = board_stats(plan, [project.id])
+    here = stats.places[project.id]
     # A confirmed group is locked (planapp/meeting): raises rules.GroupLocked.
-    ensure_move_allowed(plan, from_group, group)
-    if before_id == project.id:
-        raise InvalidMove("a project cannot sit above itself")
-    sizes = _dense_sizes(plan, {from_group, group})
-    if sizes is not None and from_rank is not None:
-        to_rank, before, after, shifts = _shift_plan(plan, project, group, before_id, sizes)
-    else:
-        to_rank, before, after, shifts = _renumber_plan(plan, project, group, before_id)
-    feasibility = follow_feasibility and _feasibility_after_move(project, from_group, group)
-    if feasibility:
-        key = str(project.id)
-        before[key].update(
-            {name: getattr(project, name) for name in ("feasibility", "feasibility_reason")}
-        )
-        after[key].update(feasibility)
-    before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
-    if shifts is None:
-        write_places(plan, after)
-    else:
-        _write_shifts(plan, project.id, shifts, after[str(project.id)])
-        # The shifted rows are kept as ranges, not one entry per row: a move in a long column
-        # logs (and undo replays) a few numbers. See `restore_ranks`.
+    ensure_move_allowed(plan, here.group, group)
+    changed_groups = sorted({here.group, group}, key=GROUPS.index)
+    if here.rank is not None and stats.dense(plan, changed_groups):
+        to_rank, before, after, shifts = _shift_plan(here, group, None, stats, project.id)
+        _lift_and_place(plan, project.id, here.group, group, to_rank, shifts)
+        before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
         before_snapshot["ranks"] = {"project_id": project.id, "shifts": _inverse(shifts)}
         after_snapshot["ranks"] = {"project_id": project.id, "shifts": shifts}
+    else:
+        to_rank, before, after = _renumber_plan(plan, project.id, here.group, group, None)
+        write_places(plan, after)
+        before_snapshot, after_snapshot = {"projects": before}, {"projects": after}
     db.session.expire(project)
     result = MoveResult(
         project=project,
-        from_group=from_group,
-        from_rank=from_rank,
+        from_group=here.group,
+        from_rank=here.rank,
         to_group=group,
         to_rank=to_rank,
-        before_id=before_id,
-        changed_groups=sorted({from_group, group}, key=GROUPS.index),
+        before_id=None,
+        changed_groups=changed_groups,
     )
     return result, before_snapshot, after_snapshot
 
 
-# A column ranked 1..n moves by shifting ranges of ranks in the database (a few set-based
+# A column ranked 1..n moves by shifting ranges of ranks in the database (two set-based
 # UPDATEs, whatever the column's length). Ranges go through this offset, above any real rank, so
 # the unique (plan, group, rank) constraint never sees two rows on one rank mid-statement. The
-# shifts write only `board_places` (project, plan, group, rank: a few bytes a row), never the
-# wide `projects` rows, so a long shift writes few pages.
+# shifts write only `board_places` (project, plan, group, rank, stamps: a few bytes a row), never
+# the wide `projects` rows, so a long shift writes few pages.
 SHIFT_OFFSET = 1_000_000
-PLACE_FIELDS = ("funding_group", "rank")
+PLACE_FIELDS = ("funding_group", "rank", "placed_version", "edited_version")
 
 
-def _active(plan: Plan) -> tuple:
-    return (Project.plan_id == plan.id, Project.merged_into_id.is_(None))
-
-
-def _dense_sizes(plan: Plan, groups) -> dict[str, int] | None:
-    """The length of each of `groups`, if every one is ranked exactly 1..n; else None.
-
-    Read from the (plan, group, rank) index alone: ranks are unique and positive, so a column
-    whose ranked rows number as many as its highest rank holds exactly 1..n. Merged projects
-    have no rank (intake/projects.py); only rows without a rank are looked up in `projects`, to
-    tell merged ones from active stragglers that a renumbering must place."""
-    sizes = {name: 0 for name in groups}
-    unranked = []
-    rows = db.session.execute(
-        select(
-            board_places.c.funding_group,
-            func.count(),
-            func.count(board_places.c.rank),
-            func.max(board_places.c.rank),
-        )
-        .where(board_places.c.plan_id == plan.id, board_places.c.funding_group.in_(list(groups)))
-        .group_by(board_places.c.funding_group)
-    ).all()
-    for name, count, ranked, high in rows:
-        if ranked != (high or 0) or ranked >= SHIFT_OFFSET:
-            return None
-        if count != ranked:
-            unranked.append(name)
-        sizes[name] = ranked
-    if unranked:
-        stragglers = db.session.scalar(
-            select(func.count())
-            .select_from(Project)
-            .where(*_active(plan), Project.funding_group.in_(unranked), Project.rank.is_(None))
-        )
-        if stragglers:
-            return None
-    return sizes
-
-
-def _shift_plan(plan: Plan, project: Project, group: str, before_id, sizes):
+def _shift_plan(here: Place, group: str, anchor: Place | None, stats: BoardStats, project_id):
     """The new rank, snapshots and rank shifts of a move between columns ranked 1..n."""
-    from_group, from_rank = project.funding_group, project.rank
-    if before_id is None:
-        to_rank = sizes[group] + (0 if group == from_group else 1)
+    from_group, from_rank = here.group, here.rank
+    if anchor is None:
+        to_rank = stats.ranked.get(group, 0) + (0 if group == from_group else 1)
     else:
-        neighbour = db.session.execute(
-            select(Project.funding_group, Project.rank).where(
-                Project.id == before_id, *_active(plan)
-            )
-        ).first()
-        if neighbour is None or neighbour.funding_group != group:
-            raise InvalidMove(f"project {before_id} is not in group {group}")
-        above_self = group == from_group and from_rank < neighbour.rank
-        to_rank = neighbour.rank - 1 if above_self else neighbour.rank
+        above_self = group == from_group and from_rank < anchor.rank
+        to_rank = anchor.rank - 1 if above_self else anchor.rank
     if group == from_group:
         if to_rank < from_rank:
             shifts = [(group, to_rank, from_rank - 1, 1)]
         else:
             shifts = [(group, from_rank + 1, to_rank, -1)]
     else:
-        shifts = [(from_group, from_rank + 1, sizes[from_group], -1)]
-        shifts.append((group, to_rank, sizes[group], 1))
+        shifts = [(from_group, from_rank + 1, stats.ranked.get(from_group, 0), -1)]
+        shifts.append((group, to_rank, stats.ranked.get(group, 0), 1))
     shifts = [list(shift) for shift in shifts if shift[1] <= shift[2]]
-    key = str(project.id)
+    key = str(project_id)
     before = {key: {"funding_group": from_group, "rank": from_rank}}
     after = {key: {"funding_group": group, "rank": to_rank}}
     return to_rank, before, after, shifts
@@ -267,35 +390,138 @@ def _inverse(shifts: list[list]) -> list[list]:
     return [[name, low + delta, high + delta, -delta] for name, low, high, delta in shifts]
 
 
+def _in_ranges(plan: Plan, shifts):
+    """One condition a range, each whole on the (plan, group, rank) index, so that their OR
+    reads the ranges only, not the plan's every row."""
+    places = board_places.c
+    return [
+        (places.plan_id == plan.id)
+        & (places.funding_group == name)
+        & places.rank.between(low, high)
+        for name, low, high, _delta in shifts
+    ]
+
+
+def _step(shifts):
+    places = board_places.c
+    steps = {name: delta for name, _low, _high, delta in shifts}
+    if len(steps) <= 1:
+        return literal(next(iter(steps.values()), 0))
+    return case(steps, value=places.funding_group, else_=0)
+
+
+@functools.cache
+def _move_statements():
+    """Built once, the two statements of a move (up to two shifted ranges, :g1 and :g2; an
+    empty group name matches nothing; a stamp left None keeps the card's own): lift the moved
+    card and the ranges above the offset, each condition whole on the (plan, group, rank)
+    index; bring them all down at once, the ranges by their step and the card to its new
+    place, group and stamps."""
+    places = board_places.c
+
+    def number(name):
+        return bindparam(name, type_=Integer)
+
+    mine = places.project_id == number("x")
+    ranges = [
+        (places.plan_id == number("plan"))
+        & (places.funding_group == bindparam(f"g{i}"))
+        & places.rank.between(number(f"l{i}"), number(f"h{i}"))
+        for i in (1, 2)
+    ]
+    lift = update(board_places).where(or_(mine, *ranges)).values(rank=places.rank + SHIFT_OFFSET)
+    step = case(
+        (places.funding_group == bindparam("g1"), number("d1")),
+        (places.funding_group == bindparam("g2"), number("d2")),
+        else_=0,
+    )
+    down = (
+        update(board_places)
+        .where(
+            places.plan_id == number("plan"),
+            places.funding_group.in_([bindparam("from_group"), bindparam("g1"), bindparam("g2")]),
+            places.rank > SHIFT_OFFSET,
+        )
+        .values(
+            rank=case((mine, number("to_rank")), else_=places.rank - SHIFT_OFFSET + step),
+            funding_group=case((mine, bindparam("to_group")), else_=places.funding_group),
+            placed_version=case(
+                (mine, func.coalesce(number("placed"), places.placed_version)),
+                else_=places.placed_version,
+            ),
+            edited_version=case(
+                (mine, func.coalesce(number("edited"), places.edited_version)),
+                else_=places.edited_version,
+            ),
+        )
+    )
+    return lift, down
+
+
+def _lift_and_place(
+    plan: Plan,
+    project_id: int,
+    from_group: str,
+    group: str,
+    to_rank: int,
+    shifts,
+    stamps: dict | None = None,
+) -> None:
+    """The move's two statements (see `_move_statements`)."""
+    stamps = stamps or {}
+    params = {
+        "plan": plan.id,
+        "x": project_id,
+        "from_group": from_group,
+        "to_group": group,
+        "to_rank": to_rank,
+        "placed": stamps.get("placed_version"),
+        "edited": stamps.get("edited_version"),
+    }
+    for i, (name, low, high, delta) in enumerate([*shifts, ["", 0, -1, 0], ["", 0, -1, 0]][:2], 1):
+        params.update({f"g{i}": name, f"l{i}": low, f"h{i}": high, f"d{i}": delta})
+    lift, down = _move_statements()
+    db.session.execute(lift, params)
+    db.session.execute(down, params)
+
+
+def _write_move(
+    plan: Plan, project_id, from_group, group, to_rank, shifts, version, feasibility
+) -> None:
+    stamps = {"placed_version": version}
+    if feasibility:
+        stamps["edited_version"] = version
+        _write_rows([{"_id": project_id, **feasibility}])
+    _lift_and_place(plan, project_id, from_group, group, to_rank, shifts, stamps)
+
+
+def _stamp(plan: Plan, project_id: int, version: int, feasibility: dict | None) -> None:
+    stamps = {"placed_version": version}
+    if feasibility:
+        stamps["edited_version"] = version
+        _write_rows([{"_id": project_id, **feasibility}])
+    _write_rows([{"_id": project_id, **stamps}])
+
+
 def _shift_ranges(plan: Plan, shifts) -> None:
     """Lift each range above the offset, then bring them all down to their new ranks in one
     statement. (Rows without a rank, as merged projects are, never match a range.)"""
     if not shifts:
         return
     places = board_places.c
-    for name, low, high, _delta in shifts:
-        db.session.execute(
-            update(board_places)
-            .where(
-                places.plan_id == plan.id,
-                places.funding_group == name,
-                places.rank.between(low, high),
-            )
-            .values(rank=places.rank + SHIFT_OFFSET)
-        )
-    steps = {name: delta for name, _low, _high, delta in shifts}
-    if len(steps) == 1:
-        step = literal(next(iter(steps.values())))
-    else:
-        step = case(steps, value=places.funding_group)
+    db.session.execute(
+        update(board_places)
+        .where(or_(*_in_ranges(plan, shifts)))
+        .values(rank=places.rank + SHIFT_OFFSET)
+    )
     db.session.execute(
         update(board_places)
         .where(
             places.plan_id == plan.id,
-            places.funding_group.in_(list(steps)),
+            places.funding_group.in_(sorted({name for name, *_range in shifts})),
             places.rank > SHIFT_OFFSET,
         )
-        .values(rank=places.rank - SHIFT_OFFSET + step)
+        .values(rank=places.rank - SHIFT_OFFSET + _step(shifts))
     )
 
 
@@ -317,12 +543,6 @@ def restore_ranks(plan: Plan, state: dict) -> None:
 register_restorer("ranks", restore_ranks)
 
 
-def _write_shifts(plan: Plan, project_id: int, shifts, moved_state: dict) -> None:
-    _clear_rank(project_id)
-    _shift_ranges(plan, shifts)
-    _write_rows([{"_id": project_id, **moved_state}])
-
-
 def _write_rows(rows: list[dict]) -> None:
     """Set fields of projects by id (`_id`), every row with the same keys: the board's fields go
     to `board_places`, the others (feasibility) to `projects`; one executemany per table."""
@@ -342,14 +562,14 @@ def _write_rows(rows: list[dict]) -> None:
             )
 
 
-def _renumber_plan(plan: Plan, project: Project, group: str, before_id):
+def _renumber_plan(plan: Plan, project_id: int, from_group: str, group: str, before_id):
     """The general move: load both columns, place the project, renumber every row whose stored
     rank differs from its position (this also heals gaps left by merges or imports)."""
-    columns, stored = _load_places(plan, {project.funding_group, group})
-    new_columns = place(columns, project.id, group, before_id)
+    columns, stored = _load_places(plan, {from_group, group})
+    new_columns = place(columns, project_id, group, before_id)
     new_places = ranks(new_columns)
     touched = {pid for pid, where in new_places.items() if stored[pid] != where}
-    touched.add(project.id)  # dropped where it was: still logged, with identical snapshots
+    touched.add(project_id)  # dropped where it was: still logged, with identical snapshots
     before = {
         str(pid): {"funding_group": stored[pid][0], "rank": stored[pid][1]} for pid in touched
     }
@@ -357,14 +577,14 @@ def _renumber_plan(plan: Plan, project: Project, group: str, before_id):
         str(pid): {"funding_group": new_places[pid][0], "rank": new_places[pid][1]}
         for pid in touched
     }
-    return new_places[project.id][1], before, after, None
+    return new_places[project_id][1], before, after
 
 
-def _feasibility_after_move(project: Project, from_group: str, to_group: str) -> dict | None:
-    if to_group == NOT_FEASIBLE_GROUP and project.feasibility != "not_feasible":
+def _feasibility_after_move(card: Card, from_group: str, to_group: str) -> dict | None:
+    if to_group == NOT_FEASIBLE_GROUP and card.feasibility != "not_feasible":
         return {"feasibility": "not_feasible"}
     if from_group == NOT_FEASIBLE_GROUP and to_group != NOT_FEASIBLE_GROUP:
-        if project.feasibility == "not_feasible" or project.feasibility_reason:
+        if card.feasibility == "not_feasible" or card.feasibility_reason:
             return {"feasibility": "pending", "feasibility_reason": ""}
     return None
 
@@ -386,25 +606,6 @@ def write_places(plan: Plan, states: dict[str, dict]) -> None:
         by_shape.setdefault(tuple(sorted(state)), []).append({"_id": int(key), **state})
     for rows in by_shape.values():
         _write_rows(rows)
-
-
-def column_totals(plan: Plan, groups=GROUPS) -> dict[str, dict]:
-    """Count and budget (satang) of the active projects in each of `groups`."""
-    totals = {group: {"count": 0, "budget": 0} for group in groups}
-    rows = db.session.execute(
-        select(
-            Project.funding_group, func.count(), func.coalesce(func.sum(Project.budget_satang), 0)
-        )
-        .where(
-            Project.plan_id == plan.id,
-            Project.merged_into_id.is_(None),
-            Project.funding_group.in_(list(groups)),
-        )
-        .group_by(Project.funding_group)
-    ).all()
-    for group, count, budget in rows:
-        totals[group] = {"count": count, "budget": int(budget)}
-    return totals
 
 
 def renumber(plan: Plan) -> None:

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from flask import Flask, Request, current_app, request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, UnicodeConverter
+
+from planapp.intake.values import MAX_WHOLE_NUMBER
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -61,6 +64,24 @@ class CleanRequest(Request):
         return self.__dict__["_clean_args"]
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` of every route: an id or year past what an INTEGER column holds is no page
+    (404), where the database would fail on it (a 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_WHOLE_NUMBER)
+        super().__init__(map, *args, **kwargs)
+
+
+class TextConverter(UnicodeConverter):
+    """`<name>` (the default converter): one path segment without NUL, which PostgreSQL cannot
+    compare (`/live/<token>` with a NUL is no page, not a 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -76,6 +97,10 @@ def configure(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     configure(app)
     app.request_class = CleanRequest
+    # Before any blueprint adds its routes: the rules take their converters when added.
+    app.url_map.converters.update(
+        int=BoundedIntConverter, default=TextConverter, string=TextConverter
+    )
     if app.config["SECURE_COOKIES"]:
         # Only over HTTPS: the session and CSRF cookies never travel in clear text.
         app.config["SESSION_COOKIE_SECURE"] = True

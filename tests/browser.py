@@ -16,13 +16,17 @@ sets the scene or looks at what the server saved goes through `live_server.query
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -100,11 +104,9 @@ class LiveServer:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--worker-class",
-                "gthread",
+                "gevent",
                 "--workers",
                 "1",
-                "--threads",
-                "32",
                 "--timeout",
                 "120",
                 *self.extra_args,
@@ -180,6 +182,45 @@ class LiveServer:
         page.fill("input[name=password]", PASSWORD)
         page.click("form.form button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url)
+
+
+class Tablet:
+    """A facilitator's device: cookies, the CSRF token of the pages, form posts."""
+
+    def __init__(self, base_url: str, timeout: float = 30):
+        self.base_url = base_url
+        self.timeout = timeout
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.token = ""
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base_url + path, timeout=self.timeout) as response:
+            page = response.read().decode()
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        if found:
+            self.token = found.group(1)
+        return page
+
+    def post(self, path: str, fields: dict) -> int:
+        body = urllib.parse.urlencode({**fields, "csrf_token": self.token}).encode()
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=body,
+            headers={"X-CSRFToken": self.token, "HX-Request": "true"},
+        )
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def sign_in(self, username: str) -> None:
+        self.get("/login")
+        self.post("/login", {"username": username, "password": PASSWORD})
+        assert 'class="user-name"' in self.get("/")
 
 
 PG_ADMIN_URL = os.environ.get("PLANAPP_TEST_PG_ADMIN_URL")
@@ -312,3 +353,35 @@ def assert_accessible(page) -> None:
         if v.get("impact") in ("serious", "critical")
     ]
     assert not bad, "axe-core found serious or critical violations:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def app_of(live_server, monkeypatch):
+    """The live server's database, opened from the test (for setting the scene only: changes
+    made here are not announced to the server's open views)."""
+    from planapp import create_app
+
+    monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(live_server.instance))
+    if live_server.env.get("DATABASE_URL"):
+        monkeypatch.setenv("DATABASE_URL", live_server.env["DATABASE_URL"])
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    return create_app({"SECRET_KEY": "x"})
+
+
+@pytest.fixture
+def plan_state(app_of, live_server):
+    """Read and change the plan from the test: `plan_state(fn)` runs fn(plan) and commits."""
+    from planapp.extensions import db
+    from planapp.models import Plan
+
+    def run(fn=None):
+        with app_of.app_context():
+            plan = db.session.get(Plan, live_server.plan_id)
+            result = fn(plan) if fn else None
+            db.session.commit()
+            token = plan.public_token
+            db.session.remove()
+            return token if fn is None else result
+
+    return run

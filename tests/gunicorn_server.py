@@ -18,7 +18,7 @@ import sys
 
 import gunicorn.app.wsgiapp
 import gunicorn.config
-import gunicorn.workers.gthread  # noqa: F401  (the worker class the tests use)
+import gunicorn.workers.ggevent  # noqa: F401  (the worker class the tests use, as `make run`)
 
 import planapp
 

@@ -1,5 +1,6 @@
 """The forum board in Chromium: drags with touch emulation and with the mouse, the keyboard
-move controls, two tablets on one plan, undo three times, and axe-core on both pages."""
+move controls, undo three times, and axe-core on both pages (two tablets at once:
+test_live_board_browser.py)."""
 
 from __future__ import annotations
 
@@ -186,37 +187,6 @@ def test_keyboard_moves_without_dragging(live_server, page):
     card(page, first).locator('[data-move-step="-1"]').click()
     expect(page.locator("#board-status")).to_contain_text("อยู่ลำดับแรกของกลุ่มแล้ว")
     assert page.locator("#plan-version").input_value() == "4"
-
-
-def test_a_stale_move_is_refused_and_nothing_is_lost(live_server, browser):
-    contexts = [
-        browser.new_context(viewport={"width": 1280, "height": 800}, locale="th-TH")
-        for _ in range(2)
-    ]
-    try:
-        first, second = (context.new_page() for context in contexts)
-        open_board(live_server, first)
-        open_board(live_server, second)
-        unsorted = server_columns(live_server)["unsorted"]
-        drag(first, card(first, unsorted[0]), first.locator("#cards-1"), "middle")
-        wait_version(first, 1)
-        # The second tablet still shows version 0: its move is refused with the fresh board.
-        drag(second, card(second, unsorted[1]), second.locator("#cards-2"), "middle")
-        alert = second.locator("#board-status[role=alert]")
-        expect(alert).to_contain_text("แผนถูกแก้ไขจากอีกเครื่อง")
-        wait_version(second, 1)
-        assert page_column(second, "1") == [unsorted[0]]
-        assert page_column(second, "2") == []
-        columns = server_columns(live_server)
-        assert columns["1"] == [unsorted[0]] and "2" not in columns
-        # On the fresh board the same move now goes through, and the first move is kept.
-        drag(second, card(second, unsorted[1]), second.locator("#cards-2"), "middle")
-        wait_version(second, 2)
-        columns = server_columns(live_server)
-        assert columns["1"] == [unsorted[0]] and columns["2"] == [unsorted[1]]
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def test_undo_three_changes_in_a_row(live_server, page):

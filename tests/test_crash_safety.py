@@ -8,7 +8,6 @@ the expected board is known exactly).
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
 import re
 import signal
@@ -17,55 +16,14 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.browser import PASSWORD, ROOT
+from tests.browser import ROOT, Tablet
 
 GROUP_CYCLE = ["1", "2", "3", "unsorted"]
-
-
-class Tablet:
-    """A facilitator's device: cookies, the CSRF token of the pages, form posts."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        self.token = ""
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base_url + path, timeout=30) as response:
-            page = response.read().decode()
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        if found:
-            self.token = found.group(1)
-        return page
-
-    def post(self, path: str, fields: dict) -> int:
-        body = urllib.parse.urlencode({**fields, "csrf_token": self.token}).encode()
-        request = urllib.request.Request(
-            self.base_url + path,
-            data=body,
-            headers={"X-CSRFToken": self.token, "HX-Request": "true"},
-        )
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                response.read()
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-
-    def sign_in(self, username: str) -> None:
-        self.get("/login")
-        self.post("/login", {"username": username, "password": PASSWORD})
-        assert 'class="user-name"' in self.get("/")
 
 
 @contextmanager

@@ -27,7 +27,7 @@ TODAY = date(2026, 12, 15)  # after the demo forum of 20 November 2026
 
 
 def update(plan, project, status, **fields):
-    return apply_update(plan, project, FollowupUpdate(status=status, **fields), TODAY)
+    return apply_update(plan, project, FollowupUpdate(status=status, **fields), TODAY, actor=None)
 
 
 def refusal(plan, project, status, **fields) -> dict[str, str]:
@@ -83,7 +83,7 @@ def test_steps_may_be_skipped_forward_and_undo_restores_the_previous_state(place
     update(plan, g2, "in_budget", amount="300000", year="2571")
     db.session.commit()
     assert g2.followup_status == "in_budget"
-    undo_last_change(plan)
+    undo_last_change(plan, actor=None)
     db.session.commit()
     assert g2.followup_status == "none"
     assert g2.budget_ordinance_satang is None and g2.followup_date is None

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from planapp.extensions import db
-from planapp.models import Agency, ChangeLog, Project, Strategy
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy
 from tests.conftest import make_user
 
 
@@ -100,20 +100,51 @@ def test_move_inside_a_column_lands_above_its_new_neighbour(facilitator_client, 
     assert ranks_are_dense(demo_plan)
 
 
-def test_stale_move_is_refused_with_the_fresh_board(facilitator_client, demo_plan):
+def test_moves_are_refused_only_when_their_card_or_anchor_moved_meanwhile(
+    facilitator_client, demo_plan
+):
+    """Two tablets both at version 0: moves of different cards both go through, even out of
+    one column; a move of a card (or next to a card) that the other tablet placed since is
+    refused with that card's fresh columns and the reason, and changes nothing."""
     unsorted = ranked(demo_plan, "unsorted")
-    assert move(facilitator_client, demo_plan, unsorted[0], "1", version=0).status_code == 200
-    response = move(facilitator_client, demo_plan, unsorted[1], "2", version=0)
-    assert response.status_code == 409
-    assert response.headers["HX-Retarget"] == "#board"
-    assert response.headers["HX-Reswap"] == "outerHTML"
-    body = response.get_data(as_text=True)
-    assert "ถูกแก้ไขจากอีกเครื่อง" in body and 'role="alert"' in body
-    assert ids_in(body, "1") == [unsorted[0]]  # the fresh board shows the other tablet's move
-    assert 'data-plan-version="1"' in body
+    first, second, third = unsorted[:3]
+    assert move(facilitator_client, demo_plan, first, "1", version=0).status_code == 200
+    assert move(facilitator_client, demo_plan, second, "2", version=0).status_code == 200
+    assert (
+        move(
+            facilitator_client, demo_plan, unsorted[5], "unsorted", unsorted[3], version=0
+        ).status_code
+        == 200
+    )
+    for stale in [(first, "3", None), (third, "1", first)]:
+        response = move(facilitator_client, demo_plan, *stale, version=0)
+        assert response.status_code == 409
+        body = response.get_data(as_text=True)
+        assert "อุปกรณ์อื่น" in body and 'role="alert"' in body
+        # The columns the move touched, whole and fresh: the card is where the other put it.
+        assert ids_in(body, "1") == [first]
+        assert 'id="plan-version" name="version" value="3"' in body
     db.session.expire_all()
-    assert ranked(demo_plan, "2") == []  # nothing from the stale view was saved
-    assert db.session.scalar(select(db.func.count()).select_from(ChangeLog)) == 1
+    assert ranked(demo_plan, "1") == [first] and ranked(demo_plan, "3") == []
+    assert db.session.scalar(select(db.func.count()).select_from(ChangeLog)) == 3
+    # Caught up (version 3), the same moves go through.
+    assert move(facilitator_client, demo_plan, first, "3", version=3).status_code == 200
+    assert move(facilitator_client, demo_plan, third, "3", first, version=4).status_code == 200
+    db.session.expire_all()
+    assert ranked(demo_plan, "3") == [third, first]
+    assert ranks_are_dense(demo_plan)
+
+
+def test_a_move_from_a_board_behind_brings_what_it_missed(facilitator_client, demo_plan):
+    """The answer is the news since the version the tablet sent: the other tablet's moves too."""
+    unsorted = ranked(demo_plan, "unsorted")
+    move(facilitator_client, demo_plan, unsorted[0], "1", version=0)
+    response = move(facilitator_client, demo_plan, unsorted[1], "2", version=0)
+    body = response.get_data(as_text=True)
+    for pid in unsorted[:2]:
+        assert f'<div id="card-{pid}" hx-swap-oob="delete">' in body
+    assert 'hx-swap-oob="beforeend:#cards-1"' in body and 'hx-swap-oob="beforeend:#cards-2"' in body
+    assert body.count('class="history-entry') == 2
 
 
 @pytest.mark.parametrize(
@@ -158,7 +189,11 @@ def test_undo_three_moves_in_a_row(facilitator_client, demo_plan):
     move(facilitator_client, demo_plan, unsorted[0], "1")
     move(facilitator_client, demo_plan, unsorted[1], "1", before_id=unsorted[0])
     move(facilitator_client, demo_plan, unsorted[5], "unsorted", before_id=unsorted[2])
-    for expected_in_group_1 in ([unsorted[1], unsorted[0]], [unsorted[0]], []):
+    for undone, expected_in_group_1 in (
+        (unsorted[5], [unsorted[1], unsorted[0]]),
+        (unsorted[1], [unsorted[0]]),
+        (unsorted[0], []),
+    ):
         db.session.expire_all()
         response = facilitator_client.post(
             f"/plans/{demo_plan.id}/undo",
@@ -167,8 +202,12 @@ def test_undo_three_moves_in_a_row(facilitator_client, demo_plan):
         )
         assert response.status_code == 200
         body = response.get_data(as_text=True)
-        assert "ยกเลิกแล้ว" in body
-        assert ids_in(body, "1") == expected_in_group_1
+        assert "ยกเลิกแล้ว" in body  # said on the board (and on every other one)
+        # The undone card is put back where it was; the undone entry is marked.
+        assert f'<div id="card-{undone}" hx-swap-oob="delete">' in body
+        assert 'class="history-entry is-undone"' in body
+        db.session.expire_all()
+        assert ranked(demo_plan, "1") == expected_in_group_1
     db.session.expire_all()
     assert ranked(demo_plan, "unsorted") == unsorted
     response = facilitator_client.post(
@@ -214,6 +253,7 @@ def test_panel_saves_decisions_with_a_new_agency_and_undo_restores(facilitator_c
         f"/plans/{demo_plan.id}/projects/{project.id}",
         data={
             "version": 0,
+            "panel_version": 0,
             "feasibility": "feasible",
             "urgency": "urgent",
             "lead_agency_id": agency.id,
@@ -227,7 +267,7 @@ def test_panel_saves_decisions_with_a_new_agency_and_undo_restores(facilitator_c
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_data(as_text=True)
     assert "บันทึกแล้ว" in body and f'id="card-{project.id}"' in body
-    assert "&lt;b&gt;" in body and "<b>" not in body
+    assert "🙏 &lt;b&gt;" in body and "🙏 <b>" not in body
     db.session.expire_all()
     assert (project.feasibility, project.urgency, project.lead_agency_id) == (
         "feasible",
@@ -251,7 +291,13 @@ def test_panel_refuses_not_feasible_without_a_reason(facilitator_client, demo_pl
     project = db.session.get(Project, ranked(demo_plan, "unsorted")[0])
     url = f"/plans/{demo_plan.id}/projects/{project.id}"
     response = facilitator_client.post(
-        url, data={"version": 0, "feasibility": "not_feasible", "feasibility_reason": " "}
+        url,
+        data={
+            "version": 0,
+            "panel_version": 0,
+            "feasibility": "not_feasible",
+            "feasibility_reason": " ",
+        },
     )
     assert response.status_code == 422
     assert "ระบุเหตุผล" in response.get_data(as_text=True)
@@ -260,7 +306,12 @@ def test_panel_refuses_not_feasible_without_a_reason(facilitator_client, demo_pl
     # With the reason, the project goes to the not-feasible column.
     response = facilitator_client.post(
         url,
-        data={"version": 0, "feasibility": "not_feasible", "feasibility_reason": "ซ้ำกับงบ อบจ."},
+        data={
+            "version": 0,
+            "panel_version": 0,
+            "feasibility": "not_feasible",
+            "feasibility_reason": "ซ้ำกับงบ อบจ.",
+        },
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
@@ -270,19 +321,33 @@ def test_panel_refuses_not_feasible_without_a_reason(facilitator_client, demo_pl
     assert ranks_are_dense(demo_plan)
 
 
-def test_stale_panel_save_keeps_what_was_typed(facilitator_client, demo_plan):
+def test_a_panel_save_is_refused_only_when_another_device_changed_that_project(
+    facilitator_client, demo_plan
+):
     first, second = ranked(demo_plan, "unsorted")[:2]
+    url = f"/plans/{demo_plan.id}/projects/{second}"
+    # Both panels opened at version 0. A move elsewhere does not stand in the way of a save.
     move(facilitator_client, demo_plan, first, "1", version=0)
+    saved = facilitator_client.post(
+        url,
+        data={"version": 1, "panel_version": 0, "feasibility": "feasible", "note": "ก่อน"},
+        headers={"HX-Request": "true"},
+    )
+    assert saved.status_code == 200
+    # The other panel, opened at version 0 too, was not there for that save: refused, what was
+    # typed kept, the board brought up to date.
     response = facilitator_client.post(
-        f"/plans/{demo_plan.id}/projects/{second}",
-        data={"version": 0, "feasibility": "feasible", "note": "บันทึกที่พิมพ์ไว้"},
+        url,
+        data={"version": 1, "panel_version": 0, "feasibility": "feasible", "note": "ที่พิมพ์ไว้"},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 409
     body = response.get_data(as_text=True)
-    assert "บันทึกที่พิมพ์ไว้" in body and 'hx-swap-oob="innerHTML"' in body
+    assert "ที่พิมพ์ไว้" in body and "อุปกรณ์อื่น" in body
+    assert 'name="panel_version" value="2"' in body  # saving again now goes through
+    assert 'id="plan-version" name="version" value="2" data-plan-version="2" hx-swap-oob' in body
     db.session.expire_all()
-    assert db.session.get(Project, second).note == ""
+    assert db.session.get(Project, second).note == "ก่อน"
 
 
 def test_urgency_view_groups_projects_taken_forward(facilitator_client, demo_plan):
@@ -312,7 +377,7 @@ def test_a_confirmed_group_refuses_moves_and_shows_locked(facilitator_client, de
 
     unsorted = ranked(demo_plan, "unsorted")
     move(facilitator_client, demo_plan, unsorted[0], "2")
-    confirm_group(demo_plan, "2")
+    confirm_group(demo_plan, "2", actor=None)
     db.session.commit()
     page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
     assert 'data-group="2" aria-labelledby="column-head-2-title" data-confirmed' in page
@@ -328,6 +393,7 @@ def test_a_confirmed_group_refuses_moves_and_shows_locked(facilitator_client, de
         f"/plans/{demo_plan.id}/projects/{unsorted[0]}",
         data={
             "version": demo_plan.version,
+            "panel_version": demo_plan.version,
             "feasibility": "not_feasible",
             "feasibility_reason": "ไม่มีที่ดิน",
         },
@@ -347,7 +413,7 @@ def test_a_move_answers_with_the_new_place_of_the_budget_cut_line(facilitator_cl
     for pid in unsorted[:3]:
         move(facilitator_client, demo_plan, pid, "3")
     # The ceiling fits the first two cards of group 3, not the third.
-    set_ceiling(demo_plan, "3", budgets[unsorted[0]] + budgets[unsorted[1]])
+    set_ceiling(demo_plan, "3", budgets[unsorted[0]] + budgets[unsorted[1]], actor=None)
     db.session.commit()
     page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
     column = page.split('data-group="3"', 1)[1].split("</section>", 1)[0]
@@ -374,3 +440,54 @@ def test_cards_show_their_votes(facilitator_client, demo_plan):
     page = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
     assert f'id="card-{project.id}" data-project-id="{project.id}" data-votes="12"' in page
     assert "12 เสียง" in page
+
+
+@pytest.mark.parametrize(
+    "case", ["inside a column", "across columns", "into not feasible", "with a ceiling"]
+)
+def test_a_move_runs_at_most_ten_sql_statements(facilitator_client, demo_plan, case):
+    """Counted on the connection, from the request's start (the user, the plan) to its answer:
+    each question is asked once (issue 14: a move used to run 27)."""
+    from sqlalchemy import event
+
+    from planapp.meeting.groups import set_ceiling
+
+    unsorted = ranked(demo_plan, "unsorted")
+    for pid in unsorted[:4]:
+        move(facilitator_client, demo_plan, pid, "3")
+    if case == "with a ceiling":
+        set_ceiling(demo_plan, "3", 1, actor=None)
+        db.session.commit()
+    project_id, group, before_id = {
+        "inside a column": (unsorted[10], "unsorted", unsorted[5]),
+        "across columns": (unsorted[10], "3", unsorted[1]),
+        "into not feasible": (unsorted[10], "not-feasible", None),
+        "with a ceiling": (unsorted[2], "3", unsorted[0]),
+    }[case]
+    token = facilitator_client.csrf_token()
+    data = {
+        "project_id": project_id,
+        "group": group,
+        "before_id": before_id or "",
+        "version": db.session.get(Plan, demo_plan.id).version,
+    }
+    plan_id = demo_plan.id
+    db.session.remove()  # nothing known beforehand: the request asks for all it needs
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = facilitator_client.post(
+            f"/plans/{plan_id}/moves",
+            data=data,
+            headers={"HX-Request": "true", "X-CSRFToken": token},
+            csrf=False,
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    print(f"{case}: {len(statements)} statements")
+    assert len(statements) <= 10, "\n\n".join(statements)

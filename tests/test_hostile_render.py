@@ -88,6 +88,7 @@ USER_TEXT = {
 # The other text columns, and why no person's text is in them.
 NOT_USER_TEXT = {
     ("users", "password_hash"): "a hash",
+    ("user_sessions", "token_hash"): "a digest made by the app",
     ("users", "role"): "one of the roles (CHECK)",
     ("agencies", "kind"): "one of the kinds",
     ("strategies", "level"): "one of the levels",

@@ -168,7 +168,7 @@ def test_round_trip_fill_import_and_read_back(facilitator_client, demo_plan, bas
     # One change for the whole import: one undo takes it all back.
     entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
     assert entry.action == "import" and len(entry.before["projects"]) == 3
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert count_projects() == baseline
 
@@ -269,6 +269,90 @@ def test_files_that_cannot_be_read_are_refused_clearly(
     assert response.status_code == 400
     assert message in page
     assert 'id="import-error"' in page
+    assert count_projects() == baseline
+
+
+def far_right_workbook(rows: int) -> bytes:
+    """The hostile file of issue 13: good rows, each with one more cell in column XFD."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS)
+    for n in range(rows):
+        sheet.append(["1", f"ถนนสาย {n}", "ด้านโครงสร้างพื้นฐาน", 1000])
+        sheet.cell(row=n + 2, column=16384, value="x")
+    output = BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def test_a_value_far_right_of_the_template_is_refused_without_reading_the_width(
+    facilitator_client, demo_plan, baseline
+):
+    """A few kilobytes with one cell in column XFD per row once padded every row to 16,384 cells
+    (900 MB for 3,000 rows); the import reads the template's columns only, and says so.
+    bench/import.py prints the peak memory of reading it."""
+    response = upload(facilitator_client, demo_plan, far_right_workbook(300))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="import-error"' in page
+    assert "แถวที่ 2 มีข้อมูลในคอลัมน์ XFD" in page and "คอลัมน์ A ถึง AN" in page
+    assert count_projects() == baseline
+    # Columns a village adds of its own, a little right of the template's, are still fine.
+    workbook = load_workbook(BytesIO(far_right_workbook(0)))
+    sheet = workbook.active
+    sheet.append(["1", "ถนนสาย ก", "ด้านโครงสร้างพื้นฐาน", 1000])
+    sheet.cell(row=1, column=importer.READ_COLUMNS, value="ผู้เสนอ")
+    sheet.cell(row=2, column=importer.READ_COLUMNS, value="นายสมชาย")
+    output = BytesIO()
+    workbook.save(output)
+    response = upload(facilitator_client, demo_plan, output.getvalue())
+    assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
+    assert "ผู้เสนอ" in response.get_data(as_text=True)  # named among the columns not read
+
+
+def replace_in_sheet(data: bytes, old: str, new: str) -> bytes:
+    """The workbook with one piece of its first sheet's XML replaced, as a hostile or broken
+    program could write it (openpyxl itself writes neither NaN nor 1e400)."""
+    import zipfile
+
+    source = zipfile.ZipFile(BytesIO(data))
+    output = BytesIO()
+    with zipfile.ZipFile(output, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert old.encode() in content
+                content = content.replace(old.encode(), new.encode(), 1)
+            target.writestr(item, content)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [
+        (3, "<v>NaN</v>", "อ่านช่องหนึ่งในแผ่นงาน"),
+        (3, "<v>1e400</v>", "งบประมาณต้องเป็นตัวเลข"),
+        (4, "<v>1e400</v>", "พิมพ์เป็นจำนวนเต็ม"),
+        (4, "<v>99999999999999999999999</v>", "ตัวเลขมากเกินไป"),
+        (5, "<v>1e400</v>", "พิมพ์เป็นจำนวนเต็ม"),
+        (5, "<v>99999999999999999999999</v>", "ตัวเลขมากเกินไป"),
+        (4, "<v>3000000000</v>", "ตัวเลขมากเกินไป"),  # over PostgreSQL's INTEGER
+    ],
+)
+def test_numbers_no_cell_can_hold_are_refused_in_their_row(
+    facilitator_client, demo_plan, baseline, column, cell, message
+):
+    """NaN, infinity and integers past 2^63 once ended the import in a server error."""
+    headers = [*HEADERS, "ลำดับในหมู่บ้าน", "ปีงบประมาณที่ต้องการ (พ.ศ.)"]
+    data = workbook_bytes([headers, ["1", "ถนนดี", "ด้านโครงสร้างพื้นฐาน", 1000, 1, 2570]])
+    letter = "ABCDEF"[column]
+    value = {3: "1000", 4: "1", 5: "2570"}[column]
+    data = replace_in_sheet(
+        data, f'<c r="{letter}2" t="n"><v>{value}</v>', f'<c r="{letter}2" t="n">{cell}'
+    )
+    response = upload(facilitator_client, demo_plan, data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
     assert count_projects() == baseline
 
 

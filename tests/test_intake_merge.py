@@ -99,10 +99,12 @@ def test_merge_through_the_pages_keeps_every_village_and_counts_the_budget_once(
 def test_undo_of_a_merge_restores_every_project(demo_plan, duplicates):
     first, second = duplicates
     before = board_state(demo_plan)
-    village_plans.merge_projects(demo_plan, first, [second], title="รวม", budget_satang=1_00)
+    village_plans.merge_projects(
+        demo_plan, first, [second], title="รวม", budget_satang=1_00, actor=None
+    )
     db.session.commit()
     assert board_state(demo_plan) != before
-    entry = undo_last_change(demo_plan)
+    entry, _undo = undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert entry.action == "merge"
     db.session.expire_all()
@@ -114,7 +116,9 @@ def test_unmerge_puts_the_projects_back_and_restores_the_tambon_project(
 ):
     first, second = duplicates
     original = project_snapshot(first, ["title", "budget_satang", "village_ids"])
-    village_plans.merge_projects(demo_plan, first, [second], title="รวม", budget_satang=1_00)
+    village_plans.merge_projects(
+        demo_plan, first, [second], title="รวม", budget_satang=1_00, actor=None
+    )
     db.session.commit()
     # Later, after other work on the board, the forum changes its mind.
     first.note = "แก้ภายหลัง"
@@ -135,7 +139,7 @@ def test_unmerge_puts_the_projects_back_and_restores_the_tambon_project(
         == 1
     )
     # The un-merge itself can be undone: the merge is back.
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     db.session.expire_all()
     assert second.merged_into_id == first.id and second.rank is None
@@ -166,13 +170,15 @@ def test_merge_refusals_change_nothing(facilitator_client, demo_plan, duplicates
     assert board_state(demo_plan) == before
     assert demo_plan.version == 0
 
-    village_plans.merge_projects(demo_plan, first, [second], title="รวม", budget_satang=0)
+    village_plans.merge_projects(
+        demo_plan, first, [second], title="รวม", budget_satang=0, actor=None
+    )
     db.session.commit()
     # A merged-away project cannot be merged again, nor deleted; the tambon project cannot be
     # deleted while it holds others.
     with pytest.raises(village_plans.ProjectRefused):
         village_plans.merge_projects(
-            demo_plan, unsorted(demo_plan)[-1], [second], title="x", budget_satang=0
+            demo_plan, unsorted(demo_plan)[-1], [second], title="x", budget_satang=0, actor=None
         )
     db.session.rollback()
     for project in (first, second):
@@ -186,7 +192,9 @@ def test_merge_refusals_change_nothing(facilitator_client, demo_plan, duplicates
 
 def test_merge_page_lists_only_projects_on_the_board(facilitator_client, demo_plan, duplicates):
     first, second = duplicates
-    village_plans.merge_projects(demo_plan, first, [second], title="รวม", budget_satang=0)
+    village_plans.merge_projects(
+        demo_plan, first, [second], title="รวม", budget_satang=0, actor=None
+    )
     db.session.commit()
     page = facilitator_client.get(f"/plans/{demo_plan.id}/merge").get_data(as_text=True)
     ids = set(re.findall(r'name="project_ids" value="(\d+)"', page))

@@ -181,7 +181,7 @@ def test_plan_settings_are_logged_and_undone(facilitator_client, demo_plan):
     db.session.refresh(demo_plan)
     assert demo_plan.identity == "อัตลักษณ์ใหม่" and demo_plan.plan_start_year == 2571
     assert demo_plan.version == 1
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert demo_plan.identity == old_identity
 
@@ -302,7 +302,7 @@ def test_the_strategies_the_plan_answers_to_are_plan_settings(
     assert demo_plan.national_strategy == "ยุทธศาสตร์ที่ 3 ด้านการพัฒนาและเสริมสร้างศักยภาพทรัพยากรมนุษย์"
     assert (demo_plan.national_plan, demo_plan.sdgs) == ("ฉบับที่ 13", "")
     # Logged and undone like the rest of the settings.
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert demo_plan.national_strategy == old
     # Too long is refused next to the field.
@@ -407,7 +407,7 @@ def test_editing_a_project_is_logged_and_a_stale_form_is_refused(facilitator_cli
     facilitator_client.post(f"/plans/{demo_plan.id}/projects/{project.id}/edit", data=data)
     db.session.refresh(project)
     assert project.title == "ชื่อที่แก้"
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert project.title != "ชื่อที่แก้"
 
@@ -430,7 +430,7 @@ def test_delete_asks_first_then_logs_closes_the_gap_and_undo_restores(
     entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
     assert entry.action == "delete" and entry.after["projects"][str(victim_id)] is None
 
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     db.session.expire_all()
     restored = db.session.get(Project, victim_id)
@@ -470,7 +470,7 @@ def test_reorder_within_a_village_with_buttons(facilitator_client, demo_plan):
     )
     db.session.refresh(demo_plan)
     assert demo_plan.version == version
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert [p.id for p in village_projects(demo_plan, village)] == [p.id for p in items]
 

@@ -82,10 +82,10 @@ def test_announcement_waits_for_commit_and_is_dropped_on_rollback(app, demo_plan
     from planapp.changes import record_change
     from planapp.extensions import db
 
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.rollback()
     assert live.broker().wait(demo_plan.id, 0, timeout=0) is None
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     assert live.broker().wait(demo_plan.id, 0, timeout=0) == 1
 
@@ -163,7 +163,7 @@ def test_postgres_listener_catches_up_after_losing_its_connection(pg_brokers, ap
     time.sleep(0.2)  # the waiter registers the plan as watched
     # The app here announces through its in-process broker only, so `receiver` hears nothing
     # of this change; then its LISTEN connection is cut, and on reconnecting it must find it.
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(

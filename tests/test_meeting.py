@@ -111,11 +111,11 @@ def test_undo_skips_screen_control_and_undoes_the_last_plan_change(app, demo_pla
 
     project = demo_plan.projects[0]
     with app.test_request_context():  # summaries are translated
-        meeting_groups.set_votes(demo_plan, project, 4)
+        meeting_groups.set_votes(demo_plan, project, 4, actor=None)
         db.session.commit()
-        record.set_step(demo_plan, 3)
+        record.set_step(demo_plan, 3, actor=None)
         db.session.commit()
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     db.session.refresh(project)
     assert project.votes == 0 and demo_plan.meeting_step == 3
@@ -247,7 +247,7 @@ def test_votes_typed_and_tapped_are_logged_and_undoable(facilitator_client, demo
         select(ChangeLog).where(ChangeLog.action == "votes").order_by(ChangeLog.id)
     ).all()
     assert [e.after["projects"][str(project.id)]["votes"] for e in entries] == [12, 13, 14, 13]
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     db.session.refresh(project)
     assert project.votes == 14
@@ -314,7 +314,7 @@ def test_order_by_votes_orders_a_group_and_keeps_ties(facilitator_client, demo_p
         )
         == 1
     )
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert column_ids(demo_plan, "3") == [a.id, b.id, c.id, d.id, e.id]
 
@@ -376,7 +376,7 @@ def test_ceiling_is_undoable_and_empty_removes_it(facilitator_client, demo_plan)
     facilitator_client.post(url, data={"ceiling": "1000"})
     facilitator_client.post(url, data={"ceiling": "2000.50"})
     assert meeting_groups.plan_groups(demo_plan)["2"].ceiling_satang == 200_050
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert meeting_groups.plan_groups(demo_plan)["2"].ceiling_satang == 100_000
     facilitator_client.post(url, data={"ceiling": ""})
@@ -420,7 +420,7 @@ def test_confirm_locks_and_three_confirmed_groups_make_the_plan_agreed(
     assert meeting_groups.confirmed_groups(demo_plan) == {"1", "3"}
     assert last_entry(demo_plan).action == "group_unlocked"
     # Undo brings the confirmation and the agreed time back.
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     db.session.refresh(demo_plan)
     assert meeting_groups.confirmed_groups(demo_plan) == {"1", "2", "3"}
@@ -428,7 +428,7 @@ def test_confirm_locks_and_three_confirmed_groups_make_the_plan_agreed(
 
 
 def test_confirming_on_a_stale_view_is_refused(facilitator_client, demo_plan):
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response = facilitator_client.post(
         f"/plans/{demo_plan.id}/groups/1/confirm",
@@ -471,7 +471,7 @@ def test_forum_record_with_attendance_saved_and_undoable(facilitator_client, dem
         db.session.execute(select(ForumAttendance.village_id, ForumAttendance.people)).all()
     )
     assert people == {villages[0].id: 35, villages[1].id: 0}
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     db.session.refresh(demo_plan)
     assert demo_plan.forum_place.startswith("ศาลาประชาคม")
@@ -547,7 +547,9 @@ def test_minutes_list_every_decision_once_in_order(facilitator_client, demo_plan
             else:
                 setattr(project, name, value)
         after = {"projects": {str(project.id): project_snapshot(project, keys)}}
-        entry = record_change(demo_plan, action, project=project, before=before, after=after)
+        entry = record_change(
+            demo_plan, action, project=project, before=before, after=after, actor=None
+        )
         db.session.commit()
         return entry
 
@@ -556,7 +558,7 @@ def test_minutes_list_every_decision_once_in_order(facilitator_client, demo_plan
     expected.append(change(c, "feasibility", feasibility="not_feasible").id)
     expected.append(change(c, "feasibility", feasibility_reason="ทับซ้อนกับโครงการจังหวัด").id)
     undone = change(d, "urgency", urgency="urgent")
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     expected.append(change(a, "urgency", urgency="urgent").id)
     expected.append(change(a, "agencies", lead_agency_id=lead.id).id)
@@ -720,9 +722,9 @@ def test_merging_or_deleting_in_a_confirmed_group_is_refused(app, demo_plan):
     db.session.commit()
     with app.test_request_context():
         with pytest.raises(ProjectRefused, match="ปลดล็อก"):
-            merge_projects(demo_plan, c, [b], title="รวม", budget_satang=0)
+            merge_projects(demo_plan, c, [b], title="รวม", budget_satang=0, actor=None)
         db.session.rollback()
         with pytest.raises(ProjectRefused, match="ปลดล็อก"):
-            delete_project(demo_plan, a)
+            delete_project(demo_plan, a, actor=None)
         db.session.rollback()
     assert column_ids(demo_plan, "3") == [a.id, b.id]

@@ -1,9 +1,10 @@
 """The migrations build exactly the models' schema: no drift between them."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import Integer, text
 
 from planapp.extensions import db
 
@@ -64,7 +65,12 @@ def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
         run(text("UPDATE projects SET merged_into_id = 1 WHERE id = 3"))
     upgrade()
     with db.engine.connect() as connection:
-        rows = connection.execute(text("SELECT * FROM board_places ORDER BY project_id")).all()
+        rows = connection.execute(
+            text(
+                "SELECT project_id, plan_id, funding_group, rank FROM board_places"
+                " ORDER BY project_id"
+            )
+        ).all()
         links = [
             connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             for table in ("project_villages", "project_strategies")
@@ -73,3 +79,53 @@ def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
     assert [tuple(row) for row in rows] == [(1, 1, "1", 1), (2, 1, "1", 2), (3, 1, "1", None)]
     assert links == [3, 3]
     assert merged.scalar() == 1
+
+
+def rows_named_by_id() -> list:
+    """Tables whose rows are named by a plain integer id of their own (not a reference)."""
+    return [
+        table
+        for table in db.metadata.sorted_tables
+        if len(table.primary_key.columns) == 1
+        and isinstance(table.primary_key.columns[0].type, Integer)
+        and not table.primary_key.columns[0].foreign_keys
+    ]
+
+
+def test_every_table_named_by_id_never_reuses_ids():
+    """SQLite without AUTOINCREMENT hands the id of a deleted newest row out again (undo then
+    wrote into another tambon's project, issue 13). Every such table, new ones included."""
+    tables = rows_named_by_id()
+    assert {"projects", "plans", "villages", "agencies", "strategies", "users", "tambons"} <= {
+        table.name for table in tables
+    }
+    assert [t.name for t in tables if not t.dialect_options["sqlite"]["autoincrement"]] == []
+
+
+@pytest.mark.sqlite_only
+def test_the_migrations_give_sqlite_autoincrement_and_keep_the_highest_id(app):
+    """compare_metadata cannot see AUTOINCREMENT: read the schema SQLite keeps. A database
+    upgraded with rows in it continues above its highest id, even after deleting that row."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="0007_board_places")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO agencies (id, name, kind) VALUES (7, 'อบต.', 'local')")
+        )
+    upgrade()
+    with db.engine.begin() as connection:
+        schema = {
+            name: sql
+            for name, sql in connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            )
+        }
+        connection.execute(text("DELETE FROM agencies WHERE id = 7"))
+        new_id = connection.execute(
+            text("INSERT INTO agencies (name, kind) VALUES ('อำเภอ', 'government') RETURNING id")
+        ).scalar()
+    missing = [t.name for t in rows_named_by_id() if "AUTOINCREMENT" not in schema[t.name]]
+    assert missing == []
+    assert new_id == 8

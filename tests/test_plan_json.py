@@ -26,6 +26,7 @@ from planapp.models import (
     User,
     Village,
 )
+from planapp.ranking import renumber
 from planapp.transfer import plan_json
 from tests.conftest import make_user
 from tests.route_walk import database_state, outsider_plan
@@ -126,6 +127,10 @@ def assert_same_facts(before: dict, after: dict) -> None:
             assert new[key] == value, f"project {number + 1}: {key}"
 
 
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
 @pytest.fixture
 def in_request(app):
     """import_plan writes its change-log summary in the user's language, as in a request."""
@@ -209,6 +214,7 @@ def rich_plan(demo_plan):
     second.rank = None
     second.merged_into_id = third.id
     second.carried_over_from_id = third.id
+    renumber(plan)  # the merge closes the gap it left, as in the screens
     db.session.commit()
     return plan
 
@@ -255,7 +261,7 @@ def test_round_trip_to_another_server_keeps_every_field(rich_plan, in_request):
     # Last year's plan is not on that server: the carry-over link cannot point there.
     before["projects"][0]["carried_over_from"] = None
 
-    plan = plan_json.import_plan(json.loads(text), may_create_tambon=True)
+    plan = plan_json.import_plan(json.loads(text), actor=user("chair"))
     db.session.commit()
     assert_same_facts(before, plan_facts(plan))
     assert plan.public_token == before["plan"]["public_token"]
@@ -266,7 +272,7 @@ def test_a_carry_over_from_last_years_plan_is_found_again(rich_plan, in_request)
     before = plan_facts(rich_plan)
     db.session.delete(rich_plan)
     db.session.commit()
-    plan = plan_json.import_plan(document, may_create_tambon=False)
+    plan = plan_json.import_plan(document, actor=user("chair"))
     db.session.commit()
     assert plan_facts(plan)["projects"][0]["carried_over_from"] == (
         rich_plan.fiscal_year - 1,
@@ -285,7 +291,7 @@ def test_replacing_the_plan_on_a_server_keeps_its_address_and_history(rich_plan,
     history = db.session.scalar(select(db.func.count()).select_from(ChangeLog))
     db.session.commit()
 
-    plan = plan_json.import_plan(document, may_create_tambon=False, replace=rich_plan)
+    plan = plan_json.import_plan(document, actor=user("chair"), replace=rich_plan)
     db.session.commit()
     assert plan.id == plan_id and plan.public_token == token
     assert plan.version > version  # open projector views fetch the new state
@@ -294,7 +300,7 @@ def test_replacing_the_plan_on_a_server_keeps_its_address_and_history(rich_plan,
     assert len(entries) == history + 1 and entries[-1].action == "import"
     # Undo cannot reach back across the import into projects that are gone.
     with pytest.raises(NothingToUndo):
-        undo_last_change(plan)
+        undo_last_change(plan, actor=None)
 
 
 # --- the routes ---------------------------------------------------------------------------
@@ -333,6 +339,12 @@ def test_import_through_the_page_replaces_only_when_asked(facilitator_client, ri
     assert database_state() == state
     done = upload(facilitator_client, document, replace=True)
     assert done.status_code == 302 and done.headers["Location"] == f"/plans/{rich_plan.id}"
+    # The file names "chair" as the one who confirmed group 3: a file speaks only for the one
+    # who imports it, so the group keeps its confirmation but names nobody.
+    before["plan_groups"] = [
+        tuple((key, None if key == "confirmed_by_id" else value) for key, value in row)
+        for row in before["plan_groups"]
+    ]
     assert_same_facts(before, plan_facts(rich_plan))
 
 
@@ -418,3 +430,177 @@ def test_strategies_that_are_not_text_are_refused_not_a_crash(admin_client, rich
     else:
         # A listed strategy no project uses is ignored; the plan comes in.
         assert response.status_code in (200, 302)
+
+
+# --- what a plan file may do: no more than its importer may do in the screens (issue 13) ----
+
+
+def refused_without_change(client, document, message: str, replace: bool = True) -> None:
+    state = database_state()
+    response = upload(client, document, replace=replace)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400, page[-2000:]
+    assert 'id="file-errors"' in page, page[-2000:]
+    assert message in page, page[-3000:]
+    assert database_state() == state
+
+
+def test_a_facilitators_file_cannot_create_strategies(app, facilitator_client, rich_plan):
+    """Strategies are set up by administrators in the screens; a facilitator's file may link
+    the ones the server has, and is refused (whole) when it names one it lacks."""
+    document = plan_json.export_plan(rich_plan)
+    document["strategies"].append({"level": "local", "code": "ใหม่ 9", "name": "ยุทธศาสตร์ปลอม"})
+    document["projects"][0]["strategies"].append(["local", "ใหม่ 9"])
+    refused_without_change(facilitator_client, document, "ยุทธศาสตร์ ใหม่ 9 ยังไม่มีในเครื่องนี้")
+    assert db.session.scalar(select(Strategy).where(Strategy.code == "ใหม่ 9")) is None
+    # An administrator may: the same file comes in, with the strategy.
+    make_user("admin", "admin")
+    admin = app.test_client()
+    admin.login("admin")
+    assert upload(admin, document, replace=True).status_code == 302
+    assert db.session.scalar(select(Strategy.name).where(Strategy.code == "ใหม่ 9")) == (
+        "ยุทธศาสตร์ปลอม"
+    )
+
+
+def test_a_facilitators_file_keeps_the_servers_public_address_and_flag(
+    facilitator_client, rich_plan
+):
+    rich_plan.is_public = False
+    db.session.commit()
+    token = rich_plan.public_token
+    document = plan_json.export_plan(rich_plan)
+    document["plan"]["public_token"] = "chosen-by-the-file-0123456789"
+    document["plan"]["is_public"] = True
+    assert upload(facilitator_client, document, replace=True).status_code == 302
+    db.session.expire_all()
+    plan = db.session.get(Plan, rich_plan.id)
+    assert plan.public_token == token and plan.is_public is False
+    # A plan new on this server: a fresh address, not public.
+    db.session.delete(plan)
+    db.session.commit()
+    assert upload(facilitator_client, document).status_code == 302
+    plan = db.session.scalar(select(Plan).where(Plan.fiscal_year == rich_plan.fiscal_year))
+    assert plan.public_token not in (token, "chosen-by-the-file-0123456789")
+    assert plan.is_public is False
+
+
+def test_a_file_names_no_one_but_its_importer_as_confirmer(facilitator_client, rich_plan):
+    make_user("admin", "admin")
+    document = plan_json.export_plan(rich_plan)
+    for name in ("admin", "somchai"):
+        document["plan_tables"]["plan_groups"][0]["confirmed_by_username"] = name
+        assert upload(facilitator_client, document, replace=True).status_code == 302
+        db.session.expire_all()
+        group = db.session.scalar(select(PlanGroup).where(PlanGroup.plan_id == rich_plan.id))
+        assert group.confirmed_at is not None
+        expected = None if name == "admin" else user("somchai").id
+        assert group.confirmed_by_id == expected, name
+
+
+def column_ranks(plan: Plan) -> dict[str, list]:
+    db.session.expire_all()
+    columns: dict[str, list] = {}
+    for project in db.session.scalars(
+        select(Project).where(Project.plan_id == plan.id).order_by(Project.rank)
+    ):
+        if project.merged_into_id is None:
+            columns.setdefault(project.funding_group, []).append(project.rank)
+    return columns
+
+
+def test_a_merged_project_holds_no_rank_and_ranks_stay_one_to_n(facilitator_client, rich_plan):
+    document = plan_json.export_plan(rich_plan)
+    merged = next(row for row in document["projects"] if row["merged_into"] is not None)
+    target = next(row for row in document["projects"] if row["key"] == merged["merged_into"])
+    merged["funding_group"] = target["funding_group"]
+    merged["rank"] = 1  # keeps its rank: the column's ranks would no longer be 1..n
+    gapped = [row for row in document["projects"] if row["merged_into"] is None][-1]
+    gapped["rank"] += 50  # and a gap
+    assert upload(facilitator_client, document, replace=True).status_code == 302
+    for group, ranks in column_ranks(rich_plan).items():
+        assert ranks == list(range(1, len(ranks) + 1)), group
+    merged_rank = db.session.scalar(
+        select(Project.rank).where(
+            Project.plan_id == rich_plan.id, Project.merged_into_id.is_not(None)
+        )
+    )
+    assert merged_rank is None
+
+
+@pytest.mark.parametrize("shape", ["cycle", "chain"])
+def test_merge_cycles_and_chains_are_refused(facilitator_client, rich_plan, shape):
+    """A two-project cycle once took both projects off the board."""
+    document = plan_json.export_plan(rich_plan)
+    active = [row for row in document["projects"] if row["merged_into"] is None]
+    first, second, third = active[:3]
+    first["merged_into"] = second["key"]
+    if shape == "cycle":
+        second["merged_into"] = first["key"]
+    else:
+        second["merged_into"] = third["key"]
+    refused_without_change(facilitator_client, document, "ถูกรวมเข้ากับโครงการที่ถูกรวมไปแล้ว")
+
+
+# --- values no column can hold: a refusal, never a server error (issue 13 item 9) -----------
+
+
+def set_path(document: dict, path: tuple, value) -> dict:
+    target = document
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return document
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("plan", "meeting_step"), 99, "ขั้นตอนที่ 1 ถึง 7"),
+        (("plan", "projector_mode"), "disco", "ไม่มีหน้าจอนี้"),
+        (("plan", "fiscal_year"), 2**64, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้"),
+        (("plan", "fiscal_year"), 2**40, "ต้องเป็นปี พ.ศ."),
+        (("plan", "plan_start_year"), 2**40, "เกินกว่าที่เครื่องนี้เก็บได้"),
+        (("plan", "projector_village_number"), 2**31, "เกินกว่าที่เครื่องนี้เก็บได้"),
+        (("projects", 0, "budget_satang"), 2**64, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้"),
+        (("projects", 0, "budget_satang"), 2**63, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้"),
+        (("projects", 0, "rank"), 2**40, "เกินกว่าที่เครื่องนี้เก็บได้"),
+        (("projects", 0, "votes"), 2**33, "เกินกว่าที่เครื่องนี้เก็บได้"),
+        (("projects", 0, "key"), 2**70, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้"),
+        (("projects", 0, "villages"), [[1]], "ชนิดไม่ถูกต้อง"),
+        (("projects", 0, "merged_into"), {"a": 1}, "ชนิดไม่ถูกต้อง"),
+        (("tambon", "villages", 0, "number"), 2**40, "ใช้ไม่ได้"),
+        (("agencies", 0, "name"), ["x"], "หน่วยงานที่ไม่มีชื่อ"),
+        (("plan_tables", "plan_groups", 0, "confirmed_by_username"), ["x"], "ชนิดไม่ถูกต้อง"),
+        (("tambon", "name"), "ตำบล\x00ใหม่", "อักขระ NUL"),
+        (("tambon", "villages", 0, "name"), "บ้าน\x00", "อักขระ NUL"),
+        (("projects", 0, "lead_agency"), "อบต.\x00", "อักขระ NUL"),
+        (("projects", 0, "strategies"), [["local", "S\x00"]], "อักขระ NUL"),
+        (("plan_tables", "plan_groups", 0, "confirmed_by_username"), "ad\x00min", "อักขระ NUL"),
+        (("plan", "identity"), [[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]], "ซ้อนกันลึก"),
+    ],
+)
+def test_values_no_column_can_hold_are_refused_next_to_the_file(
+    admin_client, rich_plan, path, value, message
+):
+    document = set_path(plan_json.export_plan(rich_plan), path, value)
+    refused_without_change(admin_client, document, message)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "ไฟล์นี้ไม่ใช่ไฟล์แผน (JSON)"),  # RecursionError
+        (b'{"format": "planapp-plan", "x": NaN}', "ไฟล์นี้ไม่ใช่ไฟล์แผน (JSON)"),
+    ],
+)
+def test_unreadable_json_is_refused_next_to_the_file(admin_client, demo_plan, body, message):
+    refused_without_change(admin_client, body, message, replace=False)
+
+
+def test_a_number_past_infinity_is_refused(admin_client, rich_plan):
+    """`1e400` is valid JSON that Python reads as infinity."""
+    document = plan_json.export_plan(rich_plan)
+    document["projects"][0]["budget_satang"] = 123456789
+    body = json.dumps(document).replace("123456789", "1e400", 1).encode()
+    refused_without_change(admin_client, body, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้")

@@ -8,9 +8,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from planapp.changes import NothingToUndo, record_change, undo_last_change
+from planapp import live
+from planapp.cards import plan_cards
+from planapp.changes import NothingToUndo, Regions, record_change, undo_last_change
 from planapp.domain import PROJECTOR_MODES
 from planapp.extensions import db
+from planapp.fragments import region
 from planapp.models import ChangeLog, ForumAttendance, Plan, Project
 from planapp.projector import routes as projector_routes
 from planapp.projector import screens
@@ -58,44 +61,16 @@ def test_every_mode_renders_on_projector_and_phone(client, demo_plan, mode):
         assert demo_plan.tambon.villages[1].name in html
 
 
-def test_board_pages_hold_every_card_once(app, demo_plan):
-    """A long column is cut into pages, never cut off: every card is on exactly one page."""
-    spread_demo(demo_plan)
-    state = screens.screen(demo_plan, "projector")
-    for column in state["columns"]:
-        on_pages = [p.id for page in column.pages for p in page]
-        assert on_pages == [p.id for p in column.projects]
-    assert any(len(column.pages) > 1 for column in state["columns"])
-    phone = screens.screen(demo_plan, "phone")
-    assert all(len(column.pages) == 1 for column in phone["columns"])
-
-
-def test_projector_shows_first_the_page_with_the_card_changed_last(app, demo_plan):
-    spread_demo(demo_plan)
-    group_3 = db.session.scalars(
-        select(Project)
-        .where(Project.plan_id == demo_plan.id, Project.funding_group == "3")
-        .order_by(Project.rank.desc())
-    ).first()
-    record_change(demo_plan, "edit", project=group_3)
-    db.session.commit()
-    state = screens.screen(demo_plan, "projector")
-    assert state["last_id"] == group_3.id
-    column = next(c for c in state["columns"] if c.key == "3")
-    assert column.first_page == len(column.pages) - 1
-    assert group_3 in column.pages[column.first_page]
-
-
 def test_card_changed_last_is_marked_only_while_it_is_the_latest_change(client, demo_plan):
     spread_demo(demo_plan)
     project = db.session.scalars(
         select(Project).where(Project.plan_id == demo_plan.id, Project.funding_group == "1")
     ).first()
-    record_change(demo_plan, "edit", project=project)
+    record_change(demo_plan, "edit", project=project, actor=None)
     db.session.commit()
     html = client.get(f"/live/{demo_plan.public_token}").get_data(as_text=True)
     assert re.search(rf'data-project-id="{project.id}" data-last-change', html)
-    record_change(demo_plan, "edit")  # a change about no single project
+    record_change(demo_plan, "edit", actor=None)  # a change about no single project
     db.session.commit()
     html = client.get(f"/live/{demo_plan.public_token}").get_data(as_text=True)
     assert "data-last-change" not in html
@@ -103,7 +78,7 @@ def test_card_changed_last_is_marked_only_while_it_is_the_latest_change(client, 
 
 def test_overview_totals_by_village_and_sector(app, demo_plan):
     projects = demo_plan.active_projects()
-    state = screens.overview_screen(demo_plan, projects)
+    state = screens.overview_screen(demo_plan, plan_cards(demo_plan.id))
     assert state["total_count"] == len(projects)
     assert state["total_budget"] == sum(p.budget_satang for p in projects)
     assert sum(row["count"] for row in state["sector_rows"]) == len(projects)
@@ -131,8 +106,6 @@ def test_summary_counts_and_budgets_per_group_and_tier(app, demo_plan):
 
 
 def test_summary_says_how_many_people_took_part(app, demo_plan):
-    from flask import render_template
-
     assert screens.summary_screen(demo_plan)["participants"] == 0
     villages = demo_plan.tambon.villages
     db.session.add_all(
@@ -145,16 +118,10 @@ def test_summary_says_how_many_people_took_part(app, demo_plan):
     state = screens.summary_screen(demo_plan)
     assert state["participants"] == 1234
     with app.test_request_context():
-        html = render_template("projector/_summary.html", plan=demo_plan, s=state)
+        shown = screens.screen(demo_plan, "projector")
+        shown.data = state
+        html = region(projector_routes.REGIONS, "summary", shown)
     assert "ผู้เข้าร่วม 1,234 คน" in html
-
-
-def test_visible_length_ignores_marks_above_and_below():
-    assert screens.visible_length("ที่") == 1  # ท + two marks
-    assert screens.visible_length("abc") == 3
-
-
-# --- the facilitator's control -------------------------------------------------------------
 
 
 def test_screen_control_needs_a_facilitator_of_the_tambon(client, app, demo_plan):
@@ -198,7 +165,7 @@ def test_screen_choices_are_not_undone_by_undo(facilitator_client, demo_plan):
     """Undo on the board means the last card change, not "put the projector back"."""
     facilitator_client.post(f"/plans/{demo_plan.id}/screen", data={"mode": "overview"})
     with pytest.raises(NothingToUndo):
-        undo_last_change(db.session.get(Plan, demo_plan.id))
+        undo_last_change(db.session.get(Plan, demo_plan.id), actor=None)
 
 
 def test_village_mode_needs_a_village_of_this_tambon(facilitator_client, demo_plan):
@@ -300,7 +267,7 @@ def read_event(chunks) -> dict:
 
 @pytest.fixture
 def short_keep_alive(monkeypatch):
-    monkeypatch.setattr(projector_routes, "KEEP_ALIVE_SECONDS", 0.2)
+    monkeypatch.setattr(live, "KEEP_ALIVE_SECONDS", 0.2)
 
 
 def open_stream(client, plan, **kwargs):
@@ -311,7 +278,7 @@ def open_stream(client, plan, **kwargs):
 
 
 def test_stream_sends_current_state_to_a_view_that_is_behind(client, demo_plan, short_keep_alive):
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
     event = read_event(chunks)
@@ -327,7 +294,7 @@ def test_stream_sends_nothing_old_then_each_new_version(client, demo_plan, short
     # (The test shares the stream's session, which the stream closes: load the plan again.)
     plan = db.session.get(Plan, demo_plan.id)
     plan.projector_mode = "summary"
-    record_change(plan, "projector")
+    record_change(plan, "projector", actor=None)
     db.session.commit()
     event = read_event(chunks)
     assert event["id"] == "1" and 'data-mode="summary"' in event["data"]
@@ -337,7 +304,7 @@ def test_stream_sends_nothing_old_then_each_new_version(client, demo_plan, short
 def test_last_event_id_wins_over_an_older_address(client, demo_plan, short_keep_alive):
     """The browser's own reconnect sends Last-Event-ID: a view already at the current version
     gets no replay."""
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(
         client, demo_plan, query_string={"version": "0"}, headers={"Last-Event-ID": "1"}
@@ -363,7 +330,7 @@ def test_stream_closes_with_a_notice_when_the_plan_is_closed(
 
 def test_phone_stream_sends_the_phone_layout(client, demo_plan, short_keep_alive):
     spread_demo(demo_plan)
-    record_change(demo_plan, "edit")
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(
         client, demo_plan, query_string={"version": "0", "layout": "phone"}
@@ -394,32 +361,39 @@ def column_cards_of(plan, group: str) -> list[int]:
 
 
 @pytest.mark.parametrize("layout", projector_routes.LAYOUTS)
-def test_every_screen_cuts_into_parts_that_can_be_sent_alone(app, demo_plan, layout):
-    """Each part is one element whose id is "live-" and its name (an out-of-band swap finds it
-    by that id), and every card of a part is one the delta can keep."""
+def test_every_region_renders_alone_by_name_as_the_page_shows_it(app, demo_plan, layout):
+    """The screen is composed of its regions: each rendered alone is exactly what the whole
+    content holds, so a delta and a reload show the same."""
     spread_demo(demo_plan)
     for mode in PROJECTOR_MODES:
         demo_plan.projector_mode = mode
         with app.test_request_context("/"):
-            html = projector_routes.render_content(demo_plan, layout)
-        entry = projector_routes.Rendered.of(demo_plan.version, True, "t", html)
-        if mode in ("board", "urgency"):
-            assert len(entry.parts) >= 3
-        for name, part in entry.parts.items():
-            assert re.match(rf'\s*<\w+ [^>]*\bid="live-{name}"', part), (mode, name)
-            cards = part.count("data-project-id=")
-            assert len(projector_routes.CARD.findall(part)) == cards, (mode, name)
-        assert 'data-plan-version=""' in entry.frame  # the frame compares across versions
+            shown = screens.screen(demo_plan, layout)
+            whole = str(region(projector_routes.REGIONS, "content", shown))
+            parts = [region(projector_routes.REGIONS, "timer", shown)]
+            for column in shown.columns:
+                parts += [
+                    region(projector_routes.REGIONS, "column", shown, column),
+                    region(projector_routes.REGIONS, "column_head", shown, column),
+                ]
+                parts += [region(projector_routes.REGIONS, "card", shown, c) for c in column.cards]
+            if mode in ("board", "urgency"):
+                parts.append(region(projector_routes.REGIONS, "side", shown))
+                assert len(shown.columns) >= 3
+        for part in parts:
+            assert str(part) in whole, (mode, str(part)[:80])
+        ids = re.findall(r'\bid="([^"]+)"', whole)
+        assert len(ids) == len(set(ids)), mode  # every region has its own address
 
 
-def test_a_view_at_the_previous_version_gets_only_the_parts_that_changed(
+def test_a_view_at_the_previous_version_gets_only_what_changed(
     client, facilitator_client, demo_plan, short_keep_alive
 ):
     spread_demo(demo_plan)
-    record_change(demo_plan, "edit")  # about no card: nothing highlighted yet
+    record_change(demo_plan, "edit", actor=None)  # about no card: nothing highlighted yet
     db.session.commit()
     plan_id, version = demo_plan.id, demo_plan.version
-    group_1, group_3 = column_cards_of(demo_plan, "1"), column_cards_of(demo_plan, "3")
+    group_3 = column_cards_of(demo_plan, "3")
     moved = group_3[1]
     response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
     event = read_event(chunks)  # a view that was behind gets the whole content
@@ -431,26 +405,30 @@ def test_a_view_at_the_previous_version_gets_only_the_parts_that_changed(
     event = read_event(chunks)
     assert (event["event"], event["id"]) == ("delta", str(version + 1))
     delta = event["data"]
-    swapped = re.findall(r'<(\w+) hx-swap-oob="true"[^>]* id="live-([\w-]+)"', delta)
-    assert sorted(swapped) == [("section", "column-1"), ("section", "column-3")]
-    assert 'id="screen-title"' not in delta  # the screen around the columns stays as it is
-    # Group 1's cards did not change: the view keeps its own. The moved card comes whole,
-    # highlighted; group 3's first card keeps its place, the ones after it are numbered anew.
-    for project_id in group_1 + group_3[:1]:
-        assert f'<template data-keep="{project_id}"></template>' in delta
-    assert re.search(rf'<li class="live-card is-last-change" data-project-id="{moved}"', delta)
-    for project_id in group_3[2:]:
-        assert re.search(rf'<li class="live-card" data-project-id="{project_id}"', delta)
-
+    assert 'id="screen-title"' not in delta  # the screen around the lists stays as it is
+    # The moved card alone: taken out, put back at the end of group 1, highlighted. The cards
+    # below its old place are not sent: their numbers come from a CSS counter.
+    assert delta.count("data-project-id=") == 1
+    assert f'<div id="live-card-{moved}" hx-swap-oob="delete">' in delta
+    assert re.search(
+        rf'<div hx-swap-oob="beforeend:#live-cards-1">\n<li class="live-card is-last-change"'
+        rf' id="live-card-{moved}"',
+        delta,
+    )
+    heads = re.findall(r'<h3 class="column-head" id="col-([\w-]+)" hx-swap-oob="true"', delta)
+    assert sorted(heads) == ["1", "3"]
+    assert 'id="live-side" hx-swap-oob="true"' in delta
+    assert f'id="live-last" data-last-id="{moved}"' in delta
+    assert len(event["data"]) < 3000, len(event["data"])
     response.close()
 
     # A view further behind (or back from an older version) gets the whole content.
     response, chunks = open_stream(client, demo_plan, query_string={"version": str(version - 1)})
     event = read_event(chunks)
     assert (event["event"], event["id"]) == ("state", str(version + 1))
-    assert f'data-project-id="{group_1[0]}"' in event["data"]
+    assert f'data-project-id="{group_3[0]}"' in event["data"]
 
-    # A change of screen changes more than parts: the whole content, even to a view that was
+    # A change of screen changes more than lists: the whole content, even to a view that was
     # at the previous version.
     facilitator_client.post(f"/plans/{plan_id}/screen", data={"mode": "summary"})
     event = read_event(chunks)
@@ -462,17 +440,20 @@ def test_a_view_at_the_previous_version_gets_only_the_parts_that_changed(
 def test_a_change_that_shows_nothing_new_still_reaches_the_view(
     client, demo_plan, short_keep_alive
 ):
-    """The delta is empty, but it carries the version: an event without data would never be
-    delivered, and the view would stay one version behind."""
-    record_change(demo_plan, "edit")
+    """The delta shows nothing new, but it carries the version: an event without data would
+    never be delivered, and the view would stay one version behind."""
+    record_change(demo_plan, "edit", actor=None)
     db.session.commit()
     response, chunks = open_stream(client, demo_plan, query_string={"version": "0"})
     assert read_event(chunks)["event"] == "state"
     plan = db.session.get(Plan, demo_plan.id)
-    record_change(plan, "edit")
+    record_change(plan, "edit", actor=None, regions=Regions())
     db.session.commit()
     raw = next(chunk for chunk in chunks if b"event:" in chunk)
-    assert raw == b"id: 2\nevent: delta\ndata: \n\n"
+    assert raw == (
+        b'id: 2\nevent: delta\ndata: <span id="live-last" data-last-id="" hidden'
+        b' hx-swap-oob="true"></span>\n\n'
+    )
     response.close()
 
 

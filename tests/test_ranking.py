@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from planapp import ranking
-from planapp.changes import StaleVersion, undo_last_change
+from planapp.changes import undo_last_change
 from planapp.domain import GROUPS
 from planapp.extensions import db
-from planapp.models import ChangeLog, Project
+from planapp.models import ChangeLog, Project, board_places
 
 
 def board_of(sizes: list[int]) -> dict[str, list[int]]:
@@ -115,25 +115,26 @@ def test_database_moves_keep_ranks_dense_and_undo_restores_all(app, demo_plan, m
         if before_id is not None and (before_id == ids[index] or before_id not in columns[group]):
             continue
         expected = {**columns, **ranking.place(columns, ids[index], group, before_id)}
-        ranking.move_project(demo_plan, ids[index], group, before_id, demo_plan.version)
+        ranking.move_project(demo_plan, ids[index], group, before_id, demo_plan.version, actor=None)
         db.session.commit()
         made += 1
         assert_dense(demo_plan)
         assert ranking.load_columns(demo_plan, GROUPS) == expected
     for _ in range(made):
-        undo_last_change(demo_plan)
+        undo_last_change(demo_plan, actor=None)
         db.session.commit()
     assert stored_columns(demo_plan) == original
     assert all(p.feasibility == "pending" for p in demo_plan.projects)
     # Leave the shared database as it was for the next example.
     db.session.execute(db.delete(ChangeLog))
+    db.session.execute(db.update(board_places).values(placed_version=0, edited_version=0))
     demo_plan.version = 0
     db.session.commit()
 
 
-def test_move_logs_snapshots_and_refuses_a_stale_version(app, demo_plan):
+def test_move_logs_snapshots_and_refuses_a_card_moved_meanwhile(app, demo_plan):
     first, second, third = (p.id for p in sorted(demo_plan.projects, key=lambda p: p.rank)[:3])
-    result = ranking.move_project(demo_plan, third, "3", None, seen_version=0)
+    result = ranking.move_project(demo_plan, third, "3", None, seen_version=0, actor=None)
     db.session.commit()
     assert (result.from_group, result.to_group, result.to_rank) == ("unsorted", "3", 1)
     assert result.changed_groups == ["unsorted", "3"]
@@ -144,27 +145,34 @@ def test_move_logs_snapshots_and_refuses_a_stale_version(app, demo_plan):
     # Only the rows whose place changed are in the snapshot: the two above it did not move.
     assert str(first) not in entry.before["projects"]
     assert str(second) not in entry.before["projects"]
-    with pytest.raises(StaleVersion):
-        ranking.move_project(demo_plan, first, "1", None, seen_version=0)
-    db.session.rollback()
-    assert db.session.get(Project, first).funding_group == "unsorted"
+    assert entry.regions == {"groups": ["3", "unsorted"], "moved": [third]}
+    # Seen at version 0: the card moved at version 1 is refused, and so is a move next to it;
+    # another card of the same column is not.
+    for refused in [(third, "1", None), (first, "3", third)]:
+        with pytest.raises(ranking.Conflict):
+            ranking.move_project(demo_plan, *refused, seen_version=0, actor=None)
+        db.session.rollback()
+    ranking.move_project(demo_plan, first, "1", None, seen_version=0, actor=None)
+    db.session.commit()
+    assert db.session.get(Project, first).funding_group == "1"
+    assert db.session.get(Project, third).funding_group == "3"
 
 
 def test_not_feasible_column_sets_feasibility_and_leaving_it_resets(app, demo_plan):
     project = demo_plan.projects[0]
-    ranking.move_project(demo_plan, project.id, "not-feasible", None, None)
+    ranking.move_project(demo_plan, project.id, "not-feasible", None, None, actor=None)
     db.session.commit()
     assert project.feasibility == "not_feasible"
     project.feasibility_reason = "ที่ดินเป็นของเอกชน"
     db.session.commit()
-    ranking.move_project(demo_plan, project.id, "2", None, None)
+    ranking.move_project(demo_plan, project.id, "2", None, None, actor=None)
     db.session.commit()
     assert (project.funding_group, project.feasibility, project.feasibility_reason) == (
         "2",
         "pending",
         "",
     )
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert (project.funding_group, project.feasibility, project.feasibility_reason) == (
         "not-feasible",
@@ -182,7 +190,7 @@ def test_both_ways_of_moving_agree_with_place(app, demo_plan, gap, source, targe
     """Columns ranked 1..n move by shifting ranges; others are renumbered row by row: the
     result is the same, and undo restores the stored ranks exactly."""
     projects = sorted(demo_plan.projects, key=lambda p: p.rank)
-    ranking.move_project(demo_plan, projects[20].id, "1", None, None)
+    ranking.move_project(demo_plan, projects[20].id, "1", None, None, actor=None)
     db.session.commit()
     if gap:
         projects[2].merged_into_id, projects[2].rank = projects[0].id, None
@@ -193,11 +201,11 @@ def test_both_ways_of_moving_agree_with_place(app, demo_plan, gap, source, targe
     if before is not None:
         before_id = projects[20].id if target == "1" else projects[before].id
     expected = {**columns, **ranking.place(columns, projects[source].id, target, before_id)}
-    ranking.move_project(demo_plan, projects[source].id, target, before_id, None)
+    ranking.move_project(demo_plan, projects[source].id, target, before_id, None, actor=None)
     db.session.commit()
     assert ranking.load_columns(demo_plan, GROUPS) == expected
     assert_dense(demo_plan)
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert stored_columns(demo_plan) == stored_before
 
@@ -207,16 +215,19 @@ def test_a_move_heals_gaps_left_by_others(app, demo_plan):
     projects[1].merged_into_id = projects[0].id  # a merge leaves rank 2 empty
     projects[1].rank = None
     db.session.commit()
-    ranking.move_project(demo_plan, projects[5].id, "unsorted", projects[0].id, None)
+    ranking.move_project(demo_plan, projects[5].id, "unsorted", projects[0].id, None, actor=None)
     db.session.commit()
     assert_dense(demo_plan)
-    undo_last_change(demo_plan)
+    undo_last_change(demo_plan, actor=None)
     db.session.commit()
     assert db.session.get(Project, projects[2].id).rank == 3
 
 
 def test_column_totals_count_and_sum_budgets(app, demo_plan):
-    totals = ranking.column_totals(demo_plan)
+    from planapp.forum.board import column_heads
+
+    totals, cuts = column_heads(demo_plan, GROUPS)
+    assert cuts == {}
     assert totals["unsorted"]["count"] == len(demo_plan.projects)
     assert totals["unsorted"]["budget"] == sum(p.budget_satang for p in demo_plan.projects)
     assert totals["1"] == {"count": 0, "budget": 0}
@@ -240,7 +251,7 @@ def test_which_columns_move_by_shifting_ranges(app, demo_plan, merged_rank, stra
     db.session.commit()
     columns = ranking.load_columns(demo_plan, GROUPS)
     expected = {**columns, **ranking.place(columns, projects[3].id, "unsorted", projects[0].id)}
-    ranking.move_project(demo_plan, projects[3].id, "unsorted", projects[0].id, None)
+    ranking.move_project(demo_plan, projects[3].id, "unsorted", projects[0].id, None, actor=None)
     db.session.commit()
     entry = db.session.scalar(select(ChangeLog))
     assert ("ranks" in entry.after) is shifted

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020_proposed_by'
-down_revision = '0007_board_places'
+down_revision = '0010_live_board'
 branch_labels = None
 depends_on = None
 

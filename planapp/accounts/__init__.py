@@ -2,50 +2,49 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
+from sqlalchemy import exists, literal, select
 
+from planapp.accounts import sessions
 from planapp.extensions import db
-from planapp.models import Plan, Tambon, User
+from planapp.models import Plan, Tambon, User, user_tambons
 
 
 def init_app(app) -> None:
     from planapp.accounts import throttle
 
+    sessions.init_app(app)
     throttle.init_app(app)
 
     @app.before_request
     def load_user() -> None:
-        user_id = session.get("user_id")
-        g.user = db.session.get(User, user_id) if user_id else None
-        if g.user is not None and (
-            not g.user.active or session.get("user_key") != session_key(g.user)
-        ):
-            # Deactivated, or the password changed since this device signed in.
-            g.user = None
+        # Only a token the server still keeps: signed out, deactivated, a new password or a
+        # forum day over, and the cookie (or any copy of it) signs in nobody.
+        g.user = sessions.user_of(session.get("session_token"))
 
     @app.context_processor
     def inject_user():
         return {"current_user": g.get("user")}
 
 
-def session_key(user: User) -> str:
-    """Changes whenever the user's password changes, which signs out their other devices.
-    A digest, so the (signed but readable) session cookie shows nothing of the hash itself."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def sign_in(user: User) -> None:
-    """A fresh session (no fixation); only the language choice carries over."""
+    """A fresh session (no fixation): the device's previous one ends, a new token is issued;
+    only the language choice carries over. The caller commits."""
+    sessions.end(session.get("session_token"))
     language = session.get("language")
     session.clear()
     if language:
         session["language"] = language
-    session["user_id"] = user.id
-    session["user_key"] = session_key(user)
-    session.permanent = True
+    session["session_token"] = sessions.start(user)
+    session.permanent = True  # for as long as the sign-in may last, not a month
+
+
+def sign_out() -> None:
+    """This device's session ends on the server, so a copy of the cookie is worthless too.
+    The caller commits."""
+    sessions.end(session.pop("session_token", None))
 
 
 def current_user() -> User | None:
@@ -88,10 +87,25 @@ def tambon_for_editing(tambon_id: int) -> Tambon:
     return tambon
 
 
-def plan_for_editing(plan_id: int) -> Plan:
-    """The plan, if the signed-in user may change it; 404, 401 or 403 otherwise."""
-    plan = db.get_or_404(Plan, plan_id)
-    tambon_for_editing(plan.tambon_id)
+def plan_for_editing(plan_id: int, *options) -> Plan:
+    """The plan, if the signed-in user may change it; 404, 401 or 403 otherwise. One
+    statement, permission included; `options` load more with it (e.g. the plan's groups)."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    allowed = literal(user.is_admin) | exists().where(
+        user_tambons.c.user_id == user.id, user_tambons.c.tambon_id == Plan.tambon_id
+    ).correlate(Plan)
+    row = (
+        db.session.execute(select(Plan, allowed).where(Plan.id == plan_id).options(*options))
+        .unique()
+        .first()
+    )
+    if row is None:
+        abort(404)
+    plan, may = row
+    if not (user.active and may):
+        abort(403)
     return plan
 
 

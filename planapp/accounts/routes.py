@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -10,31 +8,33 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from planapp.accounts import admin_required, current_user, sign_in
+from planapp.accounts import admin_required, current_user, sessions, sign_in, sign_out
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import ConfirmForm, LoginForm, NewUserForm, PasswordForm, UserForm
 from planapp.accounts.throttle import throttle
 from planapp.extensions import db
 from planapp.models import Tambon, User
+from planapp.urls import safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted link cannot send the user elsewhere after login."""
-    if not target:
-        return url_for("main.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.index")
-    return target
+def _too_many_attempts(form, wait: int):
+    if wait < 60:
+        message = _("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=wait)
+    else:
+        minutes = -(-wait // 60)
+        message = _("Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=minutes)
+    form.password.errors.append(message)
+    response = make_response(render_template("accounts/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -44,25 +44,22 @@ def login():
     if form.validate_on_submit():
         address = request.remote_addr or ""
         username = form.username.data.strip()
-        wait = throttle().retry_after(address, username)
+        user = sessions.user_named(username)
+        device_cookie = request.cookies.get(sessions.DEVICE_COOKIE)
+        known_device = sessions.device_knows(device_cookie, user)
+        wait = throttle().retry_after(address, username, known_device=known_device)
         if wait:
             # Refused before the password is even checked: guessing gains nothing.
-            minutes = max(1, -(-wait // 60))
-            form.password.errors.append(
-                _(
-                    "Too many failed sign-ins. Try again in %(minutes)s minutes.",
-                    minutes=minutes,
-                )
-            )
-            response = make_response(render_template("accounts/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(wait)
-            return response
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is not None and user.active and user.check_password(form.password.data):
+            return _too_many_attempts(form, wait)
+        if sessions.password_is_right(user, form.password.data):
             throttle().succeeded(address, username)
             sign_in(user)
+            db.session.commit()
             flash(_("Signed in as %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            next_page = safe_redirect_target(request.args.get("next"), url_for("main.index"))
+            response = redirect(next_page)
+            sessions.remember_device(response, device_cookie, user)
+            return response
         throttle().failed(address, username)
         form.password.errors.append(_("Wrong username or password."))
     if form.errors:
@@ -72,8 +69,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    session.pop("user_id", None)
-    session.pop("user_key", None)
+    sign_out()
+    db.session.commit()
     flash(_("Signed out."), "success")
     return redirect(url_for("main.index"))
 
@@ -179,9 +176,9 @@ def user_password(user_id: int):
     form = PasswordForm()
     if form.validate_on_submit():
         accounts_users.set_password(user, form.password.data)
-        db.session.commit()
         if user.id == current_user().id:
             sign_in(user)  # keep this device signed in; the others are signed out
+        db.session.commit()
         flash(_("New password set for %(name)s.", name=user.username), "success")
         return redirect(url_for("accounts.users"))
     status = 400 if form.errors else 200

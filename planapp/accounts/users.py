@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from planapp.accounts import sessions
 from planapp.extensions import db
 from planapp.models import Tambon, User
 
@@ -78,11 +79,15 @@ def set_active(user: User, active: bool, *, acting: User) -> None:
         if user.is_admin and user.active and _active_admin_count() <= 1:
             raise UserRuleError("active", _l("This is the only active administrator."))
     user.active = active
+    if not active:
+        sessions.end_all(user)
     db.session.flush()
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password signs the user out on every device (the acting device signs in again)."""
     user.set_password(password)
+    sessions.end_all(user)
     db.session.flush()
 
 

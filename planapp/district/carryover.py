@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PLAN_PREAMBLE
 from planapp.extensions import db
-from planapp.models import Plan, Project
+from planapp.intake.values import whole_number_or_none
+from planapp.models import Plan, Project, User
 
 PROFILE_FIELDS = [
     "identity",
@@ -69,7 +70,8 @@ def unfinished_projects(plan: Plan) -> list[Project]:
 def check_new_year(plan: Plan, text: str) -> int:
     text = (text or "").strip()
     first, last = plan.fiscal_year + 1, plan.fiscal_year + YEARS_AHEAD
-    if not text.isdigit() or not first <= int(text) <= last:
+    year = whole_number_or_none(text)
+    if year is None or not first <= year <= last:
         raise CarryOverRefused(
             {
                 "fiscal_year": _(
@@ -79,7 +81,6 @@ def check_new_year(plan: Plan, text: str) -> int:
                 )
             }
         )
-    year = int(text)
     exists = db.session.scalar(
         select(Plan.id).where(Plan.tambon_id == plan.tambon_id, Plan.fiscal_year == year)
     )
@@ -96,7 +97,7 @@ def check_new_year(plan: Plan, text: str) -> int:
     return year
 
 
-def carry_over(plan: Plan, year_text: str) -> tuple[Plan, int]:
+def carry_over(plan: Plan, year_text: str, *, actor: User | None) -> tuple[Plan, int]:
     """Create the tambon's plan for the new year from `plan`. Returns it and how many projects
     were carried over. Raises CarryOverRefused (nothing created); the caller commits."""
     year = check_new_year(plan, year_text)
@@ -130,6 +131,7 @@ def carry_over(plan: Plan, year_text: str) -> tuple[Plan, int]:
     record_change(
         new_plan,
         "carry_over",
+        actor=actor,
         summary=f"{plan.fiscal_year} → {year}: {len(carried)}",
         before={"projects": {str(p.id): None for p in carried}},
         after={"projects": {str(p.id): project_snapshot(p) for p in carried}},

@@ -18,7 +18,7 @@ from planapp.changes import project_snapshot, record_change
 from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS, FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.forms import parse_thai_date
-from planapp.models import ChangeLog, Plan, Project
+from planapp.models import ChangeLog, Plan, Project, User
 from planapp.taken_forward import is_taken_forward as counts_as_taken_forward
 from planapp.taken_forward import taken_forward_clause
 
@@ -239,7 +239,7 @@ def _be_date(day: date) -> str:
 
 
 def apply_update(
-    plan: Plan, project: Project, update: FollowupUpdate, today: date
+    plan: Plan, project: Project, update: FollowupUpdate, today: date, *, actor: User | None
 ) -> ChangeLog | None:
     """Check and save one follow-up change through the change log. None when nothing changed.
     Raises FollowupRefused (nothing is changed then); the caller commits."""
@@ -261,6 +261,7 @@ def apply_update(
     return record_change(
         plan,
         "followup",
+        actor=actor,
         summary=summary,
         project=project,
         before={"projects": {str(project.id): before}},

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from planapp.accounts import admin_required, plan_for_editing, plan_for_reading
+from planapp.accounts import admin_required, current_user, plan_for_editing, plan_for_reading
 from planapp.district import agencies, carryover, dashboard, followup, strategies
 from planapp.district.agency_export import agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
@@ -30,6 +30,7 @@ from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
 from planapp.export.routes import download
 from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
+from planapp.intake.values import whole_number_or_none
 from planapp.models import Agency, Plan, Project
 
 bp = Blueprint("district", __name__)
@@ -125,7 +126,7 @@ def update_followup(plan_id: int, project_id: int):
         seen_status=form.seen_status.data or None,
     )
     try:
-        entry = followup.apply_update(plan, project, update, hall_today())
+        entry = followup.apply_update(plan, project, update, hall_today(), actor=current_user())
     except followup.FollowupRefused as refused:
         db.session.rollback()
         for name, message in refused.errors.items():
@@ -166,7 +167,9 @@ def carry_over(plan_id: int):
     plan = plan_for_editing(plan_id)
     form = CarryOverForm()
     try:
-        new_plan, count = carryover.carry_over(plan, form.fiscal_year.data or "")
+        new_plan, count = carryover.carry_over(
+            plan, form.fiscal_year.data or "", actor=current_user()
+        )
     except carryover.CarryOverRefused as refused:
         db.session.rollback()
         form.fiscal_year.errors = [refused.errors["fiscal_year"]]
@@ -195,13 +198,14 @@ def chosen_year(years: list[int]) -> tuple[int, str | None]:
     text = (request.args.get("year") or "").strip()
     if not text:
         return default, None
-    if not text.isdigit() or not 2400 <= int(text) <= 2800:
+    year = whole_number_or_none(text)
+    if year is None or not 2400 <= year <= 2800:
         return default, _(
             "“%(text)s” is not a fiscal year. Choose a Buddhist Era year such as %(year)d.",
             text=text[:20],
             year=default,
         )
-    return int(text), None
+    return year, None
 
 
 @bp.route("/district")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from planapp import domain
+from planapp.cards import on_board
 from planapp.domain import code_key
 from planapp.extensions import db
 from planapp.models import (
@@ -232,7 +233,7 @@ def load_rows(
             p.village_rank, p.proposed_by_id, p.lead_agency_id, p.note,
         )
         .join(board_places, (place.project_id == p.id) & (place.plan_id == p.plan_id))
-        .where(p.plan_id == plan.id, p.merged_into_id.is_(None))
+        .where(*on_board(plan.id))
     ):  # fmt: skip
         mine = sorted(
             (villages[i] for i in village_links.get(r.id, ()) if i in villages),

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from planapp import ranking
-from planapp.changes import project_snapshot, record_change
+from planapp.changes import Regions, StaleVersion, bump_version, project_snapshot, record_change
 from planapp.extensions import db
-from planapp.models import Agency, ChangeLog, Plan, Project, Strategy
+from planapp.forum.history import describe_edit
+from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, User
 
 EDIT_FIELDS = [
     "feasibility",
@@ -56,11 +57,19 @@ def find_or_create_agency(name: str, kind: str) -> Agency:
 
 
 def save_decisions(
-    plan: Plan, project: Project, decisions: Decisions, seen_version: int | None
+    plan: Plan,
+    project: Project,
+    decisions: Decisions,
+    seen_version: int | None,
+    *,
+    actor: User | None,
 ) -> Saved:
-    """Apply the panel in one change (the caller commits). Raises StaleVersion, or GroupLocked
-    when feasibility would move the card out of a confirmed group."""
-    entry = record_change(plan, "edit", project=project, seen_version=seen_version)
+    """Apply the panel in one change, logged complete (the caller commits). `seen_version` is
+    the plan version the panel was opened at: the save is refused (StaleVersion) only when
+    another device changed this project's decisions since. Raises GroupLocked when feasibility
+    would move the card out of a confirmed group."""
+    version = bump_version(plan)
+    _refuse_if_edited(project, seen_version, version)
     before = project_snapshot(project, EDIT_FIELDS)
 
     lead_id = decisions.lead_agency_id
@@ -91,6 +100,7 @@ def save_decisions(
 
     key = str(project.id)
     before_all, after_all = {key: before}, {key: after}
+    regions = Regions(cards={project.id}, edited={project.id})
     # The column follows feasibility: not feasible goes to its column (at the end); a project
     # found feasible again goes back to "unsorted" for the forum to place.
     target = None
@@ -100,13 +110,52 @@ def save_decisions(
         target = "unsorted"
     moved, move_before, move_after = None, {}, {}
     if target is not None:
-        moved, move_before, move_after = ranking.relocate(
-            plan, project, target, None, follow_feasibility=False
-        )
+        moved, move_before, move_after = ranking.relocate(plan, project, target)
         for snapshot, merged in ((move_before, before_all), (move_after, after_all)):
             for pid, state in snapshot["projects"].items():
                 merged.setdefault(pid, {}).update(state)
-    # A move logged as rank shifts keeps them beside the projects (see ranking.restore_ranks).
-    entry.before = {**move_before, "projects": before_all}
-    entry.after = {**move_after, "projects": after_all}
+        regions.moved.add(project.id)
+        regions.groups |= set(moved.changed_groups)
+    entry = record_change(
+        plan,
+        "edit",
+        actor=actor,
+        project=project,
+        summary=describe_edit(project.title, before, after),
+        # A move logged as rank shifts keeps them beside the projects (ranking.restore_ranks).
+        before={**move_before, "projects": before_all},
+        after={**move_after, "projects": after_all},
+        regions=regions,
+        version=version,
+    )
     return Saved(entry=entry, moved=moved)
+
+
+def set_urgency(
+    plan: Plan, project: Project, tier: str | None, seen_version: int | None, *, actor: User | None
+) -> ChangeLog:
+    """The urgency view's quick tier choice: one field, one logged change. Refused
+    (StaleVersion) only when another device changed the project's decisions since the view's
+    `seen_version`."""
+    version = bump_version(plan)
+    _refuse_if_edited(project, seen_version, version)
+    before = project_snapshot(project, EDIT_FIELDS)
+    project.urgency = tier or None
+    after = project_snapshot(project, EDIT_FIELDS)
+    return record_change(
+        plan,
+        "edit",
+        actor=actor,
+        project=project,
+        summary=describe_edit(project.title, before, after),
+        before={"projects": {str(project.id): before}},
+        after={"projects": {str(project.id): after}},
+        regions=Regions(cards={project.id}, edited={project.id}),
+        version=version,
+    )
+
+
+def _refuse_if_edited(project: Project, seen_version: int | None, version: int) -> None:
+    db.session.refresh(project, ["edited_version"])
+    if seen_version is not None and project.edited_version > seen_version:
+        raise StaleVersion(version - 1)

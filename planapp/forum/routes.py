@@ -1,349 +1,205 @@
 """The forum board: priority order, the three funding groups, feasibility, urgency, agencies.
 
-Routes are thin: they read the request, call `planapp.ranking` / `planapp.changes`, and answer
-with the fragments that changed. A move answers with out-of-band fragments only (the moved card
-at its new place, the two column heads, the plan version, the history); a stale request answers
-409 with the fresh board.
+Routes are thin: they read the request, call `planapp.ranking` / `planapp.changes` /
+`planapp.forum.decisions`, and answer with the regions that changed (planapp/forum/board.py
+lays them out, forum/_regions.html renders them by name). Every tablet's board follows the plan's
+live stream (`board_events`), so each answer and each event is the same kind of delta: what a
+board at the version it sent needs to show the version now.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import Blueprint, abort, g, make_response, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from planapp import ranking
-from planapp.accounts import login_required, plan_for_editing
-from planapp.changes import (
-    NothingToUndo,
-    StaleVersion,
-    project_snapshot,
-    record_change,
-    undo_last_change,
-)
-from planapp.domain import (
-    FEASIBILITY_LABELS,
-    FUNDING_GROUPS,
-    GROUP_SHORT_LABELS,
-    GROUPS,
-    SECTOR_LABELS,
-    SECTORS,
-    URGENCY,
-    URGENCY_LABELS,
-)
+from planapp import live, ranking
+from planapp.accounts import current_user, login_required, plan_for_editing
+from planapp.cards import on_board
+from planapp.changes import NothingToUndo, StaleVersion, UndoRefused, undo_last_change
+from planapp.domain import FUNDING_GROUPS, GROUPS, SECTOR_LABELS, SECTORS, URGENCY
 from planapp.extensions import db
-from planapp.forum.decisions import EDIT_FIELDS, Decisions, save_decisions
-from planapp.forum.forms import ProjectPanelForm
-from planapp.forum.history import (
-    describe,
-    describe_edit,
-    describe_move,
-    history_item,
-    recent_changes,
+from planapp.forum.board import (
+    REGIONS,
+    Board,
+    BoardDelta,
+    BoardFilter,
+    board_answer,
+    board_page,
+    delta_since,
+    fill_delta,
+    full_board,
+    render_delta,
 )
-from planapp.meeting.groups import confirmed_groups, group_status, plan_groups
+from planapp.forum.decisions import Decisions, save_decisions, set_urgency
+from planapp.forum.forms import ProjectPanelForm
+from planapp.forum.history import describe, history_item, recent_changes
+from planapp.fragments import event, region
+from planapp.htmx import CONFLICT, INVALID, LOCKED, answer, is_htmx, version_field
+from planapp.intake.values import whole_number_or_none
 from planapp.meeting.rules import GroupLocked
-from planapp.models import Agency, Plan, Project, Strategy
+from planapp.models import Agency, Plan, Project, Strategy, board_places
 
 bp = Blueprint("forum", __name__)
+SECTOR_CHOICES = [(code, SECTOR_LABELS[code]) for code in SECTORS]
 
 
-# --- filters ------------------------------------------------------------------------------
+# --- the board ----------------------------------------------------------------------------
 
 
-@dataclass
-class BoardFilter:
-    """Which cards the facilitator wants to see. Cards that do not match stay in the page,
-    collapsed, so a drop or a move button always names the real neighbour on the board."""
-
-    village: int | None = None
-    sector: str = ""
-    text: str = ""
-
-    @classmethod
-    def from_values(cls, values) -> BoardFilter:
-        village = values.get("village", "")
-        sector = values.get("sector", "")
-        return cls(
-            village=int(village) if village.isdigit() else None,
-            sector=sector if sector in SECTORS else "",
-            text=values.get("q", "").strip()[:200],
-        )
-
-    @property
-    def active(self) -> bool:
-        return bool(self.village or self.sector or self.text)
-
-    def matches(self, project: Project) -> bool:
-        if self.village and self.village not in project.village_numbers:
-            return False
-        if self.sector and project.sector != self.sector:
-            return False
-        if self.text:
-            needle = self.text.casefold()
-            haystack = " ".join(
-                [project.title, project.location, project.note, project.objective]
-                + ([project.lead_agency.name] if project.lead_agency else [])
-            ).casefold()
-            if needle not in haystack:
-                return False
-        return True
-
-    def query(self) -> dict:
-        return {
-            key: value
-            for key, value in (("village", self.village), ("sector", self.sector), ("q", self.text))
-            if value
-        }
-
-
-# --- loading ------------------------------------------------------------------------------
-
-
-def board_projects(plan: Plan, ids=None) -> list[Project]:
-    query = (
-        select(Project)
-        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
-        .options(selectinload(Project.villages), selectinload(Project.lead_agency))
-        .order_by(Project.rank.is_(None), Project.rank, Project.id)
-    )
-    if ids is not None:
-        query = query.where(Project.id.in_(ids))
-    return db.session.scalars(query).all()
-
-
-def board_context(plan: Plan, filters: BoardFilter, message: str = "") -> dict:
-    columns: dict[str, list[Project]] = {group: [] for group in GROUPS}
-    for project in board_projects(plan):
-        columns.setdefault(project.funding_group, []).append(project)
-    return {
-        "plan": plan,
-        "columns": columns,
-        "meeting_group_status": meeting_statuses(plan, columns),
-        "confirmed": confirmed_groups(plan),
-        "totals": ranking.column_totals(plan),
-        "filters": filters,
-        "message": message,
-        "sectors": [(code, SECTOR_LABELS[code]) for code in SECTORS],
-    }
-
-
-def meeting_statuses(plan: Plan, columns: dict | None = None):
-    """The meeting templates' `meeting_group_status(plan, group)` for one render, remembered per
-    group: from the columns already loaded, or (after a move) from the budgets alone, and only
-    for a group with a ceiling, so a move's answer costs the same in a long column."""
-    ceilings = {group: row.ceiling_satang for group, row in plan_groups(plan).items()}
-    known = {}
-
-    def status(_plan, group):
-        if group not in known:
-            if columns is not None:
-                cards = columns[group]
-            elif ceilings.get(group) is None:
-                cards = []
-            else:
-                cards = db.session.execute(
-                    select(Project.id, Project.budget_satang)
-                    .where(
-                        Project.plan_id == plan.id,
-                        Project.merged_into_id.is_(None),
-                        Project.funding_group == group,
-                    )
-                    .order_by(Project.rank)
-                ).all()
-            known[group] = group_status(plan, group, cards)
-        return known[group]
-
-    return status
-
-
-@bp.app_template_global("forum_card_text")
-def forum_card_text(plan: Plan) -> dict:
-    """Every label a card shows, translated and escaped once per request (not once per card),
-    and the group menu's options with each group selected: a board has hundreds of cards."""
-    if "forum_card_text" not in g:
-        panel_url = url_for("forum.panel", plan_id=plan.id, project_id=0)
-        labels = {
-            "position": _("Position"),
-            "details": _("Details"),
-            "village_no": _("Village No."),
-            "baht": _("baht"),
-            "lead": _("Lead"),
-            "reason_needed": _("Reason needed"),
-            "move_up": _("Move up"),
-            "move_down": _("Move down"),
-            "group_for": _("Group"),
-            "move_to_group": _("Move to the chosen group"),
-            "move": _("Move"),
-        }
-        text = {name: escape(label) for name, label in labels.items()}
-        groups = [(code, escape(GROUP_SHORT_LABELS[code])) for code in GROUPS]
-        text.update(
-            {
-                "group_options": {
-                    chosen: Markup("").join(
-                        Markup('<option value="{}"{}>{}</option>').format(
-                            code, Markup(" selected") if code == chosen else "", label
-                        )
-                        for code, label in groups
-                    )
-                    for chosen in GROUPS
-                },
-                "sectors": {code: escape(label) for code, label in SECTOR_LABELS.items()},
-                "feasibility": {code: escape(label) for code, label in FEASIBILITY_LABELS.items()},
-                "urgency": {code: escape(label) for code, label in URGENCY_LABELS.items()},
-                # Built once: each card adds its own id and "/panel".
-                "projects_url": escape(panel_url.removesuffix("0/panel")),
-            }
-        )
-        g.forum_card_text = text
-    return g.forum_card_text
-
-
-def is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
-# --- pages --------------------------------------------------------------------------------
+def board_plan(plan_id: int) -> Plan:
+    """The plan, for a signed-in user who may change it, with its funding groups' rows (locks,
+    ceilings) in the same statement: every column of the request reads them from there."""
+    return plan_for_editing(plan_id, joinedload(Plan.groups))
 
 
 @bp.get("/plans/<int:plan_id>/board")
 @login_required
 def board(plan_id: int):
-    plan = plan_for_editing(plan_id)
+    plan = board_plan(plan_id)
     filters = BoardFilter.from_values(request.args)
-    context = board_context(plan, filters)
     if is_htmx():
-        return render_template("forum/_board.html", **context)
-    return render_template("forum/board.html", history=recent_changes(plan), **context)
+        return region(REGIONS, "board", full_board(plan, filters))
+    return render_template(
+        "forum/board.html",
+        plan=plan,
+        filters=filters,
+        sectors=SECTOR_CHOICES,
+        b=board_page(plan, filters),
+    )
 
 
-def fresh_view(
-    plan: Plan, filters: BoardFilter, message: str, status: int = 409, view: str = "board"
-):
-    """The whole board (or urgency view) as it is now, swapped in place of the stale one, with
-    the message; a 409 message is an alert."""
-    db.session.rollback()
-    db.session.refresh(plan)
-    alert = status in (409, 423)  # stale, or a confirmed (locked) group
-    if view == "urgency":
-        body = render_template(
-            "forum/_urgency_view.html", alert=alert, **urgency_context(plan, message)
-        )
-        target = "#urgency-view"
-    else:
-        body = render_template(
-            "forum/_board_refresh.html",
-            history=recent_changes(plan),
-            alert=alert,
-            **board_context(plan, filters, message),
-        )
-        target = "#board"
-    response = make_response(body, status)
-    response.headers["HX-Retarget"] = target
-    response.headers["HX-Reswap"] = "outerHTML"
-    return response
+@bp.get("/plans/<int:plan_id>/board/events")
+@login_required
+def board_events(plan_id: int):
+    """The board's live stream: for every change saved elsewhere, the delta from the version
+    this board shows (its filters and language, its user's forms), rendered by name."""
+    plan_id = plan_for_editing(plan_id).id
+    filters = BoardFilter.from_values(request.args)
+
+    def render(known: int):
+        plan = db.session.get(Plan, plan_id, populate_existing=True)
+        board, delta = delta_since(plan, filters, known)
+        kind = "state" if delta.whole else "delta"
+        return delta.version, event(delta.version, kind, str(render_delta(board, delta))), False
+
+    return live.event_stream(plan_id, render, public=False)
 
 
-def fresh_board(plan: Plan, filters: BoardFilter, message: str, status: int = 409):
-    return fresh_view(plan, filters, message, status)
-
-
-STALE_MESSAGE = _l(
-    "The plan was changed on another device, so this change was not saved. "
-    "The board now shows the latest order: check it and try again."
+CONFLICT_MESSAGE = _l(
+    "Another device moved this card or the card you put it next to, so this move was not "
+    "saved. The columns now show where they are: check and move again."
+)
+INVALID_MESSAGE = _l(
+    "This move no longer fits the board, so it was not saved. The columns are refreshed."
 )
 
 
 @bp.post("/plans/<int:plan_id>/moves")
 @login_required
 def move(plan_id: int):
-    plan = plan_for_editing(plan_id)
+    """A relative move (card, group, the card it now sits above), checked only against what it
+    touches. Answers with the delta from the version the tablet sent; refused, with the fresh
+    columns the move touched and why."""
+    plan = board_plan(plan_id)
     form = request.form
-    filters = BoardFilter.from_values(form)
-    try:
-        project_id = int(form["project_id"])
-        group = form["group"]
-        before_id = int(form["before_id"]) if form.get("before_id") else None
-        seen_version = int(form["version"])
-    except (KeyError, ValueError):
+    project_id = whole_number_or_none(form.get("project_id"))
+    group = form.get("group")
+    before_id = whole_number_or_none(form.get("before_id"))
+    seen = whole_number_or_none(form.get("version"))
+    if (
+        project_id is None
+        or seen is None
+        or group not in GROUPS
+        or (form.get("before_id") and before_id is None)
+    ):
         abort(400, _("The move could not be read: project, group and version are needed."))
-    if group not in GROUPS:
-        abort(400, _("The move could not be read: project, group and version are needed."))
     try:
-        result = ranking.move_project(plan, project_id, group, before_id, seen_version)
-    except StaleVersion:
-        return fresh_board(plan, filters, str(STALE_MESSAGE))
-    except GroupLocked as locked:
-        return fresh_board(plan, filters, locked.message, status=423)
-    except ranking.InvalidMove:
-        return fresh_board(
-            plan,
-            filters,
-            _("This move no longer fits the board, so it was not saved. The board is refreshed."),
+        result = ranking.move_project(
+            plan, project_id, group, before_id, seen, actor=current_user()
         )
+    except (ranking.Conflict, ranking.InvalidMove, GroupLocked) as refused:
+        db.session.rollback()
+        touched = {group} | _places_of(plan, [project_id, before_id])
+        if isinstance(refused, GroupLocked):
+            message, status = refused.message, LOCKED
+        elif isinstance(refused, ranking.Conflict):
+            message, status = str(CONFLICT_MESSAGE), CONFLICT
+        else:
+            message, status = str(INVALID_MESSAGE), CONFLICT
+        return board_answer(plan, form, message, status, force_columns=touched)
     entry = result.entry
-    project_key = str(project_id)
-    entry.summary = describe_move(
-        result.project.title,
-        entry.before["projects"][project_key],
-        entry.after["projects"][project_key],
-    )
-    db.session.flush()
-    item = history_item(entry, entry.summary)  # read now: after commit it would reload
+    item = history_item(entry, entry.summary)
+    filters = BoardFilter.from_values(form)
+    if seen == entry.plan_version - 1:
+        # The tablet was current: the move itself is all the news (no reading of the log).
+        board = Board(plan, filters, entry.plan_version, message=item.text)
+        delta = BoardDelta(seen, entry.plan_version, history=[item])
+        card = result.card
+        fill_delta(plan, board, delta, result.regions, {card.id: card}, {card.id: before_id})
+    else:
+        board, delta = delta_since(plan, filters, seen, message=item.text)
+    html = str(render_delta(board, delta))  # inside the transaction: exactly this version
     db.session.commit()
-    project = board_projects(plan, [project_id])[0]
-    return render_template(
-        "forum/_move_response.html",
-        plan=plan,
-        project=project,
-        result=result,
-        filters=filters,
-        totals=ranking.column_totals(plan, result.changed_groups),
-        confirmed=confirmed_groups(plan),
-        meeting_group_status=meeting_statuses(plan),
-        message=item.text,
-        entry=item,
+    return html
+
+
+def _places_of(plan: Plan, ids) -> set[str]:
+    """The columns these cards are in now (a refused move sends them whole)."""
+    return set(
+        db.session.scalars(
+            select(board_places.c.funding_group).where(
+                board_places.c.plan_id == plan.id,
+                board_places.c.project_id.in_([pid for pid in ids if pid is not None]),
+            )
+        )
     )
 
 
 @bp.post("/plans/<int:plan_id>/undo")
 @login_required
 def undo(plan_id: int):
-    """Revert the plan's last change; pressing again goes further back. Answers with the whole
-    board (or urgency view): an undo can touch any column."""
-    plan = plan_for_editing(plan_id)
-    filters = BoardFilter.from_values(request.form)
+    """Revert the plan's last change, whoever made it (pressing again goes further back); every
+    board shows what was undone. Refused when that change is one this tablet has not seen yet."""
+    plan = board_plan(plan_id)
     view = "urgency" if request.form.get("view") == "urgency" else "board"
-    seen_version = read_version(request.form)
+    seen = version_field(request.form)
     try:
-        undone = undo_last_change(plan, seen_version=seen_version)
+        undone, _undo = undo_last_change(plan, actor=current_user(), seen_version=seen)
     except StaleVersion:
-        return fresh_view(plan, filters, str(STALE_MESSAGE), view=view)
+        db.session.rollback()
+        message = _(
+            "The last change was made on another device a moment ago, so nothing was undone. "
+            "Check the board and press undo again if you still want to."
+        )
+        return _view_answer(plan, view, message, CONFLICT)
     except NothingToUndo:
-        return fresh_view(plan, filters, _("There is nothing to undo."), status=200, view=view)
+        return _view_answer(plan, view, _("There is nothing to undo."))
+    except UndoRefused as refused:
+        db.session.rollback()
+        return _view_answer(plan, view, str(refused.message), CONFLICT)
     message = _("Undone: %(change)s", change=describe(undone))
+    response = _view_answer(plan, view, message)
     db.session.commit()
-    return fresh_view(plan, filters, message, status=200, view=view)
+    return response
 
 
-def read_version(values) -> int:
-    try:
-        return int(values["version"])
-    except (KeyError, ValueError):
-        abort(400, _("The request could not be read."))
+def _view_answer(plan: Plan, view: str, message: str, status: int = 200):
+    if view == "urgency":
+        body = render_template(
+            "forum/_urgency_view.html", alert=status >= 400, **urgency_context(plan, message)
+        )
+        return answer(body, status, retarget="#urgency-view")
+    return board_answer(plan, request.form, message, status)
 
 
 @bp.get("/plans/<int:plan_id>/history")
 @login_required
 def history(plan_id: int):
     plan = plan_for_editing(plan_id)
-    return render_template("forum/_history.html", plan=plan, history=recent_changes(plan))
+    return region(REGIONS, "history", recent_changes(plan))
 
 
 # --- the project panel --------------------------------------------------------------------
@@ -373,34 +229,32 @@ def panel_view(values) -> str:
     return "urgency" if values.get("view") == "urgency" else "board"
 
 
+def render_panel(plan: Plan, project: Project, form, view: str, **extra) -> str:
+    return render_template(
+        "forum/_panel.html", plan=plan, project=project, form=form, view=view, **extra
+    )
+
+
 @bp.get("/plans/<int:plan_id>/projects/<int:project_id>/panel")
 @login_required
 def panel(plan_id: int, project_id: int):
     plan = plan_for_editing(plan_id)
     project = plan_project(plan, project_id)
-    return render_template(
-        "forum/_panel.html",
-        plan=plan,
-        project=project,
-        form=panel_form(project),
-        view=panel_view(request.args),
-    )
+    return render_panel(plan, project, panel_form(project), panel_view(request.args))
 
 
 @bp.post("/plans/<int:plan_id>/projects/<int:project_id>")
 @login_required
 def save_panel(plan_id: int, project_id: int):
-    plan = plan_for_editing(plan_id)
+    """Save the panel: refused only when another device changed this project's decisions since
+    the panel was opened (`panel_version`), keeping what was typed."""
+    plan = board_plan(plan_id)
     project = plan_project(plan, project_id)
     view = panel_view(request.form)
-    filters = BoardFilter.from_values(request.form)
     form = panel_form(project, formdata=request.form)
-    seen_version = read_version(request.form)
+    seen = version_field(request.form, "panel_version")
     if not form.validate():
-        body = render_template(
-            "forum/_panel.html", plan=plan, project=project, form=form, view=view
-        )
-        return body, 422
+        return render_panel(plan, project, form, view), INVALID
     decisions = Decisions(
         feasibility=form.feasibility.data,
         feasibility_reason=form.feasibility_reason.data or "",
@@ -413,61 +267,39 @@ def save_panel(plan_id: int, project_id: int):
         strategy_ids=form.strategy_ids.data or [],
         note=form.note.data or "",
     )
-    before_group = project.funding_group
     try:
-        saved = save_decisions(plan, project, decisions, seen_version)
+        saved = save_decisions(plan, project, decisions, seen, actor=current_user())
     except GroupLocked as locked:
         db.session.rollback()
         form.feasibility.errors = [locked.message]
-        body = render_template(
-            "forum/_panel.html", plan=plan, project=project, form=form, view=view
-        )
-        return body, 422
+        return render_panel(plan, project, form, view), INVALID
     except StaleVersion:
-        response = fresh_view(plan, filters, str(STALE_MESSAGE), view=view)
-        # Keep what was typed in the panel: nothing is lost, it can be saved again.
-        response.set_data(
-            response.get_data(as_text=True)
-            + render_template(
-                "forum/_panel.html",
-                plan=plan,
-                project=project,
-                form=form,
-                view=view,
-                oob=True,
-                stale=True,
-            )
-        )
-        return response
-    key = str(project.id)
-    saved.entry.summary = describe_edit(
-        project.title, saved.entry.before["projects"][key], saved.entry.after["projects"][key]
-    )
-    db.session.flush()
+        db.session.rollback()
+        # Keep what was typed in the panel: nothing is lost, it can be saved again (its version
+        # now the plan's, so the next save goes through).
+        stale = render_panel(plan, project, form, view, stale=True, panel_version=plan.version)
+        return stale + _panel_news(plan, view, ""), CONFLICT
     item = history_item(saved.entry, saved.entry.summary)
-    db.session.commit()
-    project = board_projects(plan, [project.id])[0]
-    changed_groups = sorted({before_group, project.funding_group}, key=GROUPS.index)
-    context = dict(
-        plan=plan,
-        project=project,
-        form=panel_form(project),
-        view=view,
-        saved=True,
-        message=item.text,
-        filters=filters,
-        moved=saved.moved,
-        entry=item,
+    db.session.flush()
+    project = plan_project(plan, project.id)
+    body = render_panel(
+        plan, project, panel_form(project), view, saved=True, panel_version=plan.version
     )
+    body += _panel_news(plan, view, item.text)
+    db.session.commit()
+    return body
+
+
+def _panel_news(plan: Plan, view: str, message: str) -> str:
+    """What else a panel save changed, out of band: the urgency view whole, or on the board the
+    delta from the version the board sent."""
     if view == "urgency":
-        context.update(urgency_context(plan, item.text))
-    else:
-        context.update(totals=ranking.column_totals(plan, changed_groups))
-        context.update(changed_groups=changed_groups)
-        context.update(
-            confirmed=confirmed_groups(plan), meeting_group_status=meeting_statuses(plan)
-        )
-    return render_template("forum/_panel_saved.html", **context)
+        context = urgency_context(plan, message)
+        return render_template("forum/_urgency_view.html", oob=True, **context)
+    filters = BoardFilter.from_values(request.form)
+    base = version_field(request.form, required=False)
+    board, delta = delta_since(plan, filters, -1 if base is None else base, message)
+    return str(render_delta(board, delta))
 
 
 # --- the urgency view ---------------------------------------------------------------------
@@ -477,11 +309,7 @@ def urgency_context(plan: Plan, message: str = "") -> dict:
     """Projects taken forward (groups 1-3), by urgency tier, with their agencies."""
     projects = db.session.scalars(
         select(Project)
-        .where(
-            Project.plan_id == plan.id,
-            Project.merged_into_id.is_(None),
-            Project.funding_group.in_(FUNDING_GROUPS),
-        )
+        .where(*on_board(plan.id), Project.funding_group.in_(FUNDING_GROUPS))
         .options(
             selectinload(Project.villages),
             selectinload(Project.lead_agency),
@@ -505,25 +333,26 @@ def urgency(plan_id: int):
     return render_template("forum/urgency.html", **context)
 
 
-@bp.post("/plans/<int:plan_id>/projects/<int:project_id>/urgency")
+@bp.post("/plans/<int:plan_id>/projects/<int:project_id>/urgency", endpoint="set_urgency")
 @login_required
-def set_urgency(plan_id: int, project_id: int):
-    """The quick tier choice of the urgency view: one field, one logged change."""
+def set_project_urgency(plan_id: int, project_id: int):
+    """The quick tier choice of the urgency view: refused only when another device changed the
+    project's decisions since the view was shown."""
     plan = plan_for_editing(plan_id)
     project = plan_project(plan, project_id)
-    seen_version = read_version(request.form)
+    seen = version_field(request.form)
     tier = request.form.get("urgency", "")
     if tier not in ("", *URGENCY):
         abort(400, _("Choose an urgency tier from the list."))
     try:
-        entry = record_change(plan, "edit", project=project, seen_version=seen_version)
+        entry = set_urgency(plan, project, tier or None, seen, actor=current_user())
     except StaleVersion:
-        return fresh_view(plan, BoardFilter(), str(STALE_MESSAGE), view="urgency")
-    before = project_snapshot(project, EDIT_FIELDS)
-    project.urgency = tier or None
-    after = project_snapshot(project, EDIT_FIELDS)
-    entry.before = {"projects": {str(project.id): before}}
-    entry.after = {"projects": {str(project.id): after}}
-    entry.summary = describe_edit(project.title, before, after)
+        db.session.rollback()
+        message = _(
+            "Another device changed this project a moment ago, so this was not saved. "
+            "The view now shows the latest state."
+        )
+        return _view_answer(plan, "urgency", message, CONFLICT)
+    response = _view_answer(plan, "urgency", entry.summary)
     db.session.commit()
-    return fresh_view(plan, BoardFilter(), entry.summary, status=200, view="urgency")
+    return response

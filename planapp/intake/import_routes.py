@@ -26,7 +26,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from planapp.accounts import login_required, plan_for_editing
+from planapp.accounts import current_user, login_required, plan_for_editing
 from planapp.extensions import db
 from planapp.intake import importer
 from planapp.intake.forms import ImportConfirmForm, ImportUploadForm
@@ -178,7 +178,10 @@ def import_confirm(plan_id: int):
         return _preview(plan, reading, "", "")
     try:
         created = importer.import_rows(
-            plan, reading, include_existing=bool(form.include_existing.data)
+            plan,
+            reading,
+            include_existing=bool(form.include_existing.data),
+            actor=current_user(),
         )
     except importer.ImportRefused as refused:
         db.session.rollback()

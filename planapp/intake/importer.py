@@ -19,7 +19,10 @@ from io import BytesIO
 
 from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.read_only import EMPTY_CELL, ReadOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from planapp.changes import project_snapshot, record_change
@@ -35,12 +38,16 @@ from planapp.intake.values import (
     title_key,
 )
 from planapp.intake.values import gettext as _
-from planapp.models import Plan, Project, Village
+from planapp.models import Plan, Project, User, Village
 
 # Guards against files that are small on the wire but huge inside (a zip bomb) or endless.
 MAX_UNPACKED_BYTES = 60 * 1024 * 1024
 MAX_ROWS = 3000
 HEADER_SEARCH_ROWS = 15
+# Columns read from a sheet: the template's, with room for columns a village adds of its own.
+# A value further right is refused: one cell in column XFD would otherwise make every row
+# 16,384 cells wide in memory (a 64 KB file took 900 MB).
+READ_COLUMNS = 40
 EXAMPLE_MARKERS = ("(ตัวอย่าง)", "(example)")
 TEMPLATE_ROWS = 300  # rows of the template that carry the lists and the text format
 
@@ -352,16 +359,62 @@ def _find_header(rows: list[tuple]) -> tuple[int, dict[str, int], list[str]] | N
     return None
 
 
+@dataclass
+class SheetRows:
+    rows: list[tuple]  # each READ_COLUMNS cells wide
+    beyond: tuple[int, int] | None = None  # (row, column) of the first value right of them
+
+
+def _sheet_rows(sheet, max_row: int) -> SheetRows:
+    """The first `max_row` rows of a read-only sheet, each cut to READ_COLUMNS cells.
+
+    openpyxl's iter_rows pads every row to the sheet's size, which the file states (and may
+    state wrongly) or, once reset, to the row's last cell: so rows are taken from its parser
+    here, and a value right of the columns we read is noted, not kept."""
+    found = SheetRows(rows=[])
+    empty = (EMPTY_CELL,) * READ_COLUMNS
+    book = sheet.parent
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+        try:
+            for index, cells in parser.parse():
+                if index > max_row:
+                    break
+                if index <= len(found.rows):
+                    continue  # a row out of order: openpyxl skips it too
+                found.rows.extend([empty] * (index - 1 - len(found.rows)))
+                row = list(empty)
+                for cell in cells:
+                    column = cell["column"]
+                    if column <= READ_COLUMNS:
+                        row[column - 1] = ReadOnlyCell(sheet, **cell)
+                    elif found.beyond is None and normalise_text(cell["value"]):
+                        found.beyond = (index, column)
+                found.rows.append(tuple(row))
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+            # A cell the parser cannot read: a number such as NaN, a string index out of range.
+            raise ImportRefused(
+                _(
+                    "A cell of sheet %(sheet)s could not be read; the file may be damaged.",
+                    sheet=sheet.title,
+                )
+            ) from None
+    return found
+
+
 def read_workbook(plan: Plan, data: bytes) -> ImportReading:
     formulas, values = _open(data)
     try:
         for sheet_name in formulas.sheetnames:
-            # Some programs write a wrong sheet size; read what is really there.
-            formulas[sheet_name].reset_dimensions()
-            values[sheet_name].reset_dimensions()
-            formula_rows = list(
-                formulas[sheet_name].iter_rows(max_row=MAX_ROWS + HEADER_SEARCH_ROWS + 1)
-            )
+            formula_sheet = _sheet_rows(formulas[sheet_name], MAX_ROWS + HEADER_SEARCH_ROWS + 1)
+            formula_rows = formula_sheet.rows
             found = _find_header(formula_rows)
             if found is None:
                 continue
@@ -372,7 +425,19 @@ def read_workbook(plan: Plan, data: bytes) -> ImportReading:
                         max=MAX_ROWS,
                     )
                 )
-            value_rows = list(values[sheet_name].iter_rows(max_row=len(formula_rows)))
+            if formula_sheet.beyond is not None:
+                row, column = formula_sheet.beyond
+                raise ImportRefused(
+                    _(
+                        "Row %(row)s has a value in column %(column)s; this import reads columns "
+                        "A to %(last)s only. Move the projects into the template's columns, "
+                        "delete the columns further right, and upload again.",
+                        row=row,
+                        column=get_column_letter(column),
+                        last=get_column_letter(READ_COLUMNS),
+                    )
+                )
+            value_rows = _sheet_rows(values[sheet_name], len(formula_rows)).rows
             return _read_rows(plan, sheet_name, formula_rows, value_rows, *found)
     finally:
         formulas.close()
@@ -558,7 +623,9 @@ def _mark_existing(plan: Plan, rows: list[ImportRow]) -> None:
 # --- importing ------------------------------------------------------------------------------
 
 
-def import_rows(plan: Plan, reading: ImportReading, *, include_existing: bool) -> list[Project]:
+def import_rows(
+    plan: Plan, reading: ImportReading, *, include_existing: bool, actor: User | None
+) -> list[Project]:
     """Save the rows as new projects in one change; the caller commits (or rolls back). Raises
     ImportRefused when any row is bad: then nothing at all is saved."""
     if reading.problems:
@@ -569,6 +636,7 @@ def import_rows(plan: Plan, reading: ImportReading, *, include_existing: bool) -
     entry = record_change(
         plan,
         "import",
+        actor=actor,
         summary=_("Imported %(count)s projects from Excel", count=len(rows)),
     )
     rank = next_rank(plan, "unsorted")

@@ -16,12 +16,13 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from planapp.cards import on_board
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR
 from planapp.extensions import db
 from planapp.i18n import gettext as _
 from planapp.intake.values import title_key
-from planapp.models import ChangeLog, Plan, Project, Village, project_villages
+from planapp.models import ChangeLog, Plan, Project, User, Village, project_villages
 
 # Fields a person edits through the project form (the forum's own fields are the board's job).
 EDITABLE_FIELDS = [
@@ -94,7 +95,7 @@ def village_counts(plan: Plan) -> dict[int, dict]:
             func.coalesce(func.sum(Project.budget_satang), 0),
         )
         .join(Project, project_villages.c.project_id == Project.id)
-        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .where(*on_board(plan.id))
         .group_by(project_villages.c.village_id)
     ).all()
     return {village_id: {"count": count, "budget": budget} for village_id, count, budget in rows}
@@ -221,14 +222,16 @@ def _refuse_in_confirmed_group(plan: Plan, projects: list[Project]) -> None:
 # --- add, edit, delete ----------------------------------------------------------------------
 
 
-def create_project(plan: Plan, villages: list[Village], values: dict) -> Project:
+def create_project(
+    plan: Plan, villages: list[Village], values: dict, *, actor: User | None
+) -> Project:
     """A new proposal of `villages[0]` (and any others), at the end of that village's list and
     at the end of the board's "unsorted" column."""
     if not villages:
         raise ProjectRefused(_("Choose at least one village."))
     # Taking the plan's write lock first makes the max + 1 below safe against a concurrent add.
     entry = record_change(
-        plan, "create", summary=_("Added project: %(title)s", title=values["title"])
+        plan, "create", actor=actor, summary=_("Added project: %(title)s", title=values["title"])
     )
     values = dict(values)
     if not values.get("programme"):
@@ -256,6 +259,8 @@ def update_project(
     values: dict,
     villages: list[Village],
     seen_version: int | None = None,
+    *,
+    actor: User | None,
 ) -> bool:
     """Save the form's fields and villages; False (and no log entry) when nothing changed."""
     if not villages:
@@ -273,6 +278,7 @@ def update_project(
     record_change(
         plan,
         "edit",
+        actor=actor,
         summary=_("Edited project: %(title)s", title=values.get("title", project.title)),
         project=project,
         before={"projects": {str(project.id): before}},
@@ -287,7 +293,9 @@ def update_project(
     return True
 
 
-def delete_project(plan: Plan, project: Project, seen_version: int | None = None) -> None:
+def delete_project(
+    plan: Plan, project: Project, seen_version: int | None = None, *, actor: User | None
+) -> None:
     """Delete a proposal; its column closes the gap. Undo brings it back where it was."""
     if project.merged_into_id is not None:
         raise ProjectRefused(
@@ -304,6 +312,7 @@ def delete_project(plan: Plan, project: Project, seen_version: int | None = None
     entry = record_change(
         plan,
         "delete",
+        actor=actor,
         summary=_("Deleted project: %(title)s", title=project.title),
         project=project,
         before={"projects": before},
@@ -327,6 +336,8 @@ def move_within_village(
     project: Project,
     offset: int,
     seen_version: int | None = None,
+    *,
+    actor: User | None,
 ) -> bool:
     """Move a project up (-1) or down (+1) in the village's own order; the list is renumbered
     1..n. False when it is already at that end."""
@@ -343,6 +354,7 @@ def move_within_village(
     entry = record_change(
         plan,
         "village_order",
+        actor=actor,
         summary=_(
             "Village %(number)s order: %(title)s to place %(place)s",
             number=village.number,
@@ -377,6 +389,7 @@ def merge_projects(
     title: str,
     budget_satang: int,
     seen_version: int | None = None,
+    actor: User | None,
 ) -> Project:
     """Merge `others` into `keeper`: the keeper becomes the tambon project with every source
     village, the chosen title and budget, at its place on the board; the others leave the board
@@ -399,6 +412,7 @@ def merge_projects(
     entry = record_change(
         plan,
         "merge",
+        actor=actor,
         summary=_("Merged %(count)s projects into: %(title)s", count=len(others) + 1, title=title),
         project=keeper,
         before={"projects": before},
@@ -423,7 +437,9 @@ def _after(key: str, before_state: dict) -> dict:
     return project_snapshot(db.session.get(Project, int(key)), list(before_state))
 
 
-def unmerge_project(plan: Plan, keeper: Project, seen_version: int | None = None) -> list[Project]:
+def unmerge_project(
+    plan: Plan, keeper: Project, seen_version: int | None = None, *, actor: User | None
+) -> list[Project]:
     """Take a merge apart: every merged-away project returns to the board at the end of its
     column, and the tambon project gets back the title, budget and villages it had before the
     merge (as the change log recorded them)."""
@@ -435,6 +451,7 @@ def unmerge_project(plan: Plan, keeper: Project, seen_version: int | None = None
     entry = record_change(
         plan,
         "unmerge",
+        actor=actor,
         summary=_("Un-merged: %(title)s", title=keeper.title),
         project=keeper,
         before={"projects": before},

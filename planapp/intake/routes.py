@@ -20,10 +20,12 @@ from sqlalchemy import func, select
 
 from planapp.accounts import (
     admin_required,
+    current_user,
     login_required,
     plan_for_editing,
     tambon_for_editing,
 )
+from planapp.cards import on_board
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PLAN_PREAMBLE, STRATEGY_LEVELS, code_key
 from planapp.extensions import db
@@ -39,7 +41,7 @@ from planapp.intake.forms import (
     TambonForm,
     VillageForm,
 )
-from planapp.intake.values import title_key
+from planapp.intake.values import title_key, whole_number_or_none
 from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village, project_villages
 
 bp = Blueprint("intake", __name__)
@@ -292,6 +294,7 @@ def plan_settings(plan_id: int):
             record_change(
                 plan,
                 "plan_settings",
+                actor=current_user(),
                 summary=_("Edited the plan's profile and settings"),
                 before={"projects": {}, "plan": before},
                 after={"projects": {}, "plan": after},
@@ -482,7 +485,7 @@ def move_in_village(plan_id: int, village_id: int):
     plan = plan_for_editing(plan_id)
     village = village_of_plan(plan, village_id)
     ConfirmForm().validate_on_submit() or abort(400)
-    project = project_of_plan(plan, request.form.get("project_id", type=int) or 0)
+    project = project_of_plan(plan, whole_number_or_none(request.form.get("project_id")) or 0)
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
         abort(400)
@@ -493,7 +496,7 @@ def move_in_village(plan_id: int, village_id: int):
             return _render_village(plan, village, 200, message)
         flash(message, "error")
     else:
-        village_plans.move_within_village(plan, village, project, offset)
+        village_plans.move_within_village(plan, village, project, offset, actor=current_user())
         db.session.commit()
     if is_htmx():
         return _render_village(plan, village)
@@ -523,7 +526,7 @@ def new_project(plan_id: int, village_id: int):
         chosen = _chosen_villages(plan, form.village_ids.data)
         # The village whose page this is comes first: the project joins its list.
         chosen.sort(key=lambda v: (v.id != village.id, v.number))
-        project = village_plans.create_project(plan, chosen, form.values())
+        project = village_plans.create_project(plan, chosen, form.values(), actor=current_user())
         db.session.commit()
         flash(
             _(
@@ -587,7 +590,7 @@ def edit_project(plan_id: int, project_id: int):
             )
             return redirect(url_for("intake.edit_project", plan_id=plan.id, project_id=project.id))
         chosen = _chosen_villages(plan, form.village_ids.data)
-        if village_plans.update_project(plan, project, form.values(), chosen):
+        if village_plans.update_project(plan, project, form.values(), chosen, actor=current_user()):
             db.session.commit()
             flash(_("Saved."), "success")
         return redirect(url_for("intake.village", plan_id=plan.id, village_id=back_village.id))
@@ -605,7 +608,7 @@ def edit_project(plan_id: int, project_id: int):
 
 def _back_village(plan: Plan, project: Project) -> Village:
     """The village page to return to: the one named in the address, else the project's first."""
-    wanted = request.args.get("village", type=int)
+    wanted = whole_number_or_none(request.args.get("village"))
     for village in project.villages:
         if village.id == wanted:
             return village
@@ -624,7 +627,7 @@ def delete_project(plan_id: int, project_id: int):
     if form.validate_on_submit():
         title = project.title
         try:
-            village_plans.delete_project(plan, project)
+            village_plans.delete_project(plan, project, actor=current_user())
         except village_plans.ProjectRefused as refused:
             db.session.rollback()
             flash(str(refused), "error")
@@ -643,9 +646,7 @@ def delete_project(plan_id: int, project_id: int):
 def _merge_candidates(plan: Plan) -> list[Project]:
     return list(
         db.session.scalars(
-            select(Project)
-            .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
-            .order_by(Project.title, Project.id)
+            select(Project).where(*on_board(plan.id)).order_by(Project.title, Project.id)
         )
     )
 
@@ -702,6 +703,7 @@ def merge(plan_id: int):
                     [p for p in chosen if p is not keeper],
                     title=form.title.data.strip(),
                     budget_satang=form.budget_satang.data,
+                    actor=current_user(),
                 )
             except village_plans.ProjectRefused as refused:
                 db.session.rollback()
@@ -739,7 +741,7 @@ def unmerge(plan_id: int, project_id: int):
     project = project_of_plan(plan, project_id)
     ConfirmForm().validate_on_submit() or abort(400)
     try:
-        returned = village_plans.unmerge_project(plan, project)
+        returned = village_plans.unmerge_project(plan, project, actor=current_user())
     except village_plans.ProjectRefused as refused:
         db.session.rollback()
         flash(str(refused), "error")

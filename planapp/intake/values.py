@@ -5,6 +5,7 @@ Used by the project form and the Excel import, so both accept and refuse exactly
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -15,6 +16,8 @@ from planapp.i18n import gettext as gettext  # the importer's messages
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 # The largest budget we accept (ten thousand million baht): beyond it is a typing slip.
 MAX_BAHT = Decimal("10000000000")
+# The largest whole number an INTEGER column holds on PostgreSQL: beyond it nothing is right.
+MAX_WHOLE_NUMBER = 2**31 - 1
 
 
 class ValueRefused(ValueError):
@@ -73,19 +76,35 @@ def parse_whole_number(value) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value != int(value):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):  # NaN, 1e400 from a cell
             raise ValueRefused(_l("Type a whole number."))
-        return int(value)
-    text = arabic_digits(normalise_text(value))
-    if not text:
+        number = int(value)
+    else:
+        text = arabic_digits(normalise_text(value))
+        if not text:
+            return None
+        # Thousands separators: commas between groups of three digits.
+        match = re.fullmatch(r"(\d{1,3}(?:,\d{3})+|\d+)(\.0+)?", text)
+        if not match:
+            raise ValueRefused(_l("Type a whole number."))
+        digits = match.group(1).replace(",", "")
+        if len(digits) > 20:  # int() of thousands of digits is slow, and refused anyway
+            raise ValueRefused(_l("The number is too large."))
+        number = int(digits)
+    if abs(number) > MAX_WHOLE_NUMBER:
+        raise ValueRefused(_l("The number is too large."))
+    return number
+
+
+def whole_number_or_none(value) -> int | None:
+    """A whole number people do not type (an id or version in a hidden field, a query string):
+    None when it is not one, or past what the database holds, so it finds nothing."""
+    try:
+        return parse_whole_number(value)
+    except ValueRefused:
         return None
-    # Thousands separators: commas between groups of three digits.
-    match = re.fullmatch(r"(\d{1,3}(?:,\d{3})+|\d+)(\.0+)?", text)
-    if not match:
-        raise ValueRefused(_l("Type a whole number."))
-    return int(match.group(1).replace(",", ""))
 
 
 def satang_to_text(satang: int | None) -> str:

@@ -20,9 +20,11 @@ from sqlalchemy import func, select
 from planapp.accounts import plan_for_reading, sign_in
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import FirstAdministratorForm
+from planapp.cards import on_board
 from planapp.extensions import db
 from planapp.models import Plan, Project, Tambon
 from planapp.security import from_this_machine
+from planapp.urls import safe_redirect_target
 
 bp = Blueprint("main", __name__)
 
@@ -54,8 +56,9 @@ def first_administrator():
         except accounts_users.UserRuleError as refused:
             getattr(form, refused.field).errors.append(str(refused.message))
         else:
+            db.session.flush()
+            sign_in(user)  # its session row commits with the user
             db.session.commit()
-            sign_in(user)
             flash(_("Administrator %(name)s created and signed in.", name=user.name), "success")
             return redirect(url_for("main.index"))
     return render_template("main/index.html", tambons=[], first_run=True, form=form), 400
@@ -67,7 +70,7 @@ def group_totals(plan: Plan) -> dict[str, dict]:
         select(
             Project.funding_group, func.count(), func.coalesce(func.sum(Project.budget_satang), 0)
         )
-        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .where(*on_board(plan.id))
         .group_by(Project.funding_group)
     ).all()
     return {group: {"count": count, "budget": budget} for group, count, budget in rows}
@@ -84,10 +87,7 @@ def set_language():
     language = request.form.get("language", "")
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("main.index")))
 
 
 def _error_page(error, status: int, message: str):
@@ -130,4 +130,6 @@ def too_large(error):
 
 @bp.app_errorhandler(500)
 def server_error(error):
+    # A failed statement leaves the session unusable; the page itself loads the user again.
+    db.session.rollback()
     return _error_page(error, 500, _("Something went wrong. Nothing was saved."))

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
-from planapp.accounts import current_user
-from planapp.changes import record_change, register_restorer
+from planapp.cards import on_board
+from planapp.changes import Regions, record_change, register_restorer
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.intake.values import ValueRefused, arabic_digits, parse_whole_number
 from planapp.meeting import rules
-from planapp.models import Plan, PlanGroup, Project, board_places, utcnow
+from planapp.models import Plan, PlanGroup, Project, User, board_places, utcnow
 
 
 class MeetingError(ValueError):
@@ -34,25 +35,34 @@ class MeetingError(ValueError):
 
 
 def plan_groups(plan: Plan) -> dict[str, PlanGroup]:
-    """The plan's three funding-group rows (created on first use, not yet saved)."""
-    rows = {
-        row.funding_group: row
-        for row in db.session.scalars(select(PlanGroup).where(PlanGroup.plan_id == plan.id))
-    }
-    for group in FUNDING_GROUPS:
-        if group not in rows:
-            rows[group] = PlanGroup(plan_id=plan.id, funding_group=group)
+    """The plan's three funding-group rows (a group without a row gets a new one, not saved
+    until a change adds it). Read once per transaction, or taken from the plan when it was
+    loaded with them (`Plan.groups`): every column, lock check and cut line of a request shares
+    the same rows, and a change made to one is seen by the rest of the request."""
+    known = db.session.info.setdefault(PLAN_GROUPS, {})
+    rows = known.get(plan.id)
+    if rows is None:
+        loaded = plan.__dict__.get("groups")
+        if loaded is None:
+            loaded = db.session.scalars(select(PlanGroup).where(PlanGroup.plan_id == plan.id))
+        rows = {row.funding_group: row for row in loaded}
+        for group in FUNDING_GROUPS:
+            if group not in rows:
+                rows[group] = PlanGroup(plan_id=plan.id, funding_group=group)
+        known[plan.id] = rows
     return rows
 
 
+PLAN_GROUPS = "planapp.plan_groups"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_plan_groups(session, *_args) -> None:
+    session.info.pop(PLAN_GROUPS, None)
+
+
 def confirmed_groups(plan: Plan) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(PlanGroup.funding_group).where(
-                PlanGroup.plan_id == plan.id, PlanGroup.confirmed_at.is_not(None)
-            )
-        )
-    )
+    return {group for group, row in plan_groups(plan).items() if row.confirmed_at is not None}
 
 
 def ensure_move_allowed(plan: Plan, from_group: str, to_group: str) -> None:
@@ -111,11 +121,7 @@ def column_cards(plan: Plan, group: str) -> list[Project]:
     return list(
         db.session.scalars(
             select(Project)
-            .where(
-                Project.plan_id == plan.id,
-                Project.merged_into_id.is_(None),
-                Project.funding_group == group,
-            )
+            .where(*on_board(plan.id), Project.funding_group == group)
             .order_by(Project.rank.is_(None), Project.rank, Project.id)
         )
     )
@@ -173,7 +179,7 @@ def parse_votes(text: str) -> int:
     return votes
 
 
-def set_votes(plan: Plan, project: Project, votes: int) -> Project:
+def set_votes(plan: Plan, project: Project, votes: int, *, actor: User | None) -> Project:
     """Record a project's vote count from the hall (typed, or + / − one)."""
     if votes < 0:
         raise MeetingError(_("Votes cannot go below 0."))
@@ -186,7 +192,9 @@ def set_votes(plan: Plan, project: Project, votes: int) -> Project:
     record_change(
         plan,
         "votes",
+        actor=actor,
         project=project,
+        regions=Regions(cards={project.id}),
         summary=_("Votes for %(title)s: %(votes)d", title=project.title, votes=votes),
         before=before,
         after={"projects": {key: {"votes": votes}}},
@@ -195,7 +203,7 @@ def set_votes(plan: Plan, project: Project, votes: int) -> Project:
     return project
 
 
-def order_group_by_votes(plan: Plan, group: str) -> list[int]:
+def order_group_by_votes(plan: Plan, group: str, *, actor: User | None) -> list[int]:
     """Reorder a column by votes (ties keep their order): a proposal the facilitator then
     adjusts by drag. One undoable change; refused on a confirmed group."""
     rules.check_move(confirmed_groups(plan), group, group)
@@ -208,6 +216,10 @@ def order_group_by_votes(plan: Plan, group: str) -> list[int]:
     record_change(
         plan,
         "order_by_votes",
+        actor=actor,
+        # The column is sent whole; its reordered cards count as placed (a tablet that had not
+        # seen the new order is refused when it moves one of them).
+        regions=Regions(columns={group}, moved={card.id for card in changed}),
         summary=_("%(group)s ordered by votes", group=GROUP_SHORT_LABELS[group]),
         before={"projects": {str(c.id): {"rank": c.rank} for c in changed}},
         after={"projects": {str(c.id): {"rank": new_rank[c.id]} for c in changed}},
@@ -233,15 +245,17 @@ def parse_baht(text: str) -> int | None:
     if not cleaned:
         return None
     whole, _dot, fraction = cleaned.partition(".")
-    if not whole.isdigit() or (fraction and (not fraction.isdigit() or len(fraction) > 2)):
+    if not whole.isdecimal() or (fraction and (not fraction.isdecimal() or len(fraction) > 2)):
         raise MeetingError(_("Type the ceiling in baht, for example 1,500,000."))
+    if len(whole) > 13:
+        raise MeetingError(_("That ceiling is too large."))
     satang = int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
     if satang > 10**15:
         raise MeetingError(_("That ceiling is too large."))
     return satang
 
 
-def set_ceiling(plan: Plan, group: str, ceiling_satang: int | None) -> None:
+def set_ceiling(plan: Plan, group: str, ceiling_satang: int | None, *, actor: User | None) -> None:
     if group not in FUNDING_GROUPS:
         raise MeetingError(_("Only groups 1, 2 and 3 have a budget ceiling."))
     row = plan_groups(plan)[group]
@@ -258,7 +272,14 @@ def set_ceiling(plan: Plan, group: str, ceiling_satang: int | None) -> None:
             group=GROUP_SHORT_LABELS[group],
             amount=baht(ceiling_satang),
         )
-    entry = record_change(plan, "budget_ceiling", summary=summary, before=before)
+    entry = record_change(
+        plan,
+        "budget_ceiling",
+        actor=actor,
+        summary=summary,
+        before=before,
+        regions=Regions(groups={group}),  # the head's total against it, and the cut line
+    )
     row.ceiling_satang = ceiling_satang
     db.session.add(row)
     db.session.flush()
@@ -268,7 +289,9 @@ def set_ceiling(plan: Plan, group: str, ceiling_satang: int | None) -> None:
 # --- confirm and lock ---------------------------------------------------------------------
 
 
-def confirm_group(plan: Plan, group: str, seen_version: int | None = None) -> None:
+def confirm_group(
+    plan: Plan, group: str, seen_version: int | None = None, *, actor: User | None
+) -> None:
     """The hall agrees a group's order: lock it. With all three confirmed the plan is agreed.
     `seen_version` makes sure the order locked is the one the facilitator saw."""
     if group not in FUNDING_GROUPS:
@@ -280,13 +303,14 @@ def confirm_group(plan: Plan, group: str, seen_version: int | None = None) -> No
     entry = record_change(
         plan,
         "group_confirmed",
+        actor=actor,
+        regions=Regions(columns={group}),  # locked: the column changes as a whole
         summary=_("%(group)s confirmed", group=GROUP_SHORT_LABELS[group]),
         before=before,
         seen_version=seen_version,
     )
-    user = current_user()
     row.confirmed_at = utcnow()
-    row.confirmed_by_id = user.id if user else None
+    row.confirmed_by_id = actor.id if actor else None
     db.session.add(row)
     db.session.flush()
     if rules.all_groups_confirmed(confirmed_groups(plan)):
@@ -297,7 +321,7 @@ def confirm_group(plan: Plan, group: str, seen_version: int | None = None) -> No
     entry.after = {"meeting": after}
 
 
-def unlock_group(plan: Plan, group: str) -> None:
+def unlock_group(plan: Plan, group: str, *, actor: User | None) -> None:
     if group not in FUNDING_GROUPS:
         raise MeetingError(_("Only groups 1, 2 and 3 can be confirmed."))
     row = plan_groups(plan)[group]
@@ -307,6 +331,8 @@ def unlock_group(plan: Plan, group: str) -> None:
     entry = record_change(
         plan,
         "group_unlocked",
+        actor=actor,
+        regions=Regions(columns={group}),
         summary=_("%(group)s unlocked", group=GROUP_SHORT_LABELS[group]),
         before=before,
     )

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from planapp.changes import record_change
+from planapp.changes import Regions, record_change
 from planapp.extensions import db
 from planapp.meeting import rules
 from planapp.meeting.groups import MeetingError
-from planapp.models import ForumAttendance, Plan, PresentationTimer, Village, utcnow
+from planapp.models import ForumAttendance, Plan, PresentationTimer, User, Village, utcnow
 
 # --- the forum record ---------------------------------------------------------------------
 
@@ -85,13 +85,17 @@ def save_record(
     chair: str,
     people: dict[int, int | None],
     seen_version: int | None = None,
+    *,
+    actor: User | None,
 ) -> None:
     """Save the forum record and attendance as one undoable change (the form validated it)."""
     before = {"meeting": {"record": _record_snapshot(plan)}}
     entry = record_change(
         plan,
         "forum_record",
+        actor=actor,
         summary=_("Forum record and attendance saved"),
+        regions=Regions(parts={"screen"}),  # the summary and pause screens show it
         before=before,
         seen_version=seen_version,
     )
@@ -105,7 +109,7 @@ def save_record(
 # --- steps --------------------------------------------------------------------------------
 
 
-def set_step(plan: Plan, step: int) -> None:
+def set_step(plan: Plan, step: int, *, actor: User | None) -> None:
     """Move the forum to a step (any step, forwards or back); the projector follows it."""
     if step not in rules.STEPS:
         raise MeetingError(_("There is no such step."))
@@ -115,6 +119,8 @@ def set_step(plan: Plan, step: int) -> None:
     record_change(
         plan,
         "step",
+        actor=actor,
+        regions=Regions(parts={"steps", "screen", "control"}),  # the projector follows the step
         summary=_("Step %(number)d: %(name)s", number=step, name=rules.STEP_LABELS[step]),
         after={"meeting": {"step": step, "from_step": plan.meeting_step}},
     )
@@ -175,7 +181,9 @@ def _timer_for(plan: Plan, village: Village) -> PresentationTimer | None:
 TIMER_ACTIONS = ["start", "pause", "resume", "extend", "reset"]
 
 
-def control_timer(plan: Plan, village: Village, action: str, minutes: int | None = None) -> None:
+def control_timer(
+    plan: Plan, village: Village, action: str, minutes: int | None = None, *, actor: User | None
+) -> None:
     """Start (a fresh countdown of `minutes`), pause, resume, extend by a minute, or reset a
     village's presentation timer. Every screen computes the same countdown from what is stored."""
     if village.tambon_id != plan.tambon_id:
@@ -184,6 +192,9 @@ def control_timer(plan: Plan, village: Village, action: str, minutes: int | None
         raise MeetingError(_("Unknown timer action."))
     now = utcnow()
     timer = _timer_for(plan, village)
+    # The countdown is a region of its own: only a new screen (step 1 shows the village that
+    # presents) sends more than the timer.
+    regions = Regions(parts={"timer"})
     if action == "start":
         if minutes not in rules.TIMER_MINUTES:
             raise MeetingError(_("Choose how many minutes the presentation has."))
@@ -200,7 +211,10 @@ def control_timer(plan: Plan, village: Village, action: str, minutes: int | None
         )
         if plan.meeting_step == 1 and hasattr(plan, "projector_village_number"):
             # Step 1: the projector shows the village that presents, with its countdown.
-            plan.projector_mode = rules.STEP_PROJECTOR_MODE[1]
+            mode = rules.STEP_PROJECTOR_MODE[1]
+            if (plan.projector_mode, plan.projector_village_number) != (mode, village.number):
+                regions.parts |= {"screen", "control"}
+            plan.projector_mode = mode
             plan.projector_village_number = village.number
     else:
         if timer is None:
@@ -224,25 +238,34 @@ def control_timer(plan: Plan, village: Village, action: str, minutes: int | None
             timer.ends_at, timer.remaining_seconds = None, timer.length_seconds
             summary = _("Timer reset for village %(village)s", village=village.label)
     timer.updated_at = now
-    record_change(plan, "timer", summary=summary, after={"meeting": {"timer": action}})
+    record_change(
+        plan,
+        "timer",
+        actor=actor,
+        summary=summary,
+        after={"meeting": {"timer": action}},
+        regions=regions,
+    )
 
 
 # --- the pause screen and the message overlay ---------------------------------------------
 
 
-def set_paused(plan: Plan, paused: bool) -> None:
+def set_paused(plan: Plan, paused: bool, *, actor: User | None) -> None:
     if plan.screen_paused == paused:
         return
     record_change(
         plan,
         "screen_pause",
+        actor=actor,
+        regions=Regions(parts={"screen"}),
         summary=_("Pause screen shown") if paused else _("Pause screen removed"),
         after={"meeting": {"paused": paused}},
     )
     plan.screen_paused = paused
 
 
-def set_message(plan: Plan, message: str) -> None:
+def set_message(plan: Plan, message: str, *, actor: User | None) -> None:
     message = " ".join((message or "").split())
     if len(message) > rules.SCREEN_MESSAGE_MAX:
         raise MeetingError(
@@ -253,6 +276,8 @@ def set_message(plan: Plan, message: str) -> None:
     record_change(
         plan,
         "screen_message",
+        actor=actor,
+        regions=Regions(parts={"screen"}),
         summary=_("Message on the screen: %(message)s", message=message)
         if message
         else _("Message removed from the screen"),

@@ -19,11 +19,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from planapp.accounts import login_required, plan_for_editing, plan_for_reading
+from planapp.accounts import current_user, login_required, plan_for_editing, plan_for_reading
 from planapp.changes import StaleVersion
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.formatting import hhmm
+from planapp.forum.board import board_answer
+from planapp.intake.values import whole_number_or_none
 from planapp.meeting import groups as meeting_groups
 from planapp.meeting import record, rules
 from planapp.meeting.forms import forum_record_form
@@ -31,6 +33,7 @@ from planapp.meeting.groups import MeetingError
 from planapp.meeting.minutes import minutes as build_minutes
 from planapp.meeting.shares import village_shares
 from planapp.models import Project, Village, utcnow
+from planapp.urls import safe_redirect_target
 
 bp = Blueprint("meeting", __name__)
 
@@ -43,8 +46,7 @@ def _is_htmx() -> bool:
 
 
 def _seen_version() -> int | None:
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
+    return whole_number_or_none(request.form.get("version"))
 
 
 def _stale_message() -> str:
@@ -53,16 +55,12 @@ def _stale_message() -> str:
     )
 
 
-@bp.app_context_processor
-def meeting_helpers():
-    """What the meeting's fragments need when other areas' pages include them (the step bar on
-    the board, budget lines and locks on the board and projector columns)."""
-    return {
-        "meeting_rules": rules,
-        "meeting_group_status": meeting_groups.group_status,
-        "meeting_current_timer": record.current_timer,
-        "meeting_now": lambda: hhmm(utcnow()),
-    }
+@bp.record_once
+def _template_globals(state) -> None:
+    # The meeting's regions (meeting/_regions.html) are rendered by name (planapp/fragments.py),
+    # where context processors do not reach: what they need is a global of the templates.
+    state.app.jinja_env.globals["meeting_rules"] = rules
+    state.app.jinja_env.globals["meeting_now"] = lambda: hhmm(utcnow())
 
 
 # --- the meeting panel --------------------------------------------------------------------
@@ -85,16 +83,18 @@ def _panel_context(plan, **extra) -> dict:
 def _board_was_current(plan) -> bool:
     """Whether the page that sent the request (the board) showed the plan's latest version
     before this change (read before the change bumps it)."""
-    value = request.form.get("version", "")
-    return value.isdigit() and int(value) == plan.version
+    seen = whole_number_or_none(request.form.get("version"))
+    return seen is not None and seen == plan.version
 
 
 def _panel_response(plan, fragment: str, status: int = 200, board_current=False, **extra):
     """The changed section for htmx, else back to the panel (errors flashed)."""
+    compact = request.form.get("compact") == "1"  # the step bar on the board
     context = _panel_context(
         plan,
-        board_current=board_current and status == 200,
-        compact=request.form.get("compact") == "1",
+        # The board follows its live stream: only the meeting panel takes the version back.
+        board_current=board_current and status == 200 and not compact,
+        compact=compact,
         **extra,
     )
     if _is_htmx():
@@ -126,8 +126,7 @@ def _save_panel_change(plan_id: int, fragment: str, error_key: str, change, **on
 
 
 def _form_number(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
+    return whole_number_or_none(request.form.get(name))
 
 
 @bp.route("/plans/<int:plan_id>/meeting/step", methods=["POST"])
@@ -137,7 +136,7 @@ def step(plan_id: int):
         plan_id,
         "meeting/_step_bar.html",
         "step",
-        lambda plan: record.set_step(plan, _form_number("step") or 0),
+        lambda plan: record.set_step(plan, _form_number("step") or 0, actor=current_user()),
     )
 
 
@@ -149,7 +148,13 @@ def timer(plan_id: int):
         village = db.session.get(Village, village_id) if village_id is not None else None
         if village is None:
             raise MeetingError(_("Choose the village that presents."))
-        record.control_timer(plan, village, request.form.get("action", ""), _form_number("minutes"))
+        record.control_timer(
+            plan,
+            village,
+            request.form.get("action", ""),
+            _form_number("minutes"),
+            actor=current_user(),
+        )
 
     return _save_panel_change(plan_id, "meeting/_timer.html", "timer", control)
 
@@ -161,7 +166,9 @@ def pause(plan_id: int):
         plan_id,
         "meeting/_screen.html",
         "pause",
-        lambda plan: record.set_paused(plan, request.form.get("paused") == "1"),
+        lambda plan: record.set_paused(
+            plan, request.form.get("paused") == "1", actor=current_user()
+        ),
     )
 
 
@@ -173,7 +180,7 @@ def message(plan_id: int):
         plan_id,
         "meeting/_screen.html",
         "message",
-        lambda plan: record.set_message(plan, text),
+        lambda plan: record.set_message(plan, text, actor=current_user()),
         typed_message=text,
     )
 
@@ -192,11 +199,10 @@ def _from_board() -> bool:
 
 
 def _board_answer(plan, message: str, status: int = 200):
-    """The forum board's own answer (planapp/forum): the fresh board with the message, so a
-    confirm, unlock or "order by votes" pressed on the board shows its result in place."""
-    from planapp.forum.routes import BoardFilter, fresh_view
-
-    return fresh_view(plan, BoardFilter.from_values(request.form), message, status=status)
+    """The forum board's own answer (planapp/forum/board.py): what changed since the version
+    the board sent, with the message, so a confirm, unlock or "order by votes" pressed on the
+    board shows its result in place."""
+    return board_answer(plan, request.form, message, status)
 
 
 def _group_response(
@@ -222,7 +228,8 @@ def _group_response(
         )
     if error:
         flash(error, "error")
-    return redirect(request.form.get("next") or url_for("meeting.panel", plan_id=plan.id))
+    panel = url_for("meeting.panel", plan_id=plan.id)
+    return redirect(safe_redirect_target(request.form.get("next"), panel))
 
 
 @bp.route("/plans/<int:plan_id>/groups/<group>/ceiling", methods=["POST"])
@@ -233,7 +240,9 @@ def ceiling(plan_id: int, group: str):
     board_current = _board_was_current(plan)
     typed = request.form.get("ceiling", "")
     try:
-        meeting_groups.set_ceiling(plan, group, meeting_groups.parse_baht(typed))
+        meeting_groups.set_ceiling(
+            plan, group, meeting_groups.parse_baht(typed), actor=current_user()
+        )
     except MeetingError as error:
         db.session.rollback()
         return _group_response(plan, group, 422, error.message, typed)
@@ -248,7 +257,9 @@ def confirm(plan_id: int, group: str):
     group = _group_or_404(group)
     board_current = _board_was_current(plan)
     try:
-        meeting_groups.confirm_group(plan, group, seen_version=_seen_version())
+        meeting_groups.confirm_group(
+            plan, group, seen_version=_seen_version(), actor=current_user()
+        )
     except StaleVersion:
         db.session.rollback()
         return _group_response(plan, group, 409, _stale_message())
@@ -266,7 +277,7 @@ def unlock(plan_id: int, group: str):
     group = _group_or_404(group)
     board_current = _board_was_current(plan)
     try:
-        meeting_groups.unlock_group(plan, group)
+        meeting_groups.unlock_group(plan, group, actor=current_user())
     except MeetingError as error:
         db.session.rollback()
         return _group_response(plan, group, 422, error.message)
@@ -309,7 +320,7 @@ def project_votes(plan_id: int, project_id: int):
             new_votes = project.votes + int(delta)
         else:
             new_votes = meeting_groups.parse_votes(typed)
-        meeting_groups.set_votes(plan, project, new_votes)
+        meeting_groups.set_votes(plan, project, new_votes, actor=current_user())
     except MeetingError as refused:
         db.session.rollback()
         error = refused.message
@@ -333,14 +344,13 @@ def order_by_votes(plan_id: int, group: str):
     group = _group_or_404(group, VOTE_GROUPS)
     error = ""
     try:
-        meeting_groups.order_group_by_votes(plan, group)
+        meeting_groups.order_group_by_votes(plan, group, actor=current_user())
     except rules.GroupLocked as locked:
         db.session.rollback()
         error = locked.message
     else:
         db.session.commit()
     status = 423 if error else 200
-    back = request.form.get("next", "")
     if _from_board() and _is_htmx():
         done = _("%(group)s ordered by votes", group=GROUP_SHORT_LABELS[group])
         return _board_answer(plan, error or done, status)
@@ -351,9 +361,8 @@ def order_by_votes(plan_id: int, group: str):
         ), status
     if error:
         flash(error, "error")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(url_for("meeting.votes", plan_id=plan.id))
+    votes = url_for("meeting.votes", plan_id=plan.id)
+    return redirect(safe_redirect_target(request.form.get("next"), votes))
 
 
 # --- the forum record ---------------------------------------------------------------------
@@ -388,6 +397,7 @@ def forum_record(plan_id: int):
             (form.forum_chair.data or "").strip(),  # optional: may be left out of the post
             counts,
             seen_version=_seen_version(),
+            actor=current_user(),
         )
     except StaleVersion:
         db.session.rollback()

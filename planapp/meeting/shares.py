@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from planapp.cards import on_board
 from planapp.domain import GROUPS
 from planapp.extensions import db
 from planapp.meeting.rules import split_evenly
@@ -48,7 +49,7 @@ class Shares:
 def village_shares(plan: Plan) -> Shares:
     projects = db.session.scalars(
         select(Project)
-        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .where(*on_board(plan.id))
         .options(selectinload(Project.villages))
         .order_by(Project.funding_group, Project.rank.is_(None), Project.rank, Project.id)
     ).all()

@@ -3,10 +3,8 @@ code, and the facilitator's screen control (what the projector shows, public or 
 
 from __future__ import annotations
 
-import re
 import threading
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -17,24 +15,26 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
-from planapp import live
-from planapp.accounts import plan_for_editing
+from planapp import fragments, live
+from planapp.accounts import current_user, plan_for_editing
+from planapp.changes import Regions
 from planapp.extensions import db
-from planapp.models import Plan
+from planapp.fragments import region
+from planapp.intake.values import whole_number_or_none
+from planapp.models import ChangeLog, Plan
 from planapp.projector import screens
 
 bp = Blueprint("projector", __name__)
 
-# A comment line this often keeps proxies and the browser from dropping a quiet stream.
-KEEP_ALIVE_SECONDS = 15
 LAYOUTS = ("projector", "phone")
+REGIONS = "projector/_regions.html"
 
 
 def public_plan_or_404(token: str) -> Plan:
@@ -52,99 +52,19 @@ def phone_url(plan: Plan) -> str:
 
 # --- rendering the live content, once per version ------------------------------------------
 
-# A part of the live content that a change can send alone: a column, the side counts. Marked in
-# the templates by projector/_cards.html's part_start/part_end, around one element whose id is
-# "live-<name>".
-PART = re.compile(r"<!--live:([\w-]+)-->(.*?)<!--/live-->", re.S)
-FIRST_TAG = re.compile(r"^\s*<([a-z][a-z0-9]*)")
-# A card of a changed part that the view already shows as it is goes as a <template data-keep>
-# placeholder, which live.js fills with the view's own card.
-CARD = re.compile(r'<li class="live-card[^>]*? data-project-id="(\d+)".*?</li>', re.S)
 
-
-def event(version: int, kind: str, html: str) -> bytes:
-    """A server-sent event; every event is a set of htmx out-of-band swaps. The template's
-    indentation and blank lines stay home (the live content holds no <pre>): a third less. An
-    event without a data line is never delivered, so a change that shows nothing new still has
-    one (and moves the view's version on)."""
-    lines = [line for line in map(str.strip, html.splitlines()) if line] or [""]
-    data = "\n".join("data: " + line for line in lines)
-    return f"id: {version}\nevent: {kind}\n{data}\n\n".encode()
-
-
-def state_event(version: int, html: str) -> bytes:
-    """The whole live content, swapped into #live."""
-    return event(version, "state", f'<div id="live" hx-swap-oob="innerHTML">{html}</div>')
-
-
-def keep_cards(html: str, before: str) -> str:
-    """The part `html` with each card that `before` (the same part a version earlier) already
-    held, unchanged, replaced by a placeholder."""
-    shown = {match[1]: match[0] for match in CARD.finditer(before)}
-
-    def keep(match: re.Match) -> str:
-        if shown.get(match[1]) == match[0]:
-            return f'<template data-keep="{match[1]}"></template>'
-        return match[0]
-
-    return CARD.sub(keep, html)
-
-
-@dataclass(frozen=True)
+@dataclass
 class Rendered:
-    """The live content at one version, and what changed since the version rendered before it
-    (`base`): a view that shows `base` gets only the parts that changed (`delta`); any other view
-    (further behind, or reconnecting) gets the whole content (`state`)."""
+    """The live content at one version, rendered once for every view of one layout and
+    language: the whole screen (`state`, for a view that connects or is further behind) and
+    the delta from the version rendered before it (for the views that show that one)."""
 
     version: int
     is_public: bool
     token: str
-    html: str
-    frame: str = ""  # the content with its parts cut out and its version blanked
-    parts: dict = field(default_factory=dict)  # part name -> its html
+    state: bytes
     base: int | None = None
-    changed: tuple = ()  # the parts that differ from `base`'s, as out-of-band swaps
-
-    @classmethod
-    def of(cls, version: int, is_public: bool, token: str, html: str) -> Rendered:
-        parts = {}
-
-        def cut(match: re.Match) -> str:
-            parts[match[1]] = match[2]
-            return f"<!--live:{match[1]}-->"
-
-        frame = PART.sub(cut, html).replace(
-            f'data-plan-version="{version}"', 'data-plan-version=""'
-        )
-        return cls(version, is_public, token, html, frame, parts)
-
-    def after(self, previous: Rendered | None) -> Rendered:
-        """This rendering, knowing the one before it: the parts to send to a view that shows it.
-        Only when nothing but parts changed (same screen, same frame), and the view did show it
-        (a closed plan's views were told so instead)."""
-        if (
-            previous is None
-            or not previous.is_public
-            or previous.token != self.token
-            or previous.version >= self.version
-            or previous.frame != self.frame
-        ):
-            return self
-        changed = tuple(
-            FIRST_TAG.sub(r'<\1 hx-swap-oob="true"', keep_cards(html, previous.parts[name]), 1)
-            for name, html in self.parts.items()
-            if previous.parts[name] != html
-        )
-        return replace(self, base=previous.version, changed=changed)
-
-    @cached_property
-    def state(self) -> bytes:
-        """The event with the whole content, built once however many views it goes to."""
-        return state_event(self.version, self.html)
-
-    @cached_property
-    def delta(self) -> bytes:
-        return event(self.version, "delta", "\n".join(self.changed))
+    delta: bytes = b""
 
     def message_for(self, known: int) -> bytes:
         return self.delta if self.base is not None and known == self.base else self.state
@@ -159,7 +79,9 @@ class RenderCache:
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, plan_id: int, layout: str, min_version: int) -> Rendered | None:
+    def get(self, plan_id: int, layout: str, min_version: int, known: int) -> Rendered | None:
+        """The rendering at `min_version` or later; its delta is from the rendering before it,
+        or (the first since the server started) from `known`, the version the view shows."""
         key = (plan_id, layout, str(get_locale()))
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -168,40 +90,71 @@ class RenderCache:
             if entry is not None and entry.version >= min_version:
                 return entry
             try:
-                plan = db.session.get(Plan, plan_id, populate_existing=True)
-                if plan is None:
-                    return None
-                rendered = Rendered.of(
-                    plan.version, plan.is_public, plan.public_token, render_content(plan, layout)
-                )
+                rendered = render(plan_id, layout, entry, known)
             finally:
                 # Give the connection back: the stream may now sleep for a long time.
                 db.session.close()
-            self._entries[key] = rendered = rendered.after(entry)
+            if rendered is not None:
+                self._entries[key] = rendered
             return rendered
 
 
-def render_content(plan: Plan, layout: str) -> str:
-    return render_template(
-        "projector/_content.html", plan=plan, layout=layout, s=screens.screen(plan, layout)
+def render(plan_id: int, layout: str, previous: Rendered | None, known: int) -> Rendered | None:
+    """The plan's live content now, and its delta from `previous` when a view shows that: the
+    same screen, still public at the same address (with no rendering before, from `known`: the
+    view connected at that version with this address, and a closing since would make the
+    changes touch the whole screen). Every read sees one version (read again if a change was
+    saved meanwhile)."""
+    for _attempt in range(3):
+        version = live.current_version(plan_id)
+        plan = db.session.get(Plan, plan_id, populate_existing=True)
+        if plan is None:
+            return None
+        shown = screens.screen(plan, layout)
+        state = fragments.event(version, "state", str(whole_content(shown)))
+        rendered = Rendered(version, plan.is_public, plan.public_token, state)
+        if previous is None:
+            base = known
+        elif previous.is_public and previous.token == plan.public_token:
+            base = previous.version
+        else:
+            base = -1
+        if 0 <= base < version:
+            regions = changes_between(plan_id, base, version)
+            delta = screens.screen_delta(shown, base, version, regions)
+            if not delta.whole:
+                html = str(region(REGIONS, "delta", shown, delta))
+                rendered.base = base
+                rendered.delta = fragments.event(version, "delta", html)
+        if live.current_version(plan_id) == version:
+            return rendered
+    return rendered
+
+
+def whole_content(shown: screens.Screen):
+    """The whole content, swapped into #live."""
+    return Markup('<div id="live" hx-swap-oob="innerHTML">{}</div>').format(
+        region(REGIONS, "content", shown)
     )
+
+
+def changes_between(plan_id: int, base: int, version: int) -> Regions:
+    """What the changes after `base` up to `version` touched, from the change log."""
+    rows = db.session.scalars(
+        select(ChangeLog.regions).where(
+            ChangeLog.plan_id == plan_id,
+            ChangeLog.plan_version > base,
+            ChangeLog.plan_version <= version,
+        )
+    ).all()
+    regions = Regions(everything=len(rows) != version - base)
+    for row in rows:
+        regions |= Regions.from_json(row)
+    return regions
 
 
 def cache() -> RenderCache:
     return current_app.extensions.setdefault("projector_render_cache", RenderCache())
-
-
-def client_version() -> int:
-    """What the view already shows: Last-Event-ID on the browser's own reconnect, else the
-    version the page was rendered at (htmx's SSE extension reconnects with a new EventSource,
-    which sends no Last-Event-ID, so our script keeps the URL's version up to date)."""
-    known = -1
-    for raw in (request.headers.get("Last-Event-ID"), request.args.get("version")):
-        try:
-            known = max(known, int(raw))
-        except (TypeError, ValueError):
-            continue
-    return known
 
 
 # --- public views ---------------------------------------------------------------------------
@@ -213,7 +166,6 @@ def projector(token: str):
     return render_template(
         "projector/projector.html",
         plan=plan,
-        layout="projector",
         s=screens.screen(plan, "projector"),
         phone_url=phone_url(plan),
     )
@@ -222,17 +174,12 @@ def projector(token: str):
 @bp.route("/live/<token>/phone")
 def phone(token: str):
     plan = public_plan_or_404(token)
-    return render_template(
-        "projector/phone.html",
-        plan=plan,
-        layout="phone",
-        s=screens.screen(plan, "phone"),
-    )
+    return render_template("projector/phone.html", plan=plan, s=screens.screen(plan, "phone"))
 
 
 @bp.route("/live/<token>/events")
 def events(token: str):
-    """Server-sent events, each about a newer version: `delta` carries only the parts that
+    """Server-sent events, each about a newer version: `delta` carries only the regions that
     changed since the version the view shows, `state` the whole live content (to a view further
     behind). A view that reconnects gets the current state once (never a replay of what it
     missed). A view that wakes when several versions are out sends only the latest."""
@@ -241,34 +188,24 @@ def events(token: str):
     layout = request.args.get("layout", "projector")
     if layout not in LAYOUTS:
         abort(404)
-    known = client_version()
-    broker = live.broker()
     renders = cache()
-    db.session.close()
 
-    def stream():
-        nonlocal known
-        yield b"retry: 1000\n\n"
+    def render_event(known: int):
         version = live.current_version(plan_id)
-        db.session.close()
-        while not broker.closed:
-            if version is not None and version > known:
-                entry = renders.get(plan_id, layout, version)
-                if entry is None or not entry.is_public or entry.token != token:
-                    # Closed to the public (or a new address): say so, and end the stream.
-                    closed = render_template("projector/_closed.html", plan_version=version)
-                    yield state_event(version, closed)
-                    return
-                yield entry.message_for(known)
-                known = entry.version
-            version = broker.wait(plan_id, known, timeout=KEEP_ALIVE_SECONDS)
-            if version is None:
-                yield b": keep-alive\n\n"
+        entry = renders.get(plan_id, layout, version or 0, known)
+        if entry is None or not entry.is_public or entry.token != token:
+            # Closed to the public (or a new address): say so, and end the stream.
+            closed = render_template("projector/_closed.html", plan_version=version)
+            return (
+                version,
+                fragments.event(
+                    version, "state", f'<div id="live" hx-swap-oob="innerHTML">{closed}</div>'
+                ),
+                True,
+            )
+        return entry.version, entry.message_for(known), False
 
-    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
+    return live.event_stream(plan_id, render_event)
 
 
 @bp.route("/live/<token>/qr.svg")
@@ -295,28 +232,9 @@ def qr_response(address: str) -> Response:
 # --- the facilitator's screen control ------------------------------------------------------
 
 
-def _board_was_current(plan: Plan) -> bool:
-    """On the board, the control sends the board's plan version along (hx-include). Our change
-    bumps the version; if the board was current just before, it is still current after (a screen
-    choice changes nothing on the board), so the answer moves the board's version on with it.
-    A board that was already stale stays stale: its next move must still be refused."""
-    try:
-        return int(request.form["version"]) == plan.version
-    except (KeyError, ValueError):
-        return False
-
-
-def _control_response(plan: Plan, error=None, status: int = 200, board_current=False):
+def _control_response(plan: Plan, error=None, status: int = 200):
     if request.headers.get("HX-Request"):
-        return (
-            render_template(
-                "projector/_screen_control.html",
-                plan=plan,
-                error=error,
-                board_current=board_current,
-            ),
-            status,
-        )
+        return region(REGIONS, "screen_control", plan, error=error or ""), status
     if error:
         flash(error, "error")
     return redirect(url_for("projector.screen_control", plan_id=plan.id))
@@ -331,38 +249,32 @@ def screen_control(plan_id: int):
 @bp.route("/plans/<int:plan_id>/screen", methods=["POST"])
 def choose_screen(plan_id: int):
     plan = plan_for_editing(plan_id)
+    village_id = whole_number_or_none(request.form.get("village_id")) or None
     try:
-        village_id = int(request.form.get("village_id") or 0) or None
-    except ValueError:
-        village_id = None
-    board_current = _board_was_current(plan)
-    try:
-        screens.choose_screen(plan, request.form.get("mode", ""), village_id)
+        screens.choose_screen(plan, request.form.get("mode", ""), village_id, actor=current_user())
     except screens.ScreenChoiceError as error:
         db.session.rollback()
         return _control_response(plan, str(error), 400)
     db.session.commit()
-    return _control_response(plan, board_current=board_current)
+    return _control_response(plan)
 
 
 @bp.route("/plans/<int:plan_id>/screen/public", methods=["POST"])
 def set_public(plan_id: int):
     plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
-    screens.set_public(plan, request.form.get("public") == "1")
+    screens.set_public(plan, request.form.get("public") == "1", actor=current_user())
     db.session.commit()
-    return _control_response(plan, board_current=board_current)
+    return _control_response(plan)
 
 
 @bp.route("/plans/<int:plan_id>/screen/token", methods=["POST"])
 def regenerate_token(plan_id: int):
     plan = plan_for_editing(plan_id)
-    board_current = _board_was_current(plan)
-    screens.regenerate_token(plan)
+    screens.regenerate_token(plan, actor=current_user())
     db.session.commit()
     if not request.headers.get("HX-Request"):
         flash(_("New address made: the old projector and phone links no longer work."), "success")
-    return _control_response(plan, board_current=board_current)
+    return _control_response(plan)
 
 
 @bp.route("/plans/<int:plan_id>/screen/qr.svg")

@@ -11,15 +11,17 @@ fails if a new table hangs off a plan or project without being carried here.
 from __future__ import annotations
 
 import base64
+import math
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, Integer, delete, select, update
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
 
-from planapp.domain import GROUPS
+from planapp.domain import GROUPS, PROJECTOR_MODES
 from planapp.extensions import db
 from planapp.i18n import gettext as _
 from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon, User, Village
@@ -37,6 +39,11 @@ PROJECT_SKIP = {
     "carried_over_from_id",
     "proposed_by_id",
 }
+# What a file may hold: nesting a real plan never needs, and integers its columns can store.
+MAX_DEPTH = 12
+MAX_BIG_INTEGER = 2**63 - 1  # BigInteger columns (budgets in satang)
+MAX_INTEGER = 2**31 - 1  # Integer columns on PostgreSQL
+MAX_VILLAGE_NUMBER = 999  # as the village form takes it
 
 
 class PlanImportError(Exception):
@@ -83,6 +90,9 @@ def _from_json(column, value, where: str):
         if isinstance(kind, Integer):  # also BigInteger
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError
+            limit = MAX_BIG_INTEGER if isinstance(kind, BigInteger) else MAX_INTEGER
+            if abs(value) > limit:
+                raise PlanImportError(gettext("%(where)s: the number is too large.", where=where))
             return value
         length = getattr(kind, "length", None)
         if hasattr(kind, "length"):  # String and Text
@@ -224,7 +234,9 @@ def _export_plan_rows(model, plan: Plan) -> list[dict]:
     return rows
 
 
-def _import_plan_rows(document, plan: Plan, villages: dict, by_key: dict, kinds: dict) -> None:
+def _import_plan_rows(
+    document, plan: Plan, villages: dict, by_key: dict, kinds: dict, actor: User
+) -> None:
     tables = document.get("plan_tables") or {}
     if not isinstance(tables, dict):
         raise PlanImportError(_l("plan_tables is missing or of the wrong kind."))
@@ -248,6 +260,10 @@ def _import_plan_rows(document, plan: Plan, villages: dict, by_key: dict, kinds:
                     continue
                 kind, name = reference
                 value = row.get(name)
+                if value is not None and not (isinstance(value, str) or _whole(value)):
+                    raise PlanImportError(
+                        gettext("%(where)s: a reference of the wrong kind.", where=where)
+                    )
                 if value is None:
                     setattr(item, column.key, None)
                 elif kind == "village":
@@ -255,10 +271,12 @@ def _import_plan_rows(document, plan: Plan, villages: dict, by_key: dict, kinds:
                         raise PlanImportError(_("%(where)s: unknown village.", where=where))
                     setattr(item, column.key, villages[value].id)
                 elif kind == "user":
-                    # People are per server: a name this server does not know is left out.
-                    user_id = db.session.scalar(select(User.id).where(User.username == value))
-                    setattr(item, column.key, user_id)
+                    # A file speaks for the one who imports it: it may name them (who confirmed
+                    # a group), never another user; anyone else is left out.
+                    setattr(item, column.key, actor.id if value == actor.username else None)
                 elif kind == "agency":
+                    if not isinstance(value, str):
+                        raise PlanImportError(_("%(where)s: unknown agency.", where=where))
                     setattr(item, column.key, _agency(value, kinds).id)
                 else:
                     if value not in by_key:
@@ -296,17 +314,69 @@ def _require(mapping, name: str, kind, where: str):
     return value
 
 
+def _check_values(document) -> None:
+    """Refuse what no column can hold, wherever it sits in the file: text with NUL (PostgreSQL
+    cannot even compare it), integers past 2^63, NaN and infinity, nesting no plan has."""
+    pending = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise PlanImportError(gettext("The plan file is nested deeper than a plan can be."))
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise PlanImportError(gettext("The plan file has text with a NUL character."))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if abs(value) > MAX_BIG_INTEGER:
+                raise PlanImportError(gettext("The plan file has a number too large to store."))
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise PlanImportError(gettext("The plan file has a number too large to store."))
+
+
+def _reference_kinds(document) -> None:
+    """References are looked up by value: each must be of the kind its lookup expects."""
+    for row in document["agencies"]:
+        if not isinstance(row, dict) or not _texts(row.get("name"), row.get("kind")):
+            raise PlanImportError(gettext("agencies: an agency without a name and kind."))
+    for number, row in enumerate(document["projects"], start=1):
+        where = gettext("Project %(num)d", num=number)
+        numbers = row.get("villages") or []
+        merged = row.get("merged_into")
+        carried = row.get("carried_over_from")
+        lead = row.get("lead_agency")
+        if (
+            not isinstance(numbers, list)
+            or not all(_whole(n) for n in numbers)
+            or not (merged is None or _whole(merged))
+            or not (lead is None or isinstance(lead, str))
+            or not (carried is None or isinstance(carried, dict))
+        ):
+            raise PlanImportError(gettext("%(where)s: a reference of the wrong kind.", where=where))
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def read_document(document) -> dict:
     """Check the document's shape before anything is written."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise PlanImportError(_l("This is not a plan exported from planapp."))
     if document.get("format_version") != FORMAT_VERSION:
         raise PlanImportError(_l("This plan file comes from another version of planapp."))
+    _check_values(document)
     tambon = _require(document, "tambon", dict, "tambon")
     for name in ("name", "district", "province"):
         _require(tambon, name, str, f"tambon.{name}")
     _require(document, "plan", dict, "plan")
-    _require(document["plan"], "fiscal_year", int, "plan.fiscal_year")
+    year = _require(document["plan"], "fiscal_year", int, "plan.fiscal_year")
+    if not 2400 <= year <= 2800:
+        raise PlanImportError(_l("plan.fiscal_year: a Buddhist Era year."))
     for name in ("villages",):
         _require(tambon, name, list, f"tambon.{name}")
     for name in ("agencies", "strategies", "projects"):
@@ -319,6 +389,7 @@ def read_document(document) -> dict:
         if not isinstance(key, int) or isinstance(key, bool) or key in keys:
             raise PlanImportError(_("Project %(num)d has no key of its own.", num=number))
         keys.add(key)
+    _reference_kinds(document)
     return document
 
 
@@ -362,13 +433,24 @@ def _texts(*values) -> bool:
     return all(isinstance(value, str) for value in values)
 
 
-def _strategy(level: str, code: str, names: dict, parents: dict | None = None) -> Strategy:
+def _strategy(
+    level: str, code: str, names: dict, parents: dict | None = None, *, may_create: bool
+) -> Strategy:
     """The strategy this server has under (level, code), else created from the document: with
     the strategy it is a tactic of, when the document names one (one level deep). A strategy
-    this server already has keeps its name and place."""
+    this server already has keeps its name and place. Strategies are the district's, set up by
+    administrators: a facilitator's file may only name those the server has."""
     strategy = db.session.scalar(
         select(Strategy).where(Strategy.level == level, Strategy.code == code)
     )
+    if strategy is None and not may_create:
+        raise PlanImportError(
+            gettext(
+                "Strategy %(code)s is not on this server, and only an administrator can add "
+                "strategies. Ask the district office to add it, or to import this file.",
+                code=code[:40],
+            )
+        )
     if strategy is None:
         if level not in ("province", "district", "local") or not isinstance(code, str):
             raise PlanImportError(_l("A strategy of an unknown level."))
@@ -378,7 +460,7 @@ def _strategy(level: str, code: str, names: dict, parents: dict | None = None) -
         strategy = Strategy(level=level, code=code, name=name)
         parent = (parents or {}).get((level, code))
         if parent is not None and parent != (level, code):
-            strategy.parent = _strategy(*parent, names)
+            strategy.parent = _strategy(*parent, names, may_create=may_create)
             if strategy.parent.parent_id is not None:
                 strategy.parent = None  # tactics are one level deep
         db.session.add(strategy)
@@ -386,11 +468,11 @@ def _strategy(level: str, code: str, names: dict, parents: dict | None = None) -
     return strategy
 
 
-def _tambon_for_import(document, may_create: bool) -> Tambon:
+def _tambon_for_import(document, actor: User) -> Tambon:
     info = document["tambon"]
     tambon = find_tambon(document)
     if tambon is None:
-        if not may_create:
+        if not actor.is_admin:
             raise PlanImportError(_l("This tambon is not on this server yet."))
         for name in ("name", "district", "province"):
             if not info[name].strip() or len(info[name]) > 200 or "\x00" in info[name]:
@@ -398,7 +480,8 @@ def _tambon_for_import(document, may_create: bool) -> Tambon:
         tambon = Tambon(name=info["name"], district=info["district"], province=info["province"])
         db.session.add(tambon)
         db.session.flush()
-    if tambon.local_admin_agency_id is None and info.get("local_admin_agency"):
+    # Which administration receives the plan is the tambon's setting (administrators only).
+    if actor.is_admin and tambon.local_admin_agency_id is None and info.get("local_admin_agency"):
         kinds = {a.get("name"): a.get("kind") for a in document["agencies"] if isinstance(a, dict)}
         tambon.local_admin_agency = _agency(info["local_admin_agency"], kinds)
     # Villages are matched by number; missing ones are added (names on this server are kept).
@@ -406,7 +489,7 @@ def _tambon_for_import(document, may_create: bool) -> Tambon:
     for row in info["villages"]:
         number = _require(row, "number", int, "village number")
         name = _require(row, "name", str, "village name")
-        if number <= 0 or len(name) > 200 or "\x00" in name:
+        if not 0 < number <= MAX_VILLAGE_NUMBER or len(name) > 200 or "\x00" in name:
             raise PlanImportError(_("Village %(num)s is not usable.", num=number))
         if number not in have:
             db.session.add(Village(tambon_id=tambon.id, number=number, name=name))
@@ -416,8 +499,13 @@ def _tambon_for_import(document, may_create: bool) -> Tambon:
     return tambon
 
 
-def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = None) -> Plan:
-    """Write the document's plan; the caller has checked permissions and commits.
+def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
+    """Write the document's plan as `actor`; the caller has checked they may change its tambon,
+    and commits.
+
+    The file may do what its importer may do in the screens: an administrator's may bring in a
+    tambon, strategies, the public address; a facilitator's only links existing strategies, and
+    the plan keeps this server's public address and public flag.
 
     With `replace`, that plan (same tambon and fiscal year) keeps its row, its address and its
     change log, and its projects are replaced by the document's. Raises PlanImportError with
@@ -426,7 +514,7 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
     from planapp.changes import record_change
 
     document = read_document(document)
-    tambon = _tambon_for_import(document, may_create_tambon)
+    tambon = _tambon_for_import(document, actor)
     villages = {v.number: v for v in tambon.villages}
     kinds = {a.get("name"): a.get("kind") for a in document["agencies"] if isinstance(a, dict)}
     strategy_names = {
@@ -445,15 +533,15 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
     }
 
     plan_values = {}
-    for column in _columns(Plan, PLAN_SKIP | {"public_token"}):
+    server_keeps = {"public_token"} if actor.is_admin else {"public_token", "is_public"}
+    for column in _columns(Plan, PLAN_SKIP | server_keeps):
         if column.key in document["plan"]:
             plan_values[column.key] = _from_json(
                 column, document["plan"][column.key], f"plan.{column.key}"
             )
     if plan_values.get("grouping", "strategy") not in ("strategy", "issue"):
         raise PlanImportError(_l("plan.grouping: unknown value."))
-    if not 2400 <= plan_values["fiscal_year"] <= 2800:
-        raise PlanImportError(_l("plan.fiscal_year: a Buddhist Era year."))
+    _check_plan_values(plan_values, villages)
 
     if replace is not None:
         plan = replace
@@ -469,7 +557,7 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
             entry.undone = True
     else:
         plan = Plan(tambon_id=tambon.id, fiscal_year=plan_values["fiscal_year"])
-        token = document["plan"].get("public_token")
+        token = document["plan"].get("public_token") if actor.is_admin else None
         if isinstance(token, str) and 16 <= len(token) <= 64 and token.isascii():
             taken = db.session.scalar(select(Plan.id).where(Plan.public_token == token))
             if taken is None:
@@ -477,10 +565,14 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
         db.session.add(plan)
     for key, value in plan_values.items():
         setattr(plan, key, value)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except (IntegrityError, DataError) as error:  # a CHECK the checks above do not know yet
+        raise PlanImportError(gettext("plan: a value this server refuses.")) from error
 
     by_key: dict[int, Project] = {}
     imported_at: dict[int, object] = {}
+    file_ranks: dict[int, int | None] = {}
     rows = document["projects"]
     for number, row in enumerate(rows, start=1):
         where = _("Project %(num)d", num=number)
@@ -514,10 +606,12 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
         ):
             raise PlanImportError(_("%(where)s: unreadable strategies.", where=where))
         project.strategies = [
-            _strategy(level, code, strategy_names, strategy_parents) for level, code in strategies
+            _strategy(level, code, strategy_names, strategy_parents, may_create=actor.is_admin)
+            for level, code in strategies
         ]
-        # Ranks are written once every project exists, so no transient clash is possible.
-        rank = project.rank
+        # Ranks are written once every project exists (and the column is renumbered), so no
+        # transient clash is possible: each project's flush would write the earlier ones'.
+        file_ranks[row["key"]] = project.rank
         project.rank = None
         db.session.add(project)
         try:
@@ -527,48 +621,99 @@ def import_plan(document, *, may_create_tambon: bool, replace: Plan | None = Non
                 _("%(where)s: a value this server refuses.", where=where)
             ) from error
         by_key[row["key"]] = project
-        project.rank = rank
         imported_at[project.id] = project.updated_at
 
+    _check_merges(rows)
     seen = set()
     for row in rows:
         project = by_key[row["key"]]
-        if project.rank is not None:
-            if (project.funding_group, project.rank) in seen:
-                raise PlanImportError(_l("Two projects share one rank in a group."))
-            seen.add((project.funding_group, project.rank))
         merged = row.get("merged_into")
         if merged is not None:
-            if merged not in by_key or merged == row["key"]:
-                raise PlanImportError(_l("A merged project points nowhere."))
             project.merged_into_id = by_key[merged].id
+            project.rank = None  # a merged project has left the board: it holds no place
+        elif file_ranks[row["key"]] is not None:
+            if (project.funding_group, file_ranks[row["key"]]) in seen:
+                raise PlanImportError(_l("Two projects share one rank in a group."))
+            seen.add((project.funding_group, file_ranks[row["key"]]))
         reference = row.get("carried_over_from")
         project.carried_over_from_id = _carried_over_id(reference, by_key, tambon)
+    _rank_columns([(by_key[row["key"]], file_ranks[row["key"]]) for row in rows])
     try:
         db.session.flush()
     except (IntegrityError, DataError) as error:
         raise PlanImportError(_l("A project has a value this server refuses.")) from error
     # Setting ranks and links touched updated_at; put back the times the document carries.
-    _import_plan_rows(document, plan, villages, by_key, kinds)
+    _import_plan_rows(document, plan, villages, by_key, kinds, actor)
     times = [{"id": pid, "updated_at": at} for pid, at in imported_at.items() if at is not None]
     if times:
         db.session.execute(update(Project), times)
     record_change(
         plan,
         "import",
+        actor=actor,
         summary=_("Plan imported from a file: %(num)d projects", num=len(rows)),
     )
     return plan
+
+
+def _check_plan_values(values: dict, villages: dict) -> None:
+    """The plan's own values the database would refuse, refused with a message first."""
+    step = values.get("meeting_step")
+    if step is not None and not 1 <= step <= 7:
+        raise PlanImportError(gettext("plan.meeting_step: a step from 1 to 7."))
+    if values.get("projector_mode", "board") not in PROJECTOR_MODES:
+        raise PlanImportError(gettext("plan.projector_mode: a screen this planapp does not have."))
+    start = values.get("plan_start_year")
+    if start is not None and not 2400 <= start <= 2800:
+        raise PlanImportError(gettext("plan.plan_start_year: a Buddhist Era year."))
+    number = values.get("projector_village_number")
+    if number is not None and number not in villages:
+        raise PlanImportError(gettext("plan.projector_village_number: unknown village."))
+
+
+def _check_merges(rows: list[dict]) -> None:
+    """A merged project points at an active project of the same file: never at itself, at a
+    project missing from the file, or at one that is merged in turn (no chains, so no cycles,
+    which would take every project of the cycle off the board)."""
+    merged_into = {row["key"]: row.get("merged_into") for row in rows}
+    for number, row in enumerate(rows, start=1):
+        target = row.get("merged_into")
+        if target is None:
+            continue
+        if target == row["key"] or target not in merged_into:
+            raise PlanImportError(_l("A merged project points nowhere."))
+        if merged_into[target] is not None:
+            raise PlanImportError(
+                gettext(
+                    "Project %(num)d is merged into a project that is merged itself; a merged "
+                    "project points at an active one.",
+                    num=number,
+                )
+            )
+
+
+def _rank_columns(projects: list[tuple[Project, int | None]]) -> None:
+    """Ranks 1..n in every column, in the order of the file's ranks (unranked ones last, in
+    file order): a file with gaps, or cards without a rank, gives a board as the screens keep
+    it. Merged projects hold no place."""
+    columns: dict[str, list[tuple]] = {}
+    for position, (project, rank) in enumerate(projects):
+        if project.merged_into_id is None:
+            key = (rank is None, rank or 0, position)
+            columns.setdefault(project.funding_group or "unsorted", []).append((key, project))
+    for column in columns.values():
+        for rank, (_key, project) in enumerate(sorted(column, key=lambda item: item[0]), 1):
+            project.rank = rank
 
 
 def _carried_over_id(reference, by_key: dict[int, Project], tambon: Tambon) -> int | None:
     if not isinstance(reference, dict):
         return None
     if "key" in reference:
-        source = by_key.get(reference["key"])
+        source = by_key.get(reference["key"]) if _whole(reference["key"]) else None
         return source.id if source is not None else None
     year, title = reference.get("fiscal_year"), reference.get("title")
-    if not isinstance(year, int) or not isinstance(title, str):
+    if not _whole(year) or not 2400 <= year <= 2800 or not isinstance(title, str):
         return None
     return db.session.scalar(
         select(Project.id)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from planapp.accounts import current_user, login_required, plan_for_reading
@@ -29,11 +38,15 @@ def export_json(plan_id: int):
     return response
 
 
+def _refuse_constant(name: str):
+    raise ValueError(name)  # NaN and Infinity are no JSON, though Python's reader takes them
+
+
 def _read_upload(form: PlanImportForm):
     raw = form.file.data.read()
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested deep
         raise plan_json.PlanImportError(_("This file is not a plan file (JSON).")) from None
 
 
@@ -65,9 +78,7 @@ def import_plan():
                     ),
                     field="replace",
                 )
-            plan = plan_json.import_plan(
-                document, may_create_tambon=user.is_admin, replace=existing
-            )
+            plan = plan_json.import_plan(document, actor=user, replace=existing)
         except plan_json.PlanImportError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
@@ -84,3 +95,19 @@ def import_plan():
             return redirect(url_for("main.plan", plan_id=plan.id))
     status = 400 if form.errors else 200
     return render_template("transfer/import.html", form=form), status
+
+
+@bp.errorhandler(413)
+def file_too_large(error):
+    """A plan file over the upload limit: said next to the file field, for a signed-in user."""
+    if current_user() is None:
+        return render_template("error.html", status=413, message=_("The file is too large.")), 413
+    form = PlanImportForm(formdata=None)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    form.file.errors = [
+        _(
+            "The file is larger than %(mb)s MB, the most this server takes.",
+            mb=f"{limit / (1024 * 1024):.0f}",
+        )
+    ]
+    return render_template("transfer/import.html", form=form), 413

@@ -1,22 +1,28 @@
-/* The forum board: SortableJS drags and the move buttons both send one relative move
-   (project, target group, the card it now sits above, the plan version seen) through htmx.
-   The server answers with out-of-band fragments, or 409 and the fresh board. */
+/* The forum board. Every tablet's board follows the plan's live stream (htmx's SSE extension on
+   #board): each event, like the answer to a change made here, is a set of out-of-band swaps of
+   the regions that changed since the version this board shows (data-plan-version). Drags
+   (SortableJS) and the move buttons send one relative move: the card, its group, the card it now
+   sits above, and the version this board had caught up to.
+
+   While a change of ours is on its way, or a finger is dragging, the stream's events wait here
+   and follow the answer (one that the answer already covers is dropped): news never lands in a
+   column the board is rearranging. The focus, an open panel and what is typed there stay. */
 (function () {
   "use strict";
 
-  // A stale change answers 409 with the fresh board, a form with errors 422 with the form:
-  // both are answers to show, not failures.
-  htmx.config.responseHandling = [
-    { code: "409", swap: true, error: false },
-    { code: "422", swap: true, error: false },
-    // A move touching a confirmed (locked) group: 423 with the message and the fresh board.
-    { code: "423", swap: true, error: false }
-  ].concat(htmx.config.responseHandling);
-
-  var queue = Promise.resolve();
+  var moves = Promise.resolve();
+  var queued = 0;     // moves waiting to be sent
+  var busy = 0;       // changes of ours on their way
+  var dragging = false;
+  var held = [];      // stream events waiting for our answer
   var pendingFocus = null;
 
   function board() { return document.getElementById("board"); }
+
+  function shownVersion() {
+    var input = document.getElementById("plan-version");
+    return input ? Number(input.value) : -1;
+  }
 
   function isCard(el) { return el && el.classList && el.classList.contains("card"); }
 
@@ -48,16 +54,107 @@
     return values;
   }
 
-  // Moves go one at a time: each reads the plan version the previous answer brought.
+  // --- news: the answers to our changes, and the stream's events --------------------------
+
+  function waiting() { return busy > 0 || queued > 0 || dragging; }
+
+  // After news landed: the board (and the stream's address, for a reconnect) show the version
+  // now reached; the group menus of new cards get their options; the focus comes back.
+  function caughtUp() {
+    var el = board();
+    if (!el) { return; }
+    var version = String(shownVersion());
+    el.setAttribute("data-plan-version", version);
+    var address = el.getAttribute("sse-connect");
+    if (address) {
+      var next = /[?&]version=/.test(address)
+        ? address.replace(/([?&]version=)-?\d+/, "$1" + version)
+        : address + (address.indexOf("?") < 0 ? "?" : "&") + "version=" + version;
+      el.setAttribute("sse-connect", next);
+    }
+    fillGroupMenus(el);
+    if (pendingFocus) {
+      var card = document.getElementById("card-" + pendingFocus.id);
+      var target = card && card.querySelector(pendingFocus.selector);
+      if (target && document.activeElement !== target) { target.focus(); }
+      if (!busy && !queued) { pendingFocus = null; }
+    }
+  }
+
+  function release() {
+    if (waiting()) { return; }
+    var items = held;
+    held = [];
+    items.forEach(function (message) {
+      if (Number(message.lastEventId) > shownVersion()) {
+        htmx.swap(board(), message.data, { swapStyle: "none" });
+      }
+    });
+    caughtUp();
+  }
+
+  document.addEventListener("htmx:sseBeforeMessage", function (evt) {
+    if (evt.target !== board()) { return; }
+    var message = evt.detail;
+    if (waiting()) {
+      held.push(message);
+      evt.preventDefault();
+    } else if (Number(message.lastEventId) <= shownVersion()) {
+      evt.preventDefault();  // our own answer brought it already
+    }
+  });
+  document.addEventListener("htmx:sseMessage", function (evt) {
+    if (evt.target === board()) { caughtUp(); }
+  });
+  // data-live: the board is connected to its stream (the tests wait for it).
+  document.addEventListener("htmx:sseOpen", function (evt) {
+    if (evt.target === board()) { board().setAttribute("data-live", ""); }
+  });
+  document.addEventListener("htmx:sseError", function (evt) {
+    if (evt.target === board()) { board().removeAttribute("data-live"); }
+  });
+
+  function isChange(evt) {
+    var config = evt.detail.requestConfig;
+    return config && config.verb && config.verb.toLowerCase() !== "get";
+  }
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    if (isChange(evt)) { busy += 1; }
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (!isChange(evt)) { return; }
+    busy = Math.max(0, busy - 1);
+    caughtUp();
+    release();
+  });
+
+  // A card the focus is in may be shown anew (another tablet changed it): keep the focus on
+  // the same control of the new card.
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var active = document.activeElement;
+    var card = active && active.closest && active.closest(".card");
+    if (!card || !evt.detail.target || !evt.detail.target.contains(card)) { return; }
+    var selector = ["data-move-step", "data-move-select", "data-move-to-group"]
+      .filter(function (name) { return active.hasAttribute(name); })
+      .map(function (name) { return "[" + name + (name === "data-move-step" ? '="' + active.getAttribute(name) + '"' : "") + "]"; })[0]
+      || ".card-open";
+    pendingFocus = pendingFocus || { id: card.dataset.projectId, selector: selector };
+  });
+
+  // --- moves ------------------------------------------------------------------------------
+
+  // Moves go one at a time, each with the version the board shows when it leaves.
   function sendMove(projectId, group, beforeId, focus) {
-    queue = queue.then(function () {
+    queued += 1;
+    if (focus) { pendingFocus = { id: projectId, selector: focus }; }
+    moves = moves.then(function () {
+      queued -= 1;
       var el = board();
       var values = filterValues();
       values.project_id = projectId;
       values.group = group;
       values.before_id = beforeId || "";
-      values.version = document.getElementById("plan-version").value;
-      pendingFocus = focus ? { id: projectId, selector: focus } : null;
+      values.version = shownVersion();
       return htmx.ajax("POST", el.dataset.movesUrl, { source: el, values: values, swap: "none" });
     }).catch(function () { /* the htmx:sendError handler reloads the board */ });
   }
@@ -68,12 +165,14 @@
     var lists = root.matches && root.matches("[data-card-list]") ? [root] : [];
     lists = lists.concat(Array.prototype.slice.call(root.querySelectorAll("[data-card-list]")));
     lists.forEach(function (list) {
-      if (Sortable.get(list)) { return; }
+      var existing = Sortable.get(list);
+      var locked = !!list.closest("[data-confirmed]");
+      if (existing) { existing.option("disabled", locked); return; }
       Sortable.create(list, {
         group: "board",
         draggable: ".card",
         // A confirmed group (planapp/meeting) is locked: nothing leaves, enters or reorders.
-        disabled: !!list.closest("[data-confirmed]"),
+        disabled: locked,
         // Fallback mode follows a finger on tablets the same way as a mouse.
         forceFallback: true,
         fallbackTolerance: 4,
@@ -85,10 +184,14 @@
         preventOnFilter: false,
         ghostClass: "card-ghost",
         chosenClass: "card-chosen",
+        onStart: function () { dragging = true; },
         onEnd: function (evt) {
-          if (evt.from === evt.to && evt.oldIndex === evt.newIndex) { return; }
-          var next = cardAfter(evt.item, false);
-          sendMove(evt.item.dataset.projectId, groupOf(evt.to), next ? next.dataset.projectId : "", null);
+          dragging = false;
+          if (evt.from !== evt.to || evt.oldIndex !== evt.newIndex) {
+            var next = cardAfter(evt.item, false);
+            sendMove(evt.item.dataset.projectId, groupOf(evt.to), next ? next.dataset.projectId : "", null);
+          }
+          release();
         }
       });
     });
@@ -119,24 +222,55 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
-    var el = board();
-    var version = document.getElementById("plan-version");
-    if (el && version) { el.dataset.planVersion = version.value; }
-    if (pendingFocus) {
-      var card = document.getElementById("card-" + pendingFocus.id);
-      var target = card && card.querySelector(pendingFocus.selector);
-      if (target) { target.focus(); }
-      pendingFocus = null;
-    }
+  // The group menu of every card offers the same five groups: the page sends them once
+  // (#group-options), and a card's menu starts at the group of its column.
+  function fillGroupMenus(root) {
+    var options = document.getElementById("group-options");
+    if (!options || !root.querySelectorAll) { return; }
+    root.querySelectorAll("select[data-move-select]").forEach(function (select) {
+      if (select.options.length) { return; }
+      select.replaceChildren(options.content.cloneNode(true));
+      select.value = groupOf(select.closest(".card").parentElement);
+    });
+  }
+
+  // --- the project panel -----------------------------------------------------------------
+
+  document.addEventListener("click", function (evt) {
+    var open = evt.target.closest(".card-open");
+    if (!open || !board() || !board().contains(open)) { return; }
+    var id = open.closest(".card").dataset.projectId;
+    var url = board().dataset.panelUrl.replace(/\/0\/panel$/, "/" + id + "/panel");
+    htmx.ajax("GET", url, { target: "#card-panel", swap: "innerHTML" });
   });
 
-  // The panel: focus its heading when it opens, give focus back to the card when it closes.
+  // Focus the panel's heading when it opens (not when it is shown anew for news), give focus
+  // back to the card when it closes.
+  var refreshing = false;
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "card-panel") {
       var heading = evt.detail.target.querySelector("[data-panel-heading]");
-      if (heading) { heading.focus(); }
+      if (heading && !refreshing) { heading.focus(); }
+      refreshing = false;
     }
+  });
+
+  // The panel is a region of its own: news never swaps it. When another device changed the
+  // project it shows, it is read again, unless something was typed in it (then saving says so
+  // and keeps the text).
+  document.addEventListener("input", function (evt) {
+    var panel = evt.target.closest && evt.target.closest("#card-panel");
+    if (panel && panel.firstElementChild) { panel.firstElementChild.dataset.typed = "true"; }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (evt) {
+    var shown = document.querySelector("#card-panel [data-panel-project]");
+    var target = evt.detail.target;
+    // (Not for the answer to our own change: it brings its own panel.)
+    if (busy || !shown || shown.dataset.typed || !target || !target.matches || !target.matches(".card")) { return; }
+    if (target.dataset.projectId !== shown.dataset.panelProject || !board()) { return; }
+    var url = board().dataset.panelUrl.replace(/\/0\/panel$/, "/" + shown.dataset.panelProject + "/panel");
+    refreshing = true;
+    htmx.ajax("GET", url, { target: "#card-panel", swap: "innerHTML" });
   });
   document.addEventListener("click", function (evt) {
     var close = evt.target.closest("[data-close-panel]");
@@ -162,5 +296,8 @@
     if (evt.detail.elt && evt.detail.elt.id === "board") { reloadBoard(); }
   });
 
-  htmx.onLoad(initLists);
+  htmx.onLoad(function (root) {
+    initLists(root);
+    fillGroupMenus(root);
+  });
 })();

@@ -1,4 +1,4 @@
-// Running the meeting: the countdown every screen shows, and refusals shown in place.
+// Running the meeting: the countdown every screen shows (refusals are swapped in place: base.html).
 // No inline scripts (CSP): this module wires itself to data-* attributes.
 (function () {
   "use strict";
@@ -52,14 +52,4 @@
   setInterval(function () { tick(); clocks(); }, 250);
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:load", tick);
-
-  // --- refusals (409 stale, 422 bad input, 423 locked) come with a fragment that says why:
-  // show it in place instead of dropping it.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    if (status === 409 || status === 422 || status === 423) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
 })();

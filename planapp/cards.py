@@ -1,0 +1,173 @@
+"""The plan's cards as plain rows: what the board, the projector and the phones show of each
+active project, read with one query per question and no ORM objects (a board holds hundreds to
+thousands of cards, read on every page and every live update).
+
+A card is "active" while it is on the board: not merged into another project (`on_board`).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+from sqlalchemy import Integer, Text, bindparam, cast, func, select
+
+from planapp.extensions import db
+from planapp.models import (
+    Agency,
+    Village,
+    board_places,
+    project_supporting_agencies,
+    project_villages,
+    projects_table,
+)
+
+P, BP = projects_table.c, board_places.c
+agencies_table, villages_table = Agency.__table__, Village.__table__
+
+
+def on_board(plan_id: int) -> tuple:
+    """The conditions of "the plan's active projects" (those on the board, not merged away)."""
+    return (P.plan_id == plan_id, P.merged_into_id.is_(None))
+
+
+class Card(NamedTuple):
+    """One card as every screen shows it."""
+
+    id: int
+    title: str
+    funding_group: str
+    rank: int | None
+    budget_satang: int
+    sector: str
+    feasibility: str
+    feasibility_reason: str
+    urgency: str | None
+    votes: int
+    lead: str | None  # the lead agency's name
+    village_rank: int | None
+    village_numbers: tuple[int, ...]
+    wanted_year: int | None  # None: the plan's fiscal year
+
+    @property
+    def reason_missing(self) -> bool:
+        return self.feasibility == "not_feasible" and not self.feasibility_reason
+
+    @property
+    def villages_text(self) -> str:
+        return ", ".join(map(str, self.village_numbers))
+
+
+def _village_numbers(dialect: str):
+    """The card's village numbers as one text ("3,5"), in a correlated subquery."""
+    number = villages_table.c.number
+    if dialect == "postgresql":
+        joined = func.string_agg(cast(number, Text), ",")
+    else:
+        joined = func.group_concat(number)
+    return (
+        select(joined)
+        .select_from(project_villages.join(villages_table))
+        .where(project_villages.c.project_id == P.id)
+        .scalar_subquery()
+    )
+
+
+def _select(dialect: str):
+    return (
+        select(
+            P.id,
+            P.title,
+            BP.funding_group,
+            BP.rank,
+            P.budget_satang,
+            P.sector,
+            P.feasibility,
+            P.feasibility_reason,
+            P.urgency,
+            P.votes,
+            agencies_table.c.name,
+            P.village_rank,
+            _village_numbers(dialect),
+            P.wanted_year,
+        )
+        .select_from(
+            projects_table.join(board_places, BP.project_id == P.id).outerjoin(
+                agencies_table, agencies_table.c.id == P.lead_agency_id
+            )
+        )
+        .order_by(BP.funding_group, BP.rank.is_(None), BP.rank, P.id)
+    )
+
+
+def _card(row) -> Card:
+    numbers = row[12]
+    villages = tuple(sorted(int(n) for n in numbers.split(","))) if numbers else ()
+    return Card(*row[:12], villages, row[13])
+
+
+@functools.cache
+def _query(dialect: str, by: str):
+    """Built once per database and question: the plan's cards, or those of some ids or groups."""
+    query = _select(dialect).where(*on_board(bindparam("plan", type_=Integer)))
+    if by == "ids":
+        query = query.where(P.id.in_(bindparam("ids", expanding=True)))
+    elif by == "groups":
+        query = query.where(BP.funding_group.in_(bindparam("groups", expanding=True)))
+    return query
+
+
+def plan_cards(plan_id: int, ids=None, groups=None) -> list[Card]:
+    """The plan's active cards (or those of `ids`, or of `groups`), by group, in board order."""
+    dialect = db.session.get_bind().dialect.name
+    params = {"plan": plan_id}
+    by = "all"
+    if ids is not None:
+        by, params["ids"] = "ids", list(ids)
+    elif groups is not None:
+        by, params["groups"] = "groups", list(groups)
+    return [_card(row) for row in db.session.execute(_query(dialect, by), params)]
+
+
+def columns_of(cards: list[Card], groups) -> dict[str, list[Card]]:
+    columns: dict[str, list[Card]] = {group: [] for group in groups}
+    for card in cards:
+        if card.funding_group in columns:
+            columns[card.funding_group].append(card)
+    return columns
+
+
+def supporting_names(plan_id: int) -> dict[int, list[str]]:
+    """Each active card's supporting agencies, by name (the urgency screens show them)."""
+    names: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        select(project_supporting_agencies.c.project_id, agencies_table.c.name)
+        .select_from(
+            project_supporting_agencies.join(agencies_table).join(
+                projects_table, P.id == project_supporting_agencies.c.project_id
+            )
+        )
+        .where(*on_board(plan_id))
+        .order_by(agencies_table.c.name)
+    )
+    for project_id, name in rows:
+        names.setdefault(project_id, []).append(name)
+    return names
+
+
+def next_cards(plan_id: int, ids) -> dict[int, int | None]:
+    """The card just below each of `ids` in its column now (None: it is the last)."""
+    below = board_places.alias("below")
+    rows = db.session.execute(
+        select(BP.project_id, below.c.project_id)
+        .select_from(
+            board_places.outerjoin(
+                below,
+                (below.c.plan_id == BP.plan_id)
+                & (below.c.funding_group == BP.funding_group)
+                & (below.c.rank == BP.rank + 1),
+            )
+        )
+        .where(BP.plan_id == plan_id, BP.project_id.in_(list(ids)))
+    )
+    return dict(rows.all())
