@@ -47,6 +47,7 @@ class Card(NamedTuple):
     lead: str | None  # the lead agency's name
     village_rank: int | None
     village_numbers: tuple[int, ...]
+    wanted_year: int | None  # None: the plan's fiscal year
 
     @property
     def reason_missing(self) -> bool:
@@ -88,6 +89,7 @@ def _select(dialect: str):
             agencies_table.c.name,
             P.village_rank,
             _village_numbers(dialect),
+            P.wanted_year,
         )
         .select_from(
             projects_table.join(board_places, BP.project_id == P.id).outerjoin(
@@ -101,7 +103,7 @@ def _select(dialect: str):
 def _card(row) -> Card:
     numbers = row[12]
     villages = tuple(sorted(int(n) for n in numbers.split(","))) if numbers else ()
-    return Card(*row[:12], villages)
+    return Card(*row[:12], villages, row[13])
 
 
 @functools.cache

@@ -162,10 +162,10 @@ def record_change(
 
 PROJECT_FIELDS = [
     "title", "rationale", "objective", "target_output", "location", "sector", "programme",
-    "budget_satang", "wanted_year", "kpi", "expected_result", "village_rank", "feasibility",
-    "feasibility_reason", "funding_group", "rank", "urgency", "lead_agency_id", "note", "votes",
-    "followup_status", "followup_note", "budget_ordinance_satang", "budget_ordinance_year",
-    "merged_into_id", "carried_over_from_id",
+    "budget_satang", "wanted_year", "kpi", "expected_result", "village_rank", "proposed_by_id",
+    "feasibility", "feasibility_reason", "funding_group", "rank", "urgency", "lead_agency_id",
+    "note", "votes", "followup_status", "followup_note", "budget_ordinance_satang",
+    "budget_ordinance_year", "merged_into_id", "carried_over_from_id",
 ]  # fmt: skip
 PROJECT_RELATIONS = {
     "village_ids": ("villages", Village),

@@ -76,7 +76,8 @@ def init_app(app) -> None:
         click.echo(f"    http://localhost:{port}/   (on this laptop)")
         if db.session.scalar(select(User.id).limit(1)) is None:
             click.echo(
-                "\nNo user yet. Create the first administrator, then sign in with it:\n"
+                f"\nNo user yet. Open http://localhost:{port}/ on this laptop to create the\n"
+                "first administrator, or create it here:\n"
                 "    .venv/bin/flask --app app create-user admin --role admin\n"
             )
 

@@ -76,6 +76,8 @@ def load_demo() -> Plan:
             funding_group="unsorted",
             rank=rank,
             villages=[villages[number] for number in item["villages"]],
+            # A joint project is listed first under the village whose rank it carries.
+            proposed_by=villages[item["villages"][0]],
         )
         project.budget = item["budget"]
         db.session.add(project)

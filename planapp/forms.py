@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 
-from planapp.intake.values import MAX_WHOLE_NUMBER, arabic_digits
+from planapp.intake.values import MAX_WHOLE_NUMBER, ValueRefused, arabic_digits, parse_whole_number
 
 
 class CatalogMessages:
@@ -106,3 +106,29 @@ class ThaiDateField(StringField):
             raise ValueError(
                 self.gettext("Type the date as day/month/year (BE), e.g. 20/11/2569.")
             ) from None
+
+
+class WholeNumberField(StringField):
+    """A whole number typed as people type it: Thai or Western digits, thousands separators
+    (`25`, `๒๕`, `1,500`, `๑๕๐,๐๐๐`). A text input (design brief section 6: a `type=number`
+    input drops what it cannot read, Thai digits included); `inputmode` brings up the digits
+    keyboard. Anything else is refused with a message next to the field."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {})
+        kwargs["render_kw"].setdefault("inputmode", "numeric")
+        kwargs["render_kw"].setdefault("autocomplete", "off")
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist:
+            try:
+                self.data = parse_whole_number(valuelist[0])
+            except ValueRefused as refused:
+                raise ValueError(str(refused)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)

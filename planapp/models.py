@@ -293,6 +293,11 @@ class Plan(db.Model):
         start = self.plan_start_year or self.fiscal_year
         return list(range(start, start + 5))
 
+    def outside_plan_years(self, wanted_year: int | None) -> bool:
+        """A project wanted in this year (None: the plan's fiscal year) has no year column in
+        the five-year local plan's forms: it is flagged and listed, never moved to another year."""
+        return (wanted_year or self.fiscal_year) not in self.plan_years
+
     def active_projects(self):
         """Projects on the board: everything not merged into another project."""
         return db.session.scalars(
@@ -328,6 +333,9 @@ projects_table = Table(
     Column("kpi", Text, nullable=False, default=""),
     Column("expected_result", Text, nullable=False, default=""),
     Column("village_rank", Integer),  # the village's own order
+    # The village whose own list `village_rank` orders the project (its first source village).
+    # The other source villages of a joint project join it without a place in their lists.
+    Column("proposed_by_id", ForeignKey("villages.id", ondelete="SET NULL")),
     Column("feasibility", String(20), nullable=False, default="pending"),
     Column("feasibility_reason", Text, nullable=False, default=""),
     Column("urgency", String(20)),
@@ -419,6 +427,7 @@ class Project(db.Model):
     kpi: Mapped[str]
     expected_result: Mapped[str]
     village_rank: Mapped[int | None]
+    proposed_by_id: Mapped[int | None]
     feasibility: Mapped[str]
     feasibility_reason: Mapped[str]
     funding_group: Mapped[str]
@@ -449,6 +458,9 @@ class Project(db.Model):
     )
     lead_agency: Mapped[Agency | None] = relationship(
         foreign_keys=[projects_table.c.lead_agency_id]
+    )
+    proposed_by: Mapped[Village | None] = relationship(
+        foreign_keys=[projects_table.c.proposed_by_id]
     )
     supporting_agencies: Mapped[list[Agency]] = relationship(
         secondary=project_supporting_agencies, order_by="Agency.name", omit_join=False

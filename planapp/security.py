@@ -10,9 +10,11 @@ base.html, and SortableJS moves cards through `element.style`, which CSP does no
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from urllib.parse import urlsplit
 
-from flask import Flask, Request, request
+from flask import Flask, Request, current_app, request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -126,3 +128,29 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+# Names a browser on the laptop itself uses for it. Checked too, so a web page that rebinds
+# its own name to 127.0.0.1 cannot use a browser on the laptop to reach the first-run form.
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host")
+
+
+def from_this_machine() -> bool:
+    """The request comes from a browser on the server itself (a loopback address), never from
+    the hall's Wi-Fi. Behind a reverse proxy every request reaches us from the proxy, so none
+    counts: with PLANAPP_TRUSTED_PROXIES set, or with any forwarding header, the answer is no
+    (ProxyFix would have put the client's own address in `remote_addr`)."""
+    if current_app.config.get("TRUSTED_PROXIES"):
+        return False
+    if any(request.headers.get(name) for name in FORWARDING_HEADERS):
+        return False
+    try:
+        peer = ipaddress.ip_address(request.environ.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    try:
+        host = urlsplit("//" + request.host).hostname or ""
+    except ValueError:
+        return False
+    return peer.is_loopback and host in LOOPBACK_NAMES

@@ -25,8 +25,15 @@ from planapp.models import (
 )
 
 CHANGING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Routes anyone may POST to (they change no plan): signing in, out, the language choice.
-PUBLIC_CHANGES = {"accounts.login", "accounts.logout", "main.set_language"}
+# Routes anyone may POST to (they change no plan): signing in, out, the language choice, and
+# the first run's administrator (only from the laptop itself while there is no user:
+# tests/test_first_run.py checks who it refuses).
+PUBLIC_CHANGES = {
+    "accounts.login",
+    "accounts.logout",
+    "main.set_language",
+    "main.first_administrator",
+}
 # Routes any signed-in user may post to, whose check of who may do it depends on what is sent
 # (the tambon inside an uploaded plan file); each has its own test of that check.
 # The walk still proves they refuse visitors and requests without CSRF, and change nothing.

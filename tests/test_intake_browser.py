@@ -140,3 +140,31 @@ def test_merge_and_unmerge_through_the_pages(live_server, page):
     page.get_by_role("button", name="ยกเลิกการรวม: นำกลับสู่กระดาน").click()
     expect(page.locator(".flash-success")).to_contain_text("ยกเลิกการรวมแล้ว")
     expect(page.locator("[data-merged-project-id]")).to_have_count(0)
+
+
+def test_merge_page_search_narrows_the_list_and_keeps_what_was_ticked(live_server, page):
+    """Issue 16, item 12: find two look-alikes of different villages by typing, tick each,
+    and go on to name the tambon project; the suggested duplicates are listed above."""
+    live_server.login(page, "facilitator")
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}/merge"))
+    expect(page.locator("[data-suggestion]").first).to_be_visible()
+    rows = page.locator("#merge-candidates tbody tr")
+    everything = rows.count()
+    search = page.get_by_label("ค้นหาจากชื่อโครงการหรือหมู่บ้าน")
+    search.fill("ขยะ")
+    expect(rows).to_have_count(3)  # typed, no button pressed: the list follows
+    bank = page.locator("#merge-candidates tr", has_text="ธนาคารขยะหมู่บ้าน")
+    bank.get_by_role("checkbox").check()
+    search.fill("ขุดลอก")
+    expect(rows).to_have_count(3)  # the two ponds, and the ticked bank stays
+    expect(bank.get_by_role("checkbox")).to_be_checked()
+    pond = page.locator("#merge-candidates tr", has_text="ขุดลอกหนองสาธารณะหนองผือ")
+    pond.get_by_role("checkbox").check()
+    search.fill("")
+    expect(rows).to_have_count(everything)
+    page.get_by_role("button", name="ถัดไป: ตั้งชื่อโครงการระดับตำบล").click()
+    chosen = page.locator("table tbody tr[data-project-id]")
+    expect(chosen).to_have_count(2)
+    for title in ("ธนาคารขยะหมู่บ้าน", "ขุดลอกหนองสาธารณะหนองผือ"):
+        expect(chosen.filter(has_text=title)).to_have_count(1)
+    assert_accessible(page)

@@ -51,10 +51,12 @@ def workbook_bytes(rows: list[list]) -> bytes:
 
 
 def upload(client, plan, data: bytes, filename: str = "หมู่บ้าน.xlsx"):
+    """The upload, and the preview it leads to (after its redirect, when it had no problem)."""
     return client.post(
         f"/plans/{plan.id}/import",
         data={"file": (BytesIO(data), filename)},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
 
 
@@ -520,3 +522,26 @@ def test_imported_formula_like_text_never_becomes_a_formula_in_the_exports(
     csv_text = facilitator_client.get(f"/plans/{demo_plan.id}/export.csv").get_data(as_text=True)
     for title in titles:
         assert f"'{title}" in csv_text.replace('""', '"')
+
+
+def test_every_step_of_the_import_is_a_page_of_its_own(facilitator_client, demo_plan):
+    """Post, redirect, get (item 8): the upload answers a redirect to the preview, so back from
+    the plan page after confirming shows the preview again, never the browser's "confirm form
+    resubmission"; once imported, the preview says the file is gone."""
+    row = {"หมู่ที่": "3", "ชื่อโครงการ": "ทดสอบการย้อนกลับ", "ด้าน": "ด้านสาธารณสุข"}
+    data = fill_template(facilitator_client, demo_plan, [{**row, "งบประมาณ (บาท)": 1000}])
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/import",
+        data={"file": (BytesIO(data), "ชุดที่ 1.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/plans/{demo_plan.id}/import/preview")
+    preview = facilitator_client.get(f"/plans/{demo_plan.id}/import/preview")
+    assert preview.status_code == 200 and "ชุดที่ 1.xlsx" in preview.get_data(as_text=True)
+    # Reading the preview again changes nothing and shows the same.
+    assert facilitator_client.get(f"/plans/{demo_plan.id}/import/preview").status_code == 200
+    response = confirm(facilitator_client, demo_plan, preview)
+    assert response.status_code == 302
+    back = facilitator_client.get(f"/plans/{demo_plan.id}/import/preview")
+    assert back.status_code == 302

@@ -199,3 +199,88 @@ def test_merge_page_lists_only_projects_on_the_board(facilitator_client, demo_pl
     page = facilitator_client.get(f"/plans/{demo_plan.id}/merge").get_data(as_text=True)
     ids = set(re.findall(r'name="project_ids" value="(\d+)"', page))
     assert str(first.id) in ids and str(second.id) not in ids
+
+
+# --- finding duplicates (issue 16, item 12) -----------------------------------------------
+
+
+def test_thai_titles_are_compared_word_by_word():
+    from planapp.intake.similar import similarity, title_words
+
+    a, b = title_words("คัดแยกขยะต้นทาง"), title_words("รณรงค์คัดแยกขยะต้นทาง")
+    # Split by spaces they would share nothing: each is one "word".
+    assert {"คัดแยก", "ขยะ", "ต้นทาง"} <= a and a < b
+    assert similarity(a, b, lambda _word: 1.0) > 0.8
+    assert similarity(a, title_words("ก่อสร้างถนนคอนกรีต"), lambda _word: 1.0) == 0
+    # Thai digits, case and the words of an address say nothing.
+    assert title_words("ถนน หมู่ที่ ๓ บ้านนาดี") == title_words("ถนน หมู่ที่ 3 นาดี")
+
+
+def suggested_pairs(page: str) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in re.findall(r'data-suggestion="(\d+)-(\d+)"', page)]
+
+
+def test_the_merge_page_suggests_likely_duplicates_across_villages(facilitator_client, demo_plan):
+    by_title = {p.title: p for p in demo_plan.projects}
+    village3 = demo_plan.tambon.villages[2]
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/villages/{village3.id}/projects/new",
+        data={"title": "รณรงค์คัดแยกขยะต้นทาง", "village_ids": [village3.id],
+              "sector": "environment", "budget_satang": "20,000", "programme": "",
+              **dict.fromkeys(["rationale", "objective", "target_output", "location", "kpi",
+                               "expected_result", "note"], "")},
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    added = db.session.scalar(select(Project).where(Project.title == "รณรงค์คัดแยกขยะต้นทาง"))
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/merge").get_data(as_text=True)
+    pairs = suggested_pairs(page)
+    assert 5 <= len(pairs) <= 15
+
+    def pair(a: str, b: str) -> tuple[int, int]:
+        return tuple(sorted((by_title.get(a, added).id, by_title.get(b, added).id)))
+
+    ponds = pair("ขุดลอกหนองสาธารณะหนองโน", "ขุดลอกหนองสาธารณะหนองผือ")
+    waste = pair("คัดแยกขยะต้นทางและทำปุ๋ยหมักจากขยะอินทรีย์", "รณรงค์คัดแยกขยะต้นทาง")
+    centres = pair("ปรับปรุงศูนย์พัฒนาเด็กเล็กบ้านหนองบัวทอง", "ปรับปรุงศูนย์พัฒนาเด็กเล็กวัดนาดี")
+    assert pairs[0] == ponds  # the most alike first
+    assert waste in pairs[:5] and centres in pairs[:8]
+    # Only across villages, never a project with itself, never one pair twice.
+    projects = {p.id: p for p in demo_plan.projects}
+    for a, b in pairs:
+        assert not set(projects[a].villages) & set(projects[b].villages)
+    assert len(set(pairs)) == len(pairs)
+    # A suggestion's button leads to the second step with those two projects.
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/merge",
+        data={"step": "choose", "project_ids": [str(i) for i in waste]},
+    )
+    confirm = response.get_data(as_text=True)
+    assert 'name="step" value="confirm"' in confirm
+    assert re.findall(r'name="project_ids" value="(\d+)"', confirm) == [str(i) for i in waste]
+
+
+def test_the_merge_page_searches_by_title_and_village_and_keeps_what_was_ticked(
+    facilitator_client, demo_plan
+):
+    url = f"/plans/{demo_plan.id}/merge"
+    ticked = next(p for p in demo_plan.projects if p.title == "ธนาคารขยะหมู่บ้าน")
+
+    def shown(**args) -> list[str]:
+        page = facilitator_client.get(url, query_string=args).get_data(as_text=True)
+        rows = page[page.index("data-merge-candidates") :]
+        return re.findall(r'<label for="merge-\d+">([^<]+)</label>', rows)
+
+    assert len(shown()) == len([p for p in demo_plan.projects if p.merged_into_id is None])
+    waste = shown(q="ขยะ")
+    assert sorted(waste) == sorted(p.title for p in demo_plan.projects if "ขยะ" in p.title)
+    village5 = shown(q="หมู่ 5")
+    fifth = [p for p in demo_plan.projects if 5 in p.village_numbers and p.merged_into_id is None]
+    assert sorted(village5) == sorted(p.title for p in fifth)
+    assert shown(q="หมู่ ๕ ขุดลอก") == ["ขุดลอกหนองสาธารณะหนองผือ"]
+    # What was ticked stays, ticked, whatever the search.
+    kept = shown(q="ถนน", project_ids=str(ticked.id))
+    assert ticked.title in kept and all("ถนน" in t or t == ticked.title for t in kept)
+    fragment = facilitator_client.get(
+        url, query_string={"q": "ประปา"}, headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="merge-candidates"')

@@ -3,6 +3,8 @@ edit, delete with confirmation and undo, reorder in the village's own order."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -485,3 +487,69 @@ def test_pages_of_another_tambon_are_forbidden(app, demo_plan):
     project = demo_plan.projects[0]
     assert outsider.post(f"/plans/{demo_plan.id}/projects/{project.id}/delete").status_code == 403
     assert db.session.get(Project, project.id) is not None
+
+
+def test_reordering_a_village_leaves_joint_projects_of_other_villages_alone(
+    facilitator_client, demo_plan
+):
+    """A joint project carries its proposing village's rank: another source village's list
+    neither numbers it nor renumbers it (issue 16, item 5)."""
+    villages = {v.number: v for v in demo_plan.tambon.villages}
+    weir = next(p for p in demo_plan.projects if p.village_numbers == [3, 4])
+    own = village_projects(demo_plan, villages[4])
+    assert weir not in own
+    assert [p.village_rank for p in own] == list(range(1, len(own) + 1))
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/villages/{villages[4].id}")
+    assert f'data-joined-project-id="{weir.id}"' in page.get_data(as_text=True)
+    order = ",".join(str(p.id) for p in own)
+    facilitator_client.post(
+        f"/plans/{demo_plan.id}/villages/{villages[4].id}/order",
+        data={"project_id": own[-1].id, "direction": "up", "order": order},
+    )
+    db.session.refresh(weir)
+    assert weir.village_rank == 2 and weir.proposed_by_id == villages[3].id
+    moved = village_projects(demo_plan, villages[4])
+    assert [p.village_rank for p in moved] == list(range(1, len(moved) + 1))
+
+
+def test_the_same_title_twice_in_a_village_is_asked_about(facilitator_client, demo_plan):
+    """Back and save again: the form refuses a second project with the same title in the same
+    village, as the import warns, unless the user says it is another project (item 8)."""
+    village = demo_plan.tambon.villages[2]
+    url = f"/plans/{demo_plan.id}/villages/{village.id}/projects/new"
+    count = db.session.scalar(select(func.count()).select_from(Project))
+    data = project_form(title="ซ่อมแซมฝายน้ำล้น 2 แห่ง", village_ids=[village.id])
+    assert facilitator_client.post(url, data=data).status_code == 302
+    # Spaces, letter case and Thai digits aside, it is the same title.
+    again = dict(data, title="  ซ่อมแซมฝายน้ำล้น  ๒ แห่ง ")
+    response = facilitator_client.post(url, data=again)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"หมู่ที่ {village.number} มีโครงการชื่อนี้แล้ว" in page
+    assert 'name="same_title_ok"' in page
+    assert db.session.scalar(select(func.count()).select_from(Project)) == count + 1
+    # Ticked: it is another project.
+    response = facilitator_client.post(url, data=dict(again, same_title_ok="y"))
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Project)) == count + 2
+    # Another village may have the same title.
+    other = demo_plan.tambon.villages[3]
+    response = facilitator_client.post(
+        f"/plans/{demo_plan.id}/villages/{other.id}/projects/new",
+        data=dict(data, village_ids=[other.id]),
+    )
+    assert response.status_code == 302
+    # Editing a project to take a title its village already has is asked about too.
+    mine = village_projects(demo_plan, village)[0]
+    edit = f"/plans/{demo_plan.id}/projects/{mine.id}/edit"
+    page = facilitator_client.get(edit).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="([^"]+)"', page).group(1)
+    response = facilitator_client.post(
+        edit, data=project_form(title=data["title"], village_ids=[village.id], version=version)
+    )
+    assert response.status_code == 400
+    # Saving a project unchanged is not asked about.
+    response = facilitator_client.post(
+        edit, data=project_form(title=mine.title, village_ids=[village.id], version=version)
+    )
+    assert response.status_code == 302

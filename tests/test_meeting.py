@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from planapp.changes import project_snapshot, record_change, undo_last_change
 from planapp.extensions import db
+from planapp.formatting import be_datetime
 from planapp.meeting import groups as meeting_groups
 from planapp.meeting import rules
 from planapp.meeting.minutes import decision_kinds
@@ -26,6 +27,7 @@ from planapp.models import (
     Village,
 )
 from tests.conftest import make_user
+from tests.forum_script import play_forum
 
 
 def place(plan: Plan, layout: dict[str, list[Project]]) -> None:
@@ -569,6 +571,7 @@ def test_minutes_list_every_decision_once_in_order(facilitator_client, demo_plan
     facilitator_client.post(f"/plans/{demo_plan.id}/groups/3/unlock")
     expected.append(last_entry(demo_plan).id)
     facilitator_client.post(f"/plans/{demo_plan.id}/projects/{a.id}/votes", data={"votes": "9"})
+    expected.append(last_entry(demo_plan).id)  # votes are the hall's decision too
 
     page = facilitator_client.get(f"/plans/{demo_plan.id}/minutes").get_data(as_text=True)
     shown = [int(x) for x in re.findall(r'data-change-id="(\d+)"', page)]
@@ -581,6 +584,85 @@ def test_minutes_list_every_decision_once_in_order(facilitator_client, demo_plan
     assert "อบต.ทดสอบ" in page and "รพ.สต.ทดสอบ" in page
     assert page.count('data-step-time="') == 2
     assert "ผู้บันทึกการประชุม" in page and "ประธาน" in page
+
+
+def minutes_page(client, plan) -> str:
+    response = client.get(f"/plans/{plan.id}/minutes")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_minutes_hold_what_the_forum_decided_during_the_forum(facilitator_client, demo_plan):
+    script = play_forum(demo_plan)
+    page = minutes_page(facilitator_client, demo_plan)
+    shown = [int(x) for x in re.findall(r'data-change-id="(\d+)"', page)]
+    # Nothing typed, imported or merged before the forum opened, nothing after its close.
+    for entry_id in script.before_forum + script.after_close:
+        assert entry_id not in shown
+    assert shown, "the forum's decisions are listed"
+    entries = {e.id: e for e in db.session.scalars(select(ChangeLog))}
+    kinds = {kind for entry_id in shown for kind in decision_kinds(entries[entry_id])}
+    assert kinds >= {"grouping", "not_feasible", "merge", "votes", "urgency", "agencies"}
+    assert kinds >= {"group_confirmed"}
+    assert "ซ่อมแซมศาลากลางบ้าน" not in page  # the project added before the forum
+    assert "หน่วยงานหลัก —" not in page and "lead agency —" not in page
+    # The opening is the first step on the step bar, not the first intake edit.
+    first_step = db.session.scalar(
+        select(ChangeLog).where(ChangeLog.action == "step").order_by(ChangeLog.id)
+    )
+    assert f"เริ่มประชุมเวลา {be_datetime(first_step.at)}" in page
+    assert re.findall(r'data-step-time="(\d)"', page) == ["1", "3", "4", "5", "6"]
+    assert "data-forum-closed" in page
+    # Grouping moves show before a group is confirmed: groups 2 and 3 are not, their order is.
+    for group, ids in script.groups.items():
+        table = page[page.index(f'data-agreed-group="{group}"') :]
+        table = table[: table.index("</table>")]
+        assert [int(x) for x in re.findall(r'data-project-id="(\d+)"', table)] == ids
+    assert 'data-group-status="1">ที่ประชุมยืนยันลำดับ' in page
+    assert 'data-group-status="2">ลำดับ ณ ขณะนี้' in page
+    grouping = [entry_id for entry_id in shown if decision_kinds(entries[entry_id]) == ["grouping"]]
+    assert len(grouping) == sum(len(ids) for ids in script.groups.values()) + 1
+    assert f"{script.not_feasible.title} ไม่มีความเป็นไปได้ เหตุผล: {script.reason}" in page
+    assert f"{script.voted.title}: 17 คะแนนเสียง" in page
+    assert f"รวม {script.merged_in_hall.title} เข้ากับ" in page
+    assert f"รวม {script.merged_before.title} เข้ากับ" not in page
+    assert script.lead.name in page and script.supporting.name in page
+
+
+def test_minutes_without_the_step_bar_cover_the_day_of_the_forum(facilitator_client, demo_plan):
+    from planapp.meeting.minutes import forum_window
+
+    a, b = sorted(demo_plan.projects, key=lambda p: p.id)[:2]
+    for project, tier in ((a, "urgent"), (b, "medium")):
+        before = {"projects": {str(project.id): {"urgency": None}}}
+        after = {"projects": {str(project.id): {"urgency": tier}}}
+        record_change(demo_plan, "edit", project=project, before=before, after=after)
+    db.session.commit()
+    early, on_the_day = db.session.scalars(select(ChangeLog).order_by(ChangeLog.id)).all()
+    window = forum_window(demo_plan)
+    early.at = window.start - timedelta(hours=2)
+    on_the_day.at = window.start + timedelta(hours=3)
+    db.session.commit()
+    page = minutes_page(facilitator_client, demo_plan)
+    shown = [int(x) for x in re.findall(r'data-change-id="(\d+)"', page)]
+    assert shown == [on_the_day.id]
+
+
+def test_minutes_before_the_forum_list_no_decision(facilitator_client, demo_plan):
+    demo_plan.forum_date = None
+    db.session.commit()
+    facilitator_client.post(
+        f"/plans/{demo_plan.id}/villages/{demo_plan.tambon.villages[0].id}/projects/new",
+        data={
+            "title": "โครงการใหม่",
+            "village_ids": [demo_plan.tambon.villages[0].id],
+            "sector": "health",
+            "budget_satang": "1,000",
+        },
+    )
+    page = minutes_page(facilitator_client, demo_plan)
+    assert "data-change-id" not in page and "โครงการใหม่" not in page
+    assert "ยังไม่เริ่มเวที" in page
 
 
 def test_minutes_show_attendance_from_the_forum_record(facilitator_client, demo_plan):

@@ -64,9 +64,10 @@ def plan_facts(plan: Plan) -> dict:
             c.key: getattr(project, c.key)
             for c in sa_inspect(Project).columns
             if c.key not in ("id", "plan_id", "lead_agency_id", "merged_into_id")
-            and c.key != "carried_over_from_id"
+            and c.key not in ("carried_over_from_id", "proposed_by_id")
         }
         row["lead_agency"] = project.lead_agency.name if project.lead_agency else None
+        row["proposed_by"] = project.proposed_by.number if project.proposed_by else None
         row["merged_into"] = position.get(project.merged_into_id)
         source = db.session.get(Project, project.carried_over_from_id or 0)
         row["carried_over_from"] = (

@@ -92,3 +92,11 @@ class PasswordForm(AppForm):
 
 class ConfirmForm(AppForm):
     """A button that changes something: only the CSRF token."""
+
+
+class FirstAdministratorForm(NewUserForm):
+    """The first run: the administrator's name and password, typed on the laptop itself (an
+    administrator, with no tambons: those fields are left out)."""
+
+    role = None
+    tambons = None

@@ -89,3 +89,19 @@ def set_password(user: User, password: str) -> None:
     user.set_password(password)
     sessions.end_all(user)
     db.session.flush()
+
+
+# --- the first run ------------------------------------------------------------------------
+
+
+def no_user_yet() -> bool:
+    """A fresh install: nobody can sign in until the first administrator exists."""
+    return db.session.scalar(select(User.id).limit(1)) is None
+
+
+def create_first_administrator(username: str, password: str, display_name: str = "") -> User:
+    """The first user, an administrator: only while there is no user at all (the home page on
+    the laptop itself offers it; afterwards administrators add users)."""
+    if not no_user_yet():
+        raise UserRuleError("username", _l("The first administrator exists already: sign in."))
+    return create_user(username, "admin", password, display_name)

@@ -9,9 +9,9 @@ from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from planapp.district.dashboard import thai_sort_key
-from planapp.district.followup import taken_forward_clause
 from planapp.extensions import db
 from planapp.models import Agency, Plan, Project, Tambon, project_supporting_agencies
+from planapp.taken_forward import taken_forward_clause
 
 # Urgent first, projects whose tier is not set yet last.
 URGENCY_ORDER = case(

@@ -36,6 +36,7 @@ PROJECT_COPY_FIELDS = [
     "kpi",
     "expected_result",
     "village_rank",
+    "proposed_by_id",
     "lead_agency_id",
 ]
 # How far ahead a plan may be started.

@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from planapp.district.followup import GroupProgress, add_row, progress_rows, taken_forward_clause
-from planapp.domain import FUNDING_GROUPS, GROUPS, SECTORS, URGENCY
+from planapp.district.followup import GroupProgress, add_row, progress_rows
+from planapp.domain import GROUPS, SECTORS, URGENCY
 from planapp.extensions import db
 from planapp.models import Plan, Project, Tambon
+
+# A count of projects and their budget (satang): the same figure as the plan's own outputs.
+from planapp.taken_forward import Tally as Cell
+from planapp.taken_forward import taken_forward_clause
 
 # Urgency of a project taken forward whose tier the forum has not set yet.
 NO_URGENCY = "none"
@@ -29,18 +33,6 @@ def thai_sort_key(text: str) -> str:
         if chars[index] in LEADING_VOWELS:
             chars[index], chars[index + 1] = chars[index + 1], chars[index]
     return "".join(chars)
-
-
-@dataclass
-class Cell:
-    """A count of projects and their budget (satang)."""
-
-    count: int = 0
-    satang: int = 0
-
-    def add(self, count: int, satang: int) -> None:
-        self.count += count
-        self.satang += satang
 
 
 def _cells(keys) -> dict[str, Cell]:
@@ -68,9 +60,12 @@ class TambonRow:
 
     @property
     def taken_forward(self) -> Cell:
+        """The projects taken forward (planapp/taken_forward.py): the urgency columns count
+        exactly those, tier or none, so their sum is the total (a not-feasible project left in
+        a funding group's column is in `groups` but not taken forward)."""
         total = Cell()
-        for group in FUNDING_GROUPS:
-            total.add(self.groups[group].count, self.groups[group].satang)
+        for cell in self.urgency.values():
+            total.add(cell.count, cell.satang)
         return total
 
     def absorb(self, other: TambonRow) -> None:

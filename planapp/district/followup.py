@@ -12,13 +12,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS, FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.forms import parse_thai_date
 from planapp.models import ChangeLog, Plan, Project, User
+from planapp.taken_forward import is_taken_forward as counts_as_taken_forward
+from planapp.taken_forward import taken_forward_clause
 
 # The road a project travels after the forum. A step may be skipped forward (the planning
 # officer often learns of two steps at once); "dropped" can happen at any open step.
@@ -41,21 +43,9 @@ NOTE_MAX = 2000
 YEARS_AHEAD = 5
 
 
-def taken_forward_clause():
-    """SQL condition for a project the forum took forward: active, in group 1-3, not judged
-    not feasible. Used by every aggregate so the page and the dashboard count alike."""
-    return and_(
-        Project.merged_into_id.is_(None),
-        Project.funding_group.in_(FUNDING_GROUPS),
-        Project.feasibility != "not_feasible",
-    )
-
-
 def is_taken_forward(project: Project) -> bool:
-    return (
-        project.merged_into_id is None
-        and project.funding_group in FUNDING_GROUPS
-        and project.feasibility != "not_feasible"
+    return counts_as_taken_forward(
+        project.funding_group, project.feasibility, project.merged_into_id is not None
     )
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from planapp.district.dashboard import thai_sort_key
-from planapp.district.followup import taken_forward_clause
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Tambon, project_strategies
+from planapp.taken_forward import taken_forward_clause
 
 LEVELS = ("province", "district")
 

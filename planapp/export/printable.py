@@ -8,6 +8,7 @@ from datetime import date
 from planapp import domain
 from planapp.export.rows import Labels, load_rows
 from planapp.models import Plan
+from planapp.taken_forward import NO_URGENCY, URGENCY_KEYS, taken_forward
 
 
 def printable_plan(plan: Plan) -> dict:
@@ -16,8 +17,8 @@ def printable_plan(plan: Plan) -> dict:
     groups = {group: [r for r in rows if r.group == group] for group in domain.FUNDING_GROUPS}
     urgency = defaultdict(list)
     for r in rows:
-        if r.urgency and r.taken_forward:
-            urgency[r.urgency].append(r)
+        if r.taken_forward:
+            urgency[r.urgency or NO_URGENCY].append(r)
     not_placed = [r for r in rows if r.group not in domain.FUNDING_GROUPS]
     return {
         "plan": plan,
@@ -26,7 +27,8 @@ def printable_plan(plan: Plan) -> dict:
         "rows": rows,
         "groups": groups,
         "group_budgets": {g: sum(r.budget_satang for r in groups[g]) for g in groups},
-        "urgency": {tier: urgency[tier] for tier in domain.URGENCY},
+        "urgency": {tier: urgency[tier] for tier in URGENCY_KEYS},
+        "taken_forward": taken_forward(plan),
         "not_placed": not_placed,
         "total_budget": sum(r.budget_satang for r in rows),
     }

@@ -16,7 +16,19 @@ from planapp import domain
 from planapp.cards import on_board
 from planapp.domain import code_key
 from planapp.extensions import db
-from planapp.models import Plan, Project, Strategy, Village
+from planapp.models import (
+    Agency,
+    Plan,
+    Project,
+    Strategy,
+    Village,
+    board_places,
+    project_strategies,
+    project_supporting_agencies,
+    project_villages,
+    projects_table,
+)
+from planapp.taken_forward import is_taken_forward
 
 # Orders the forum reads in.
 GROUP_ORDER = {group: index for index, group in enumerate(domain.GROUPS)}
@@ -55,7 +67,7 @@ class Labels:
 class ProjectRow:
     """One project with everything an export prints about it."""
 
-    project: Project
+    project: Project | None  # None: rows are read as plain data (`load_rows`)
     id: int
     title: str
     objective: str
@@ -80,6 +92,10 @@ class ProjectRow:
     wanted_year: int | None
     village_rank: int | None
     villages: list[Village]
+    # Each source village's own rank for the project (by village id): the proposing village's
+    # rank, and for a tambon project the rank each merged-away proposal had in its village. A
+    # village that joined without ranking it has none.
+    village_ranks: dict[int, int]
     village_label: str
     lead_agency_id: int | None
     lead_agency: str
@@ -110,8 +126,9 @@ class ProjectRow:
 
     @property
     def taken_forward(self) -> bool:
-        """Placed in funding group 1, 2 or 3 (the urgency view lists only these)."""
-        return self.group in ("1", "2", "3")
+        """Taken forward by the forum (planapp/taken_forward.py: group 1-3, not found not
+        feasible); the rows are already the projects on the board."""
+        return is_taken_forward(self.group, self.feasibility)
 
     @property
     def main_alignment(self) -> tuple[Strategy | None, Strategy | None]:
@@ -141,62 +158,129 @@ class ProjectRow:
         return self.main_alignment[1]
 
 
+def own_ranks(
+    villages: list[Village],
+    proposed_by_id: int | None,
+    village_rank: int | None,
+    merged: dict[int, int],
+) -> dict[int, int]:
+    """Source village id -> that village's own rank for the project: the rank is the proposing
+    village's (its first source village when that is not known), and a tambon project also
+    has the ranks its merged proposals had in their villages."""
+    ranks = {}
+    for n, village in enumerate(villages):
+        proposer = village.id == proposed_by_id or (proposed_by_id is None and n == 0)
+        if proposer and village_rank is not None:
+            ranks[village.id] = village_rank
+        elif village.id in merged:
+            ranks[village.id] = merged[village.id]
+    return ranks
+
+
 def village_label(villages: list[Village], prefix: str) -> str:
     return ", ".join(f"{prefix} {v.number} {v.name}" for v in villages)
+
+
+def _links(table, column, plan: Plan) -> dict[int, list[int]]:
+    """Project id -> ids in one of the project's many-to-many tables, for the plan's projects."""
+    found: dict[int, list[int]] = {}
+    for project_id, other_id in db.session.execute(
+        select(table.c.project_id, column)
+        .join(projects_table, projects_table.c.id == table.c.project_id)
+        .where(projects_table.c.plan_id == plan.id)
+    ):
+        found.setdefault(project_id, []).append(other_id)
+    return found
 
 
 def load_rows(
     plan: Plan, labels: Labels | None = None, village_prefix: str = ""
 ) -> list[ProjectRow]:
-    """The active projects of the plan, in board order: group, then the forum's rank."""
+    """The active projects of the plan, in board order: group, then the forum's rank.
+
+    Read as plain rows (SQL Core), not as ORM objects: an export reads thousands of projects
+    once and changes none, so the ORM's identity map and relationship loading are pure cost
+    (issue 16, item 15). The few villages, agencies and strategies are loaded once."""
     labels = labels or Labels.current()
     village_prefix = village_prefix or _("Village")
-    projects = db.session.scalars(
-        select(Project)
-        .where(*on_board(plan.id))
-        .options(
-            selectinload(Project.villages),
-            selectinload(Project.supporting_agencies),
-            selectinload(Project.strategies).selectinload(Strategy.parent),
-            selectinload(Project.lead_agency),
+    merged_ranks: dict[int, dict[int, int]] = {}
+    for keeper_id, village_id, rank in db.session.execute(
+        select(Project.merged_into_id, Project.proposed_by_id, Project.village_rank).where(
+            Project.plan_id == plan.id,
+            Project.merged_into_id.is_not(None),
+            Project.proposed_by_id.is_not(None),
+            Project.village_rank.is_not(None),
         )
-    ).all()
+    ):
+        merged_ranks.setdefault(keeper_id, {}).setdefault(village_id, rank)
+    villages = {v.id: v for v in plan.tambon.villages}
+    agencies = dict(db.session.execute(select(Agency.id, Agency.name)).all())
+    strategies = {
+        s.id: s for s in db.session.scalars(select(Strategy).options(selectinload(Strategy.parent)))
+    }
+    village_links = _links(project_villages, project_villages.c.village_id, plan)
+    support_links = _links(
+        project_supporting_agencies, project_supporting_agencies.c.agency_id, plan
+    )
+    strategy_links = _links(project_strategies, project_strategies.c.strategy_id, plan)
+    p, place = projects_table.c, board_places.c
     rows = []
-    for p in projects:
+    for r in db.session.execute(
+        select(
+            p.id, p.title, p.objective, p.target_output, p.expected_result, p.kpi,
+            p.location, p.rationale, p.sector, p.programme, place.funding_group, place.rank,
+            p.urgency, p.feasibility, p.feasibility_reason, p.budget_satang, p.wanted_year,
+            p.village_rank, p.proposed_by_id, p.lead_agency_id, p.note,
+        )
+        .join(board_places, (place.project_id == p.id) & (place.plan_id == p.plan_id))
+        .where(*on_board(plan.id))
+    ):  # fmt: skip
+        mine = sorted(
+            (villages[i] for i in village_links.get(r.id, ()) if i in villages),
+            key=lambda v: v.number,
+        )
+        aligned = sorted(
+            (strategies[i] for i in strategy_links.get(r.id, ())), key=lambda s: s.code
+        )
         rows.append(
             ProjectRow(
-                project=p,
-                id=p.id,
-                title=p.title,
-                objective=p.objective,
-                target_output=p.target_output,
-                expected_result=p.expected_result,
-                kpi=p.kpi,
-                location=p.location,
-                rationale=p.rationale,
-                sector=p.sector,
-                sector_label=labels.sector.get(p.sector, p.sector),
-                programme=p.programme or "",
-                programme_label=labels.programme.get(p.programme or "", p.programme or ""),
-                group=p.funding_group,
-                group_label=labels.group.get(p.funding_group, p.funding_group),
-                rank=p.rank,
-                urgency=p.urgency,
-                urgency_label=labels.urgency.get(p.urgency, "") if p.urgency else "",
-                feasibility=p.feasibility,
-                feasibility_label=labels.feasibility.get(p.feasibility, p.feasibility),
-                feasibility_reason=p.feasibility_reason,
-                budget_satang=p.budget_satang or 0,
-                wanted_year=p.wanted_year,
-                village_rank=p.village_rank,
-                villages=list(p.villages),
-                village_label=village_label(p.villages, village_prefix),
-                lead_agency_id=p.lead_agency_id,
-                lead_agency=p.lead_agency.name if p.lead_agency else "",
-                supporting_agencies=", ".join(a.name for a in p.supporting_agencies),
-                strategies=list(p.strategies),
-                strategy_label=", ".join(f"{s.code} {s.name}" for s in p.strategies),
-                note=p.note,
+                project=None,
+                id=r.id,
+                title=r.title,
+                objective=r.objective,
+                target_output=r.target_output,
+                expected_result=r.expected_result,
+                kpi=r.kpi,
+                location=r.location,
+                rationale=r.rationale,
+                sector=r.sector,
+                sector_label=labels.sector.get(r.sector, r.sector),
+                programme=r.programme or "",
+                programme_label=labels.programme.get(r.programme or "", r.programme or ""),
+                group=r.funding_group,
+                group_label=labels.group.get(r.funding_group, r.funding_group),
+                rank=r.rank,
+                urgency=r.urgency,
+                urgency_label=labels.urgency.get(r.urgency, "") if r.urgency else "",
+                feasibility=r.feasibility,
+                feasibility_label=labels.feasibility.get(r.feasibility, r.feasibility),
+                feasibility_reason=r.feasibility_reason,
+                budget_satang=r.budget_satang or 0,
+                wanted_year=r.wanted_year,
+                village_rank=r.village_rank,
+                villages=mine,
+                village_ranks=own_ranks(
+                    mine, r.proposed_by_id, r.village_rank, merged_ranks.get(r.id, {})
+                ),
+                village_label=village_label(mine, village_prefix),
+                lead_agency_id=r.lead_agency_id,
+                lead_agency=agencies.get(r.lead_agency_id, "") if r.lead_agency_id else "",
+                supporting_agencies=", ".join(
+                    sorted(agencies[i] for i in support_links.get(r.id, ()))
+                ),
+                strategies=aligned,
+                strategy_label=", ".join(f"{s.code} {s.name}" for s in aligned),
+                note=r.note,
             )
         )
     rows.sort(key=board_order)

@@ -32,6 +32,7 @@ from planapp.export.rows import (
 )
 from planapp.meeting.record import participants
 from planapp.models import Plan
+from planapp.taken_forward import NO_URGENCY, URGENCY_KEYS, Tally, taken_forward
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -58,9 +59,13 @@ def build_workbook(plan: Plan, rows: list[ProjectRow] | None = None):
         group_sheet(wb, plan, group, [r for r in rows if r.group == group], labels)
     urgency_sheet(wb, plan, rows, labels)
     local, beyond = local_plan_split(plan, rows)
+    outside = {"1": [], "2": []}
     for form, form_rows in (("1", local), ("2", beyond)):
-        blocks = local_plan_sheet(wb, plan, form, form_rows, labels)
+        outside[form] = [r for r in form_rows if plan_year(plan, r) is None]
+        in_span = [r for r in form_rows if plan_year(plan, r) is not None]
+        blocks = local_plan_sheet(wb, plan, form, in_span, labels, len(outside[form]))
         local_plan_summary_sheet(wb, plan, form, blocks)
+    outside_years_sheet(wb, plan, outside)
     by_village = defaultdict(list)
     for r in rows:
         for v in r.villages:
@@ -122,6 +127,15 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         (_("Participants (people)"), participants(plan)),
         (_("Projects on the board"), len(rows)),
         (_("Villages that proposed projects"), len({v.id for r in rows for v in r.villages})),
+        (
+            _("Projects for the local plan's forms wanted outside its years"),
+            sum(
+                1
+                for form_rows in local_plan_split(plan, rows)
+                for r in form_rows
+                if plan_year(plan, r) is None
+            ),
+        ),
     ]
     sheet.blank_row()
     for label, value in facts:
@@ -130,12 +144,15 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         if kind == "text":
             sheet.merge(row, 2, row, 3)
 
-    def table(heading: str, items: list[tuple[str, list[ProjectRow]]], total: bool = True):
+    def table(heading: str, items: list[tuple[str, list[ProjectRow] | Tally]], total=True):
         sheet.blank_row()
         sheet.row([heading, _("Projects"), _("Budget (baht)")], kinds="header")
         first = sheet.next_row
         for label, members in items:
-            sheet.row([label, len(members), baht_sum(members)])
+            if isinstance(members, Tally):
+                sheet.row([label, members.count, satang_value(members.satang)])
+            else:
+                sheet.row([label, len(members), baht_sum(members)])
         if total:
             last = sheet.next_row - 1
             sheet.total_row(_("Total"), {2: (first, last), 3: (first, last)}, label_column=1)
@@ -145,18 +162,26 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         by_group[r.group].append(r)
     table(_("Funding group"), [(labels.group[g], by_group[g]) for g in domain.GROUPS])
 
-    by_urgency = defaultdict(list)
-    for r in rows:
-        by_urgency[r.urgency].append(r)
-    urgency_items = [(labels.urgency[t], by_urgency[t]) for t in domain.URGENCY]
-    urgency_items.append((_("Urgency not set"), by_urgency[None]))
-    table(_("Urgency"), urgency_items)
+    # What the forum took forward, counted as every other output counts it
+    # (planapp/taken_forward.py); its total is the sum of the tiers.
+    figures = taken_forward(plan)
+    table(
+        _("Urgency of the projects taken forward"),
+        [
+            (labels.urgency.get(tier, _("Urgency not set yet")), tally)
+            for tier, tally in figures.urgency.items()
+        ],
+    )
 
     by_sector = defaultdict(list)
     for r in rows:
-        by_sector[r.sector].append(r)
+        if r.taken_forward:
+            by_sector[r.sector].append(r)
     sectors = list(domain.SECTORS) + sorted(set(by_sector) - set(domain.SECTORS))
-    table(_("Sector"), [(labels.sector.get(s, s), by_sector[s]) for s in sectors])
+    table(
+        _("Sector of the projects taken forward"),
+        [(labels.sector.get(s, s), by_sector[s]) for s in sectors],
+    )
 
     by_village = defaultdict(list)
     for r in rows:
@@ -173,7 +198,11 @@ def summary_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
 
 
 def baht_sum(rows: list[ProjectRow]) -> int | float:
-    satang = sum(r.budget_satang for r in rows)
+    return satang_value(sum(r.budget_satang for r in rows))
+
+
+def satang_value(satang: int) -> int | float:
+    """Baht for a cell: whole baht stay integers (exact)."""
     return satang // 100 if satang % 100 == 0 else satang / 100
 
 
@@ -251,9 +280,15 @@ def urgency_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         title_lines=plan_title_lines(plan, _("Projects by urgency, lead and supporting agencies")),
     )
     subtotals = []
-    for tier in domain.URGENCY:
-        tier_rows = [r for r in rows if r.urgency == tier and r.taken_forward]
-        sheet.merged_line(f"{labels.urgency[tier]} ({len(tier_rows)})", kind="label")
+    # Every project taken forward, tier or none (planapp/taken_forward.py): the grand total is
+    # the same figure as the summary sheet's, the projector's and the minutes'.
+    taken = [r for r in rows if r.taken_forward]
+    for tier in URGENCY_KEYS:
+        tier_rows = [r for r in taken if (r.urgency or NO_URGENCY) == tier]
+        if tier == NO_URGENCY and not tier_rows:
+            continue
+        label = labels.urgency.get(tier, _("Urgency not set yet"))
+        sheet.merged_line(f"{label} ({len(tier_rows)})", kind="label")
         first = sheet.next_row
         for n, r in enumerate(tier_rows, start=1):
             sheet.row(
@@ -270,7 +305,7 @@ def urgency_sheet(wb, plan: Plan, rows: list[ProjectRow], labels: Labels) -> Non
         last = sheet.next_row - 1
         subtotals.append(
             sheet.total_row(
-                _("Total %(tier)s", tier=labels.urgency[tier]),
+                _("Total %(tier)s", tier=label),
                 {7: (first, last)},
                 label_column=6,
             )
@@ -289,18 +324,18 @@ def local_plan_split(plan: Plan, rows: list[ProjectRow]):
     ผ.02/1: led by the tambon's อปท. (or no lead named yet); ผ.02/2: led by another agency, beyond
     the อปท.'s capacity, to be coordinated."""
     own = plan.tambon.local_admin_agency_id
-    taken = [r for r in rows if r.group in ("2", "3") and r.feasibility != "not_feasible"]
+    taken = [r for r in rows if r.taken_forward and r.group != "1"]
     local = [r for r in taken if r.lead_agency_id is None or r.lead_agency_id == own]
     beyond = [r for r in taken if r.lead_agency_id is not None and r.lead_agency_id != own]
     return local, beyond
 
 
-def plan_year(plan: Plan, row: ProjectRow) -> int:
+def plan_year(plan: Plan, row: ProjectRow) -> int | None:
     """The year column of the five-year span the budget goes in: the year the project is wanted,
-    else the plan's fiscal year; a year outside the span goes to its nearest end."""
-    years = plan.plan_years
+    else the plan's fiscal year. None for a year outside the span: such a project is listed on
+    its own sheet (`outside_years_sheet`), never put in another year's column."""
     wanted = row.wanted_year or plan.fiscal_year
-    return min(max(wanted, years[0]), years[-1])
+    return None if plan.outside_plan_years(wanted) else wanted
 
 
 class LocalPlanBlock(NamedTuple):
@@ -424,8 +459,12 @@ def local_plan_titles(plan: Plan, form: str, kind: str) -> list[str]:
     ]
 
 
-def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: Labels) -> dict:
-    """The ผ.02/<form> sheet. Returns where its block totals are, for the ผ.01 summary."""
+def local_plan_sheet(
+    wb, plan: Plan, form: str, rows: list[ProjectRow], labels: Labels, outside: int = 0
+) -> dict:
+    """The ผ.02/<form> sheet. Returns where its block totals are, for the ผ.01 summary.
+    `outside`: how many of the form's projects are wanted outside the plan's years (listed on
+    their own sheet, said at the end of this one)."""
     years = plan.plan_years
     budget_group = _("Budget")
     columns = [
@@ -508,6 +547,8 @@ def local_plan_sheet(wb, plan: Plan, form: str, rows: list[ProjectRow], labels: 
             label_column=4,
             formulas={c: (xs.sum_cells(count_refs[c]), "total_count") for c in year_columns},
         )
+    if outside:
+        sheet.merged_line(outside_note(plan, outside), kind="label")
     return {
         "sheet": sheet.ws.title,
         "year_columns": year_columns,
@@ -592,6 +633,69 @@ def local_plan_summary_sheet(wb, plan: Plan, form: str, source: dict) -> None:
     sheet.total_row(_("Grand total"), label_column=1, formulas=formulas)
 
 
+def outside_sheet_name() -> str:
+    return _("Outside the plan's years")
+
+
+def outside_note(plan: Plan, count: int) -> str:
+    years = plan.plan_years
+    return _(
+        "%(count)s projects are wanted outside the years %(start)s–%(end)s: they are listed "
+        "on the sheet '%(sheet)s', not in a year column.",
+        count=count,
+        start=years[0],
+        end=years[-1],
+        sheet=outside_sheet_name(),
+    )
+
+
+def outside_years_sheet(wb, plan: Plan, outside: dict[str, list[ProjectRow]]) -> None:
+    """The ผ.02 projects wanted in a year the five-year local plan has no column for: listed
+    with their wanted year, for the planning office to place (or the forum to correct)."""
+    years = plan.plan_years
+    columns = [
+        xs.Column(_("No."), 5, "center"),
+        xs.Column(_("Project"), 40),
+        xs.Column(_("Form"), 10, "center"),
+        xs.Column(_("Wanted in fiscal year"), 12, "center"),
+        xs.Column(_("Budget (baht)"), 15, "baht"),
+        xs.Column(_("Main responsible agency"), 26),
+        xs.Column(_("Source villages"), 24),
+    ]
+    sheet = xs.SheetWriter(
+        wb,
+        outside_sheet_name(),
+        columns,
+        title_lines=plan_title_lines(
+            plan,
+            _(
+                "Projects wanted outside the years of the local development plan "
+                "(BE %(start)s–%(end)s)",
+                start=years[0],
+                end=years[-1],
+            ),
+        ),
+    )
+    listed = [(form, r) for form in ("1", "2") for r in outside[form]]
+    first = sheet.next_row
+    for n, (form, r) in enumerate(listed, start=1):
+        sheet.row(
+            [
+                n,
+                r.title,
+                f"ผ.02/{form}",
+                str(r.wanted_year or plan.fiscal_year),
+                r.budget,
+                r.lead_agency,
+                r.village_label,
+            ]
+        )
+    if not listed:
+        sheet.merged_line(_("Every project is wanted within the plan's years."), kind="plain")
+        return
+    sheet.total_row(_("Total"), {5: (first, sheet.next_row - 1)}, label_column=4)
+
+
 def _row_sum(columns: list[int], row: int) -> str:
     return "=" + "+".join(f"{get_column_letter(c)}{row}" for c in columns)
 
@@ -606,7 +710,12 @@ def _total_with_counts(sheet, label, sums, counts) -> int:
 
 
 def village_sheet(wb, plan: Plan, village, rows: list[ProjectRow]) -> None:
-    rows = sorted(rows, key=lambda r: (r.village_rank is None, r.village_rank or 0, r.id))
+    # The village's own ranks (a joint project another village proposed has none here, and
+    # follows the village's own list).
+    def rank(r: ProjectRow) -> int | None:
+        return r.village_ranks.get(village.id)
+
+    rows = sorted(rows, key=lambda r: (rank(r) is None, rank(r) or 0, r.id))
     columns = [
         xs.Column(_("Village rank"), 10, "center"),
         xs.Column(_("Project"), 40),
@@ -642,7 +751,7 @@ def village_sheet(wb, plan: Plan, village, rows: list[ProjectRow]) -> None:
             notes.append(r.feasibility_reason)
         sheet.row(
             [
-                r.village_rank if r.village_rank is not None else "",
+                rank(r) if rank(r) is not None else "",
                 r.title,
                 r.budget,
                 r.group_label,

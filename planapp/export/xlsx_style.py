@@ -37,6 +37,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.cell_range import CellRange
 
 FONT_NAME = "TH SarabunPSK"
 FONT_SIZE = 16
@@ -290,6 +291,7 @@ class SheetWriter:
         self.wb = wb
         self.ws = wb.create_sheet(sheet_title(wb, title))
         self.columns = list(columns)
+        self.widths = [column.width for column in self.columns]
         self.next_row = 1
         ws = self.ws
         for index, column in enumerate(self.columns, start=1):
@@ -338,8 +340,11 @@ class SheetWriter:
             index = end + 1
 
     def merge(self, row1: int, col1: int, row2: int, col2: int) -> None:
-        ref = f"{get_column_letter(col1)}{row1}:{get_column_letter(col2)}{row2}"
-        self.ws.merged_cells.add(ref)
+        # Straight into the set: openpyxl's `add` first compares the range with every merge
+        # already made (quadratic in a sheet of thousands of merged lines), and ours never
+        # overlap (each merges cells of rows written just now).
+        merged = CellRange(min_col=col1, min_row=row1, max_col=col2, max_row=row2)
+        self.ws.merged_cells.ranges.add(merged)
 
     def merged_line(self, text: str, kind: str = "title") -> int:
         """A line of text across the whole table width (titles, notes)."""
@@ -366,6 +371,7 @@ class SheetWriter:
             kinds = [kinds] * len(values)
         cells = []
         lines = 1
+        widths = self.widths
         for index, (value, kind) in enumerate(zip(values, kinds, strict=False)):
             if value is None:
                 cells.append(None)
@@ -374,8 +380,10 @@ class SheetWriter:
                 value = cell(self.ws, value, kind)
             cells.append(value)
             if kind in _WRAPPING and value.data_type == "s" and value.value:
-                span = (spans or {}).get(index, 1)
-                width = sum(c.width for c in self.columns[index : index + span])
+                if spans and index in spans:
+                    width = sum(widths[index : index + spans[index]])
+                else:
+                    width = widths[index] if index < len(widths) else 0
                 lines = max(lines, wrapped_lines(value.value, width))
         if lines > 1:
             self.ws.row_dimensions[self.next_row].height = ROW_HEIGHT + LINE_HEIGHT * (lines - 1)

@@ -158,7 +158,8 @@ class Board:
     def card(self, card: Card) -> Markup:
         """A card's region, rendered by name once for what it shows (and kept: a board page
         renders thousands, and between two pages only the moved ones change)."""
-        key = (self.locale, card.id in self.hidden, card)
+        # The plan's years too: whether the card is flagged as outside them.
+        key = (self.locale, card.id in self.hidden, self.plan.fiscal_year, card)
         html = CARDS.get(key)
         if html is None:
             if len(CARDS) >= CARDS_KEPT:

@@ -27,8 +27,8 @@ from planapp.domain import (
     STRATEGY_LEVEL_LABELS,
     STRATEGY_LEVELS,
 )
-from planapp.forms import AppForm
-from planapp.intake.values import ValueRefused, parse_baht, parse_whole_number, satang_to_text
+from planapp.forms import AppForm, WholeNumberField
+from planapp.intake.values import ValueRefused, parse_baht, satang_to_text
 
 
 def _required(message=None):
@@ -55,23 +55,6 @@ class BahtField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return satang_to_text(self.data)
-
-
-class WholeNumberField(StringField):
-    """A whole number that may be typed in Thai digits."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if valuelist:
-            try:
-                self.data = parse_whole_number(valuelist[0])
-            except ValueRefused as refused:
-                raise ValueError(str(refused)) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
 
 
 class CheckboxesField(SelectMultipleField):
@@ -206,6 +189,9 @@ class ProjectForm(AppForm):
     kpi = TextAreaField(_l("KPI"), validators=[_length(2000)])
     expected_result = TextAreaField(_l("Expected result"), validators=[_length(2000)])
     note = TextAreaField(_l("Note"), validators=[_length(2000)])
+    # Shown when a village already has a project with the title: the import warns of the same.
+    same_title_ok = BooleanField(_l("Save it all the same: it is another project"))
+    same_title_asked = False
     version = HiddenField()
 
     def values(self) -> dict:

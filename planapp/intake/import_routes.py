@@ -48,6 +48,10 @@ def _session_key(plan: Plan) -> str:
     return f"intake_import_{plan.id}"
 
 
+def _name_key(plan: Plan) -> str:
+    return f"intake_import_{plan.id}_name"
+
+
 def _keep_upload(plan: Plan, data: bytes) -> str:
     folder = _pending_dir()
     cutoff = time.time() - PENDING_MAX_AGE_SECONDS
@@ -111,8 +115,31 @@ def import_upload(plan_id: int):
         reading = importer.read_workbook(plan, data)
     except importer.ImportRefused as refused:
         return _upload_page(plan, form, str(refused), 400)
-    token = _keep_upload(plan, data) if not reading.problems else ""
-    return _preview(plan, reading, token, upload.filename)
+    if reading.problems:
+        return _preview(plan, reading, "", upload.filename)  # 400: nothing kept
+    _keep_upload(plan, data)
+    session[_name_key(plan)] = upload.filename[:200]
+    # Post, redirect, get: back from the next page returns to the preview, not to a
+    # "confirm form resubmission" of the upload.
+    return redirect(url_for("intake.import_preview", plan_id=plan.id), 303)
+
+
+@bp.route("/plans/<int:plan_id>/import/preview")
+@login_required
+def import_preview(plan_id: int):
+    """The file waiting for this session, read again (villages or projects may have changed)."""
+    plan = plan_for_editing(plan_id)
+    token = session.get(_session_key(plan)) or ""
+    path = _pending_upload(plan, token)
+    if path is None:
+        flash(_("The uploaded file has expired; please upload it again."), "error")
+        return redirect(url_for("intake.import_upload", plan_id=plan.id))
+    try:
+        reading = importer.read_workbook(plan, path.read_bytes())
+    except importer.ImportRefused as refused:
+        return _upload_page(plan, error=str(refused), status=400)
+    filename = session.get(_name_key(plan), "")
+    return _preview(plan, reading, "" if reading.problems else token, filename)
 
 
 def _preview(

@@ -24,19 +24,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR, SECTOR_LABELS, SECTORS
 from planapp.extensions import db
-from planapp.intake.projects import next_rank, next_village_rank
+from planapp.intake.projects import next_rank, next_village_rank, titles_by_village
 from planapp.intake.values import (
     ValueRefused,
     arabic_digits,
     normalise_text,
     parse_baht,
     parse_whole_number,
+    title_key,
 )
 from planapp.intake.values import gettext as _
 from planapp.models import Plan, Project, User, Village
@@ -128,11 +127,6 @@ HEADER_LOOKUP = {}
 for _column in COLUMNS:
     for _name in (_column.header, *_column.aliases, _column.key):
         HEADER_LOOKUP.setdefault(header_key(_name), _column.key)
-
-
-def title_key(title: str) -> str:
-    """Titles compared for the "already exists" warning: case, spaces and Thai digits aside."""
-    return re.sub(r"\s+", " ", arabic_digits(title).casefold()).strip()
 
 
 # --- what a read gives back -----------------------------------------------------------------
@@ -607,13 +601,7 @@ def _read_values(row: ImportRow, raw: dict, villages: dict, sectors: dict, plan:
 def _mark_existing(plan: Plan, rows: list[ImportRow]) -> None:
     """Warn (not refuse) when a row looks like a project the plan already has, or an earlier
     row of the same file: importing a file twice must not silently double it."""
-    existing = {}
-    projects = db.session.scalars(
-        select(Project).where(Project.plan_id == plan.id).options(selectinload(Project.villages))
-    ).all()
-    for project in projects:
-        for village in project.villages:
-            existing.setdefault((village.id, title_key(project.title)), project)
+    existing = titles_by_village(plan)
     seen = {}
     for row in rows:
         if row.village is None or not row.values.get("title"):
@@ -671,6 +659,7 @@ def import_rows(
             rank=rank + offset,
             village_rank=row.values["_village_rank"],
             villages=[row.village],
+            proposed_by=row.village,
             **values,
         )
         db.session.add(project)

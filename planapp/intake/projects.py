@@ -13,13 +13,15 @@ Rules of the board these functions keep:
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from planapp.cards import on_board
 from planapp.changes import project_snapshot, record_change
 from planapp.domain import PROGRAMME_FOR_SECTOR
 from planapp.extensions import db
 from planapp.i18n import gettext as _
+from planapp.intake.values import title_key
 from planapp.models import ChangeLog, Plan, Project, User, Village, project_villages
 
 # Fields a person edits through the project form (the forum's own fields are the board's job).
@@ -37,22 +39,49 @@ class ProjectRefused(Exception):
 # --- reading --------------------------------------------------------------------------------
 
 
+def _proposed_by(village: Village):
+    """The projects in the village's own list: those it proposed (a project whose proposer is
+    not known counts for each of its villages)."""
+    return or_(Project.proposed_by_id == village.id, Project.proposed_by_id.is_(None))
+
+
 def village_projects(plan: Plan, village: Village, *, merged: bool = False) -> list[Project]:
     """The village's projects in its own order (active ones; or with `merged`, the ones it proposed
-    that were merged into a tambon project)."""
+    that were merged into a tambon project). Joint projects another village proposed are not
+    in its order: see `joined_projects`."""
     merged_clause = (
         Project.merged_into_id.is_not(None) if merged else Project.merged_into_id.is_(None)
     )
     return list(
         db.session.scalars(
-            select(Project)
-            .join(project_villages, project_villages.c.project_id == Project.id)
-            .where(
-                Project.plan_id == plan.id,
-                project_villages.c.village_id == village.id,
-                merged_clause,
-            )
+            _of_village(plan, village)
+            .where(merged_clause, _proposed_by(village))
             .order_by(Project.village_rank.is_(None), Project.village_rank, Project.id)
+        )
+    )
+
+
+def _of_village(plan: Plan, village: Village):
+    """The plan's projects that name the village among their source villages."""
+    return (
+        select(Project)
+        .join(project_villages, project_villages.c.project_id == Project.id)
+        .where(Project.plan_id == plan.id, project_villages.c.village_id == village.id)
+    )
+
+
+def joined_projects(plan: Plan, village: Village) -> list[Project]:
+    """Active joint projects that another village proposed and this one joins (the tambon
+    projects of merges included): shown with the village, ranked in the proposer's list."""
+    return list(
+        db.session.scalars(
+            _of_village(plan, village)
+            .where(
+                Project.merged_into_id.is_(None),
+                Project.proposed_by_id.is_not(None),
+                Project.proposed_by_id != village.id,
+            )
+            .order_by(Project.id)
         )
     )
 
@@ -89,9 +118,41 @@ def next_village_rank(plan: Plan, village: Village) -> int:
             Project.plan_id == plan.id,
             project_villages.c.village_id == village.id,
             Project.merged_into_id.is_(None),
+            _proposed_by(village),
         )
     )
     return (highest or 0) + 1
+
+
+def titles_by_village(plan: Plan) -> dict[tuple[int, str], list[Project]]:
+    """(village id, title key) -> the plan's projects with that title in that village (merged
+    ones too: still that village's proposals). What the import and the project form compare a
+    new title with (`values.title_key`)."""
+    found: dict[tuple[int, str], list[Project]] = {}
+    projects = db.session.scalars(
+        select(Project)
+        .where(Project.plan_id == plan.id)
+        .options(selectinload(Project.villages))
+        .order_by(Project.id)
+    ).all()
+    for project in projects:
+        for village in project.villages:
+            found.setdefault((village.id, title_key(project.title)), []).append(project)
+    return found
+
+
+def same_title(
+    plan: Plan, villages: list[Village], title: str, project: Project | None = None
+) -> Village | None:
+    """The first of `villages` that already has another project with this title, if any (the
+    project itself and the proposals merged into it aside)."""
+    existing = titles_by_village(plan)
+    for village in villages:
+        for other in existing.get((village.id, title_key(title)), []):
+            mine = project is not None and project.id in (other.id, other.merged_into_id)
+            if not mine:
+                return village
+    return None
 
 
 def merged_sources(project: Project) -> list[Project]:
@@ -181,6 +242,7 @@ def create_project(
         rank=next_rank(plan, "unsorted"),
         village_rank=next_village_rank(plan, villages[0]),
         villages=list(villages),
+        proposed_by=villages[0],
         **values,
     )
     db.session.add(project)
@@ -203,9 +265,14 @@ def update_project(
     """Save the form's fields and villages; False (and no log entry) when nothing changed."""
     if not villages:
         raise ProjectRefused(_("Choose at least one village."))
-    fields = EDITABLE_FIELDS + ["village_ids"]
+    fields = EDITABLE_FIELDS + ["village_ids", "proposed_by_id", "village_rank"]
     before = project_snapshot(project, fields)
     wanted = dict(before, **values, village_ids=sorted(v.id for v in villages))
+    if project.proposed_by_id not in wanted["village_ids"]:
+        # Its proposing village left it: it joins the list of the first village that remains.
+        proposer = min(villages, key=lambda v: v.number)
+        wanted["proposed_by_id"] = proposer.id
+        wanted["village_rank"] = next_village_rank(plan, proposer)
     if wanted == before:
         return False
     record_change(
@@ -219,6 +286,8 @@ def update_project(
     ).after = {"projects": {str(project.id): wanted}}
     for name, value in values.items():
         setattr(project, name, value)
+    project.proposed_by_id = wanted["proposed_by_id"]
+    project.village_rank = wanted["village_rank"]
     project.villages = sorted(villages, key=lambda v: v.number)
     db.session.flush()
     return True

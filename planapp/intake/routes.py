@@ -30,6 +30,7 @@ from planapp.changes import project_snapshot, record_change
 from planapp.domain import PLAN_PREAMBLE, STRATEGY_LEVELS, code_key
 from planapp.extensions import db
 from planapp.intake import projects as village_plans
+from planapp.intake import similar
 from planapp.intake.forms import (
     AgencyForm,
     ConfirmForm,
@@ -40,7 +41,7 @@ from planapp.intake.forms import (
     TambonForm,
     VillageForm,
 )
-from planapp.intake.values import whole_number_or_none
+from planapp.intake.values import title_key, whole_number_or_none
 from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village, project_villages
 
 bp = Blueprint("intake", __name__)
@@ -463,6 +464,7 @@ def _render_village(plan: Plan, village: Village, status: int = 200, message: st
         "projects": items,
         "order": _village_order(items),
         "merged": village_plans.village_projects(plan, village, merged=True),
+        "joined": village_plans.joined_projects(plan, village),
         "message": message,
         "form": ConfirmForm(formdata=None),
     }
@@ -520,7 +522,7 @@ def new_project(plan_id: int, village_id: int):
     if request.method == "GET":
         form.village_ids.data = [village.id]
         form.wanted_year.data = plan.fiscal_year
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _title_taken(plan, form, None):
         chosen = _chosen_villages(plan, form.village_ids.data)
         # The village whose page this is comes first: the project joins its list.
         chosen.sort(key=lambda v: (v.id != village.id, v.number))
@@ -547,6 +549,29 @@ def _chosen_villages(plan: Plan, ids: list[int]) -> list[Village]:
     return [v for v in plan.tambon.villages if v.id in set(ids or [])]
 
 
+def _title_taken(plan: Plan, form: ProjectForm, project: Project | None) -> bool:
+    """A village of the form already has another project with this title (back and save again,
+    a second tablet): refused with a message by the title, unless the user ticks that it is
+    another project. An edit that keeps its title and villages is not asked again."""
+    chosen = _chosen_villages(plan, form.village_ids.data)
+    if project is not None:
+        same = title_key(project.title) == title_key(form.title.data)
+        kept = {v.id for v in project.villages}
+        chosen = [v for v in chosen if not same or v.id not in kept]
+    clash = village_plans.same_title(plan, chosen, form.title.data, project)
+    if clash is None or form.same_title_ok.data:
+        return False
+    form.title.errors.append(
+        _(
+            "Village %(number)s already has a project with this title. Change the title, or "
+            "tick the box below if it is another project.",
+            number=clash.number,
+        )
+    )
+    form.same_title_asked = True
+    return True
+
+
 @bp.route("/plans/<int:plan_id>/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_project(plan_id: int, project_id: int):
@@ -557,7 +582,7 @@ def edit_project(plan_id: int, project_id: int):
     if request.method == "GET":
         form.village_ids.data = [v.id for v in project.villages]
         form.version.data = fingerprint(_project_state(project))
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _title_taken(plan, form, project):
         if form.version.data != fingerprint(_project_state(project)):
             flash(
                 _("Someone changed this project meanwhile. Here it is now; check and save again."),
@@ -626,17 +651,33 @@ def _merge_candidates(plan: Plan) -> list[Project]:
     )
 
 
+def _matches(project: Project, words: list[str]) -> bool:
+    """A project found by the merge page's search: every typed word is in its title or names
+    one of its villages (หมู่ 3, 3, the village's name)."""
+    text = title_key(
+        " ".join([project.title] + [f"หมู่ {v.number} {v.number} {v.name}" for v in project.villages])
+    )
+    return all(word in text for word in words)
+
+
 @bp.route("/plans/<int:plan_id>/merge", methods=["GET", "POST"])
 @login_required
 def merge(plan_id: int):
-    """Step 1 chooses the projects; step 2 (the same form with `step=confirm`) names the tambon
-    project, its title and budget."""
+    """Step 1 chooses the projects (searched by title or village, or from the suggested likely
+    duplicates); step 2 (the same form with `step=confirm`) names the tambon project, its title
+    and budget."""
     plan = plan_for_editing(plan_id)
     candidates = _merge_candidates(plan)
     form = MergeForm()
     form.project_ids.choices = [(p.id, p.title) for p in candidates]
     by_id = {p.id: p for p in candidates}
+    if request.method == "GET":
+        # A search keeps what was ticked (the form is sent as GET by the search button).
+        form.project_ids.data = request.args.getlist("project_ids", type=int)
     chosen = [by_id[i] for i in (form.project_ids.data or []) if i in by_id]
+    query = " ".join(request.values.get("q", "").split())[:200]
+    words = title_key(query).split()
+    shown = [p for p in candidates if p in chosen or _matches(p, words)]
     form.keeper_id.choices = [(p.id, p.title) for p in chosen]
     step = request.form.get("step", "choose")
     # CSRFProtect has already checked the token of every POST.
@@ -676,15 +717,21 @@ def merge(plan_id: int):
         if any(getattr(form, name).errors for name in ["project_ids", "title", "budget_satang"])
         else 200
     )
-    return render_template(
-        "intake/merge.html",
-        form=form,
-        plan=plan,
-        candidates=candidates,
-        chosen=chosen,
-        step=step,
-        sum_satang=sum(p.budget_satang for p in chosen),
-    ), status
+    context = {
+        "form": form,
+        "plan": plan,
+        "candidates": shown,
+        "total": len(candidates),
+        "query": query,
+        "chosen": chosen,
+        "step": step,
+        "sum_satang": sum(p.budget_satang for p in chosen),
+    }
+    if request.method == "GET" and is_htmx():
+        return render_template("intake/_merge_candidates.html", **context)
+    if step == "choose":
+        context["suggestions"] = similar.likely_duplicates(candidates)
+    return render_template("intake/merge.html", **context), status
 
 
 @bp.route("/plans/<int:plan_id>/projects/<int:project_id>/unmerge", methods=["POST"])

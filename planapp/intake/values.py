@@ -71,7 +71,8 @@ def parse_baht(value) -> int:
 
 
 def parse_whole_number(value) -> int | None:
-    """A whole number from a cell or a form (`3`, `๓`, `3.0`, ` 3 `); None when blank."""
+    """A whole number from a cell or a form (`3`, `๓`, `3.0`, ` 3 `, `1,500`, `๑๕๐,๐๐๐`); None
+    when blank."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -84,12 +85,14 @@ def parse_whole_number(value) -> int | None:
         text = arabic_digits(normalise_text(value))
         if not text:
             return None
-        match = re.fullmatch(r"(\d+)(\.0+)?", text)
+        # Thousands separators: commas between groups of three digits.
+        match = re.fullmatch(r"(\d{1,3}(?:,\d{3})+|\d+)(\.0+)?", text)
         if not match:
             raise ValueRefused(_l("Type a whole number."))
-        if len(match.group(1)) > 20:  # int() of thousands of digits is slow, and refused anyway
+        digits = match.group(1).replace(",", "")
+        if len(digits) > 20:  # int() of thousands of digits is slow, and refused anyway
             raise ValueRefused(_l("The number is too large."))
-        number = int(match.group(1))
+        number = int(digits)
     if abs(number) > MAX_WHOLE_NUMBER:
         raise ValueRefused(_l("The number is too large."))
     return number
@@ -112,3 +115,8 @@ def satang_to_text(satang: int | None) -> str:
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"
     return f"{amount:,.2f}"
+
+
+def title_key(title: str) -> str:
+    """Titles compared for the "already exists" warning: case, spaces and Thai digits aside."""
+    return re.sub(r"\s+", " ", arabic_digits(title).casefold()).strip()

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
-from planapp.accounts import plan_for_reading
+from planapp.accounts import plan_for_reading, sign_in
+from planapp.accounts import users as accounts_users
+from planapp.accounts.forms import FirstAdministratorForm
 from planapp.cards import on_board
 from planapp.extensions import db
 from planapp.models import Plan, Project, Tambon
+from planapp.security import from_this_machine
 from planapp.urls import safe_redirect_target
 
 bp = Blueprint("main", __name__)
@@ -21,7 +34,34 @@ def index():
     tambons = db.session.scalars(
         select(Tambon).order_by(Tambon.province, Tambon.district, Tambon.name)
     ).all()
-    return render_template("main/index.html", tambons=tambons)
+    first_run = accounts_users.no_user_yet()
+    form = FirstAdministratorForm(formdata=None) if first_run and from_this_machine() else None
+    return render_template("main/index.html", tambons=tambons, first_run=first_run, form=form)
+
+
+@bp.route("/first-administrator", methods=["POST"])
+def first_administrator():
+    """The first run, on the laptop itself: create the administrator and sign in with it."""
+    if not from_this_machine():
+        abort(403)
+    if not accounts_users.no_user_yet():
+        flash(_("The first administrator exists already: sign in."), "error")
+        return redirect(url_for("accounts.login"))
+    form = FirstAdministratorForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts_users.create_first_administrator(
+                form.username.data, form.password.data, form.display_name.data
+            )
+        except accounts_users.UserRuleError as refused:
+            getattr(form, refused.field).errors.append(str(refused.message))
+        else:
+            db.session.flush()
+            sign_in(user)  # its session row commits with the user
+            db.session.commit()
+            flash(_("Administrator %(name)s created and signed in.", name=user.name), "success")
+            return redirect(url_for("main.index"))
+    return render_template("main/index.html", tambons=[], first_run=True, form=form), 400
 
 
 def group_totals(plan: Plan) -> dict[str, dict]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from planapp.forms import AppForm, ThaiDateField
+from planapp.forms import AppForm, ThaiDateField, WholeNumberField
 
 MAX_PEOPLE = 100_000
 
@@ -32,7 +32,7 @@ def forum_record_form(villages, formdata=None, **kwargs) -> ForumRecordForm:
         setattr(
             Form,
             f"people_{village.id}",
-            IntegerField(
+            WholeNumberField(
                 # Built per request: gettext's plain str is escaped where the label is shown.
                 # A lazy string counts as markup, and this one carries the village's name.
                 _("Village %(label)s", label=village.label),

@@ -18,6 +18,7 @@ from planapp.cards import on_board
 from planapp.changes import Regions, record_change, register_restorer
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
+from planapp.intake.values import ValueRefused, arabic_digits, parse_whole_number
 from planapp.meeting import rules
 from planapp.models import Plan, PlanGroup, Project, User, board_places, utcnow
 
@@ -166,12 +167,13 @@ def group_statuses(plan: Plan) -> dict[str, GroupStatus]:
 
 
 def parse_votes(text: str) -> int:
-    text = (text or "").strip()
-    if not text.isdecimal():
+    """Votes as typed: Thai or Western digits, thousands separators (`๒๕`, `1,500`)."""
+    try:
+        votes = parse_whole_number(text)
+    except ValueRefused:
+        votes = None
+    if votes is None:
         raise MeetingError(_("Type the number of votes as a whole number, 0 or more."))
-    if len(text) > 9:  # past any forum, and past what int() turns into a number quickly
-        raise MeetingError(_("That is more votes than a forum can have."))
-    votes = int(text)
     if votes > rules.MAX_VOTES:
         raise MeetingError(_("That is more votes than a forum can have."))
     return votes
@@ -237,8 +239,9 @@ def order_group_by_votes(plan: Plan, group: str, *, actor: User | None) -> list[
 
 
 def parse_baht(text: str) -> int | None:
-    """A ceiling typed in baht ("1,500,000" or "1500000.50") as satang; empty means none."""
-    cleaned = (text or "").replace(",", "").replace(" ", "").strip()
+    """A ceiling typed in baht ("1,500,000", "๑,๕๐๐,๐๐๐" or "1500000.50") as satang; empty
+    means none."""
+    cleaned = arabic_digits(text or "").replace(",", "").replace(" ", "").strip()
     if not cleaned:
         return None
     whole, _dot, fraction = cleaned.partition(".")

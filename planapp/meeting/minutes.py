@@ -1,35 +1,51 @@
 """The minutes (บันทึกการประชุม) of the forum, made from the forum record and the change log:
-who was there, the steps with their times, and the decisions in the order they were taken.
+who was there, the steps with their times, the decisions in the order they were taken, and what
+the forum agreed (its groups in order, the projects found not feasible and why, the projects
+taken forward by urgency).
 
-A decision is a change-log entry that settled something the minutes must show: a group
-confirmed (with the order agreed) or unlocked again, an urgency tier, a lead or supporting
-agency, a merge, a project found not feasible (and why). Entries that were undone, and the undo
-entries themselves, are not decisions. Entries are read by what they changed (their `after`
-snapshot), not by the name of the action, so every area's edits are recognised alike.
+The minutes cover the forum itself (`forum_window`): from its start on the step bar (or, when
+the step bar was not used, the day of the forum in the record) to its close, when it moved on to
+issuing the plan. The village plans typed, imported and merged before the forum are the forum's
+material, not its decisions.
+
+A decision is a change-log entry in that window that settled something the minutes must show: a
+project placed in a group or moved in its order, a group confirmed (with the order agreed) or
+unlocked again, votes, an urgency tier, a lead or supporting agency, a merge made in the hall, a
+project found not feasible (and why). Entries that were undone, the undo entries themselves and
+new projects are not decisions. Entries are read by what they changed (their `before` and
+`after` snapshots), so every area's edits are recognised alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS
+from planapp.domain import FUNDING_GROUPS, GROUP_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS
 from planapp.extensions import db
 from planapp.meeting import rules
+from planapp.meeting.groups import column_cards, plan_groups
 from planapp.meeting.record import attendance
 from planapp.models import Agency, ChangeLog, Plan, Project, Village
+from planapp.taken_forward import TakenForward, taken_forward
 
 DECISION_KINDS = [
     "group_confirmed",
     "group_unlocked",
+    "grouping",
+    "votes",
     "urgency",
     "agencies",
     "merge",
     "not_feasible",
 ]
+# The forum closes when it moves on to issuing the plan (step 6) and does not come back.
+CLOSING_STEP = 6
 
 
 @dataclass
@@ -57,6 +73,25 @@ def _changed(before: dict, after: dict, name: str) -> bool:
     return name in after and before.get(name, object()) != after[name]
 
 
+def _decided_projects(entry: ChangeLog):
+    """(project key, before, after) of the projects the entry changed that existed before it:
+    a project the entry created (an intake add, an import) decided nothing yet."""
+    before_projects = (entry.before or {}).get("projects") or {}
+    for key, after in ((entry.after or {}).get("projects") or {}).items():
+        before = before_projects.get(key)
+        if after and before:
+            yield key, before, after
+
+
+def _placed(entry: ChangeLog, key: str, before: dict, after: dict) -> bool:
+    """The entry moved its own project to another group or place (a neighbour's renumbering,
+    a merge's gap closing and a move into "not feasible" are told otherwise)."""
+    if entry.project_id is None or key != str(entry.project_id) or "merged_into_id" in after:
+        return False
+    moved = _changed(before, after, "funding_group") or _changed(before, after, "rank")
+    return moved and after.get("funding_group", "") != "not-feasible"
+
+
 def decision_kinds(entry: ChangeLog) -> list[str]:
     """What a change-log entry decided (empty when it decided nothing the minutes list)."""
     if entry.undone or entry.action == "undo":
@@ -65,12 +100,14 @@ def decision_kinds(entry: ChangeLog) -> list[str]:
         return ["group_confirmed"]
     if entry.action == "group_unlocked":
         return ["group_unlocked"]
+    if entry.action == "order_by_votes":
+        return ["votes"]
     kinds: list[str] = []
-    before_projects = (entry.before or {}).get("projects", {})
-    for key, after in ((entry.after or {}).get("projects") or {}).items():
-        if not after:
-            continue
-        before = before_projects.get(key) or {}
+    for key, before, after in _decided_projects(entry):
+        if _placed(entry, key, before, after):
+            kinds.append("grouping")
+        if _changed(before, after, "votes"):
+            kinds.append("votes")
         if _changed(before, after, "merged_into_id") and after["merged_into_id"]:
             kinds.append("merge")
         if (_changed(before, after, "feasibility") and after["feasibility"] == "not_feasible") or (
@@ -121,12 +158,25 @@ def _lines(entry: ChangeLog, kinds: list[str], names: _Names) -> list[str]:
     if "group_unlocked" in kinds:
         group = next(iter(meeting.get("groups", {})), "")
         return [_("%(group)s unlocked for changes", group=GROUP_SHORT_LABELS.get(group, group))]
-    before_projects = (entry.before or {}).get("projects", {})
-    for key, after in ((entry.after or {}).get("projects") or {}).items():
-        if not after:
-            continue
-        before = before_projects.get(key) or {}
+    if entry.action == "order_by_votes":
+        return [entry.summary]
+    for key, before, after in _decided_projects(entry):
         title = names.title(key)
+        if _placed(entry, key, before, after):
+            group = after.get("funding_group", before.get("funding_group", ""))
+            if group == "unsorted":
+                lines.append(_("%(title)s taken back to the unsorted projects", title=title))
+            else:
+                lines.append(
+                    _(
+                        "%(title)s placed in %(group)s at place %(place)s",
+                        title=title,
+                        group=GROUP_SHORT_LABELS.get(group, group),
+                        place=after.get("rank") or "—",
+                    )
+                )
+        if _changed(before, after, "votes"):
+            lines.append(_("%(title)s: %(votes)s votes", title=title, votes=after["votes"]))
         if _changed(before, after, "merged_into_id") and after["merged_into_id"]:
             lines.append(
                 _(
@@ -173,32 +223,138 @@ def _lines(entry: ChangeLog, kinds: list[str], names: _Names) -> list[str]:
     return lines
 
 
-def decisions(plan: Plan) -> list[Decision]:
-    """Every decision in the change log, once each, in the order it was taken."""
-    names = _Names(plan)
-    result = []
-    for entry in db.session.scalars(
-        select(ChangeLog).where(ChangeLog.plan_id == plan.id).order_by(ChangeLog.id)
+@dataclass
+class ForumWindow:
+    """When the forum ran: `start` None when it has not started, `end` None while it has not
+    closed (times in UTC, as the change log stores them). Opened and closed on the step bar, the
+    window is also the ids of those step entries, so what happened in the same second before
+    the opening is still told apart by the log's order."""
+
+    start: datetime | None
+    end: datetime | None
+    start_id: int | None = None
+    end_id: int | None = None
+
+    def holds(self, entry_id: int, at: datetime) -> bool:
+        if self.start_id is not None:
+            return entry_id >= self.start_id and (self.end_id is None or entry_id <= self.end_id)
+        if self.start is None or at < self.start:
+            return False
+        return self.end is None or at < self.end
+
+
+def _step_entries(plan: Plan) -> list[tuple[int, datetime, int]]:
+    """(entry id, time, step) of every move of the forum to a step, in order."""
+    found = []
+    for entry_id, at, after in db.session.execute(
+        select(ChangeLog.id, ChangeLog.at, ChangeLog.after)
+        .where(ChangeLog.plan_id == plan.id, ChangeLog.action == "step")
+        .order_by(ChangeLog.id)
     ):
+        step = ((after or {}).get("meeting") or {}).get("step")
+        if step in rules.STEPS:
+            found.append((entry_id, at, step))
+    return found
+
+
+def _day_start_utc(day: date) -> datetime:
+    """Midnight of a day in the hall's time zone, as a naive UTC time."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    local = datetime.combine(day, time.min, tzinfo=zone)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def forum_window(plan: Plan, steps: list[tuple[int, datetime, int]] | None = None) -> ForumWindow:
+    """The forum runs from its first step on the step bar until it moves on to issuing the plan
+    (step 6 or 7) and stays there; without the step bar, the day of the forum in the record."""
+    steps = _step_entries(plan) if steps is None else steps
+    if not steps:
+        if plan.forum_date is None:
+            return ForumWindow(None, None)
+        start = _day_start_utc(plan.forum_date)
+        return ForumWindow(start, _day_start_utc(plan.forum_date + timedelta(days=1)))
+    close = None
+    for step_entry in steps:
+        if step_entry[2] < CLOSING_STEP:
+            close = None
+        elif close is None:
+            close = step_entry
+    return ForumWindow(
+        start=steps[0][1],
+        end=close[1] if close else None,
+        start_id=steps[0][0],
+        end_id=close[0] if close else None,
+    )
+
+
+def decisions(plan: Plan, window: ForumWindow | None = None) -> list[Decision]:
+    """Every decision the forum took, once each, in the order it was taken."""
+    window = window or forum_window(plan)
+    if window.start is None:
+        return []
+    names = _Names(plan)
+    query = select(ChangeLog).where(ChangeLog.plan_id == plan.id)
+    if window.start_id is not None:
+        query = query.where(ChangeLog.id >= window.start_id)
+    result = []
+    for entry in db.session.scalars(query.order_by(ChangeLog.id)):
+        if not window.holds(entry.id, entry.at):
+            continue
         kinds = decision_kinds(entry)
         if kinds:
             result.append(Decision(entry=entry, kinds=kinds, lines=_lines(entry, kinds, names)))
     return result
 
 
-def step_times(plan: Plan) -> list[StepTime]:
-    """When the forum moved to each step (a step revisited shows each time)."""
-    rows = db.session.execute(
-        select(ChangeLog.at, ChangeLog.after)
-        .where(ChangeLog.plan_id == plan.id, ChangeLog.action == "step")
-        .order_by(ChangeLog.id)
-    ).all()
-    times = []
-    for at, after in rows:
-        step = ((after or {}).get("meeting") or {}).get("step")
-        if step in rules.STEPS:
-            times.append(StepTime(step=step, at=at))
-    return times
+def step_times(plan: Plan, window: ForumWindow | None = None, steps=None) -> list[StepTime]:
+    """When the forum moved to each step during the forum (a step revisited shows each time)."""
+    steps = _step_entries(plan) if steps is None else steps
+    window = window or forum_window(plan, steps)
+    return [
+        StepTime(step=step, at=at) for entry_id, at, step in steps if window.holds(entry_id, at)
+    ]
+
+
+@dataclass
+class GroupOrder:
+    """A funding group as the forum left it: its projects in order, and when it was confirmed
+    (None: not yet)."""
+
+    group: str
+    projects: list[Project]
+    confirmed_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return GROUP_LABELS[self.group]
+
+    @property
+    def budget_satang(self) -> int:
+        return sum(p.budget_satang for p in self.projects)
+
+
+def agreed_groups(plan: Plan) -> list[GroupOrder]:
+    """Groups 1-3 in their current order (the order under discussion, before it is confirmed)."""
+    rows = plan_groups(plan)
+    return [
+        GroupOrder(group, column_cards(plan, group), rows[group].confirmed_at)
+        for group in FUNDING_GROUPS
+    ]
+
+
+def not_feasible_projects(plan: Plan) -> list[Project]:
+    """The projects on the board found not feasible, each with its reason."""
+    return list(
+        db.session.scalars(
+            select(Project)
+            .where(
+                Project.plan_id == plan.id,
+                Project.merged_into_id.is_(None),
+                Project.feasibility == "not_feasible",
+            )
+            .order_by(Project.rank.is_(None), Project.rank, Project.id)
+        )
+    )
 
 
 @dataclass
@@ -206,26 +362,30 @@ class Minutes:
     plan: Plan
     attendance: list[tuple[Village, int]]
     total_people: int
+    window: ForumWindow
     steps: list[StepTime]
     decisions: list[Decision]
-    first_change: datetime | None
+    groups: list[GroupOrder]
+    not_feasible: list[Project]
+    taken_forward: TakenForward
     last_change: datetime | None
 
 
 def minutes(plan: Plan) -> Minutes:
     people = attendance(plan)
     rows = [(v, people[v.id]) for v in plan.tambon.villages if v.id in people]
-    first, last = db.session.execute(
-        select(db.func.min(ChangeLog.at), db.func.max(ChangeLog.at)).where(
-            ChangeLog.plan_id == plan.id
-        )
-    ).one()
+    steps = _step_entries(plan)
+    window = forum_window(plan, steps)
+    last = db.session.scalar(select(db.func.max(ChangeLog.at)).where(ChangeLog.plan_id == plan.id))
     return Minutes(
         plan=plan,
         attendance=rows,
         total_people=sum(count for _village, count in rows),
-        steps=step_times(plan),
-        decisions=decisions(plan),
-        first_change=first,
+        window=window,
+        steps=step_times(plan, window, steps),
+        decisions=decisions(plan, window),
+        groups=agreed_groups(plan),
+        not_feasible=not_feasible_projects(plan),
+        taken_forward=taken_forward(plan),
         last_change=last,
     )

@@ -33,6 +33,7 @@ from planapp.extensions import db
 from planapp.meeting.groups import group_status
 from planapp.meeting.record import current_timer, participants
 from planapp.models import ChangeLog, Plan, Project, User, Village, new_public_token
+from planapp.taken_forward import taken_forward
 
 
 @dataclass
@@ -187,21 +188,16 @@ def summary_screen(plan: Plan) -> dict:
         .group_by(P.funding_group)
     ):
         groups[group] = {"count": count, "budget": total}
-    tiers = {t: {"count": 0, "budget": 0} for t in URGENCY + ["unset"]}
-    for tier, count, total in db.session.execute(
-        select(P.urgency, func.count(), budget)
-        .where(*on_board(plan.id), P.funding_group.in_(FUNDING_GROUPS))
-        .group_by(P.urgency)
-    ):
-        tiers[tier or "unset"] = {"count": count, "budget": total}
-    taken = [groups[g] for g in FUNDING_GROUPS]
+    # Taken forward and its tiers: counted as every other output counts them.
+    figures = taken_forward(plan)
+    tiers = {t: {"count": c.count, "budget": c.satang} for t, c in figures.urgency.items()}
     return {
         "groups": groups,
         "tiers": tiers,
         "max_group_budget": max([groups[g]["budget"] for g in GROUPS] + [1]),
         "max_tier_budget": max([row["budget"] for row in tiers.values()] + [1]),
-        "taken_count": sum(row["count"] for row in taken),
-        "taken_budget": sum(row["budget"] for row in taken),
+        "taken_count": figures.total.count,
+        "taken_budget": figures.total.satang,
         "participants": participants(plan),
     }
 

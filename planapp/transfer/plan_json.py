@@ -37,6 +37,7 @@ PROJECT_SKIP = {
     "lead_agency_id",
     "merged_into_id",
     "carried_over_from_id",
+    "proposed_by_id",
 }
 # What a file may hold: nesting a real plan never needs, and integers its columns can store.
 MAX_DEPTH = 12
@@ -126,6 +127,7 @@ def export_plan(plan: Plan) -> dict:
         for column in _columns(Project, PROJECT_SKIP):
             row[column.key] = _to_json(getattr(project, column.key))
         row["villages"] = [v.number for v in project.villages]
+        row["proposed_by"] = project.proposed_by.number if project.proposed_by else None
         row["lead_agency"] = project.lead_agency.name if project.lead_agency else None
         row["supporting_agencies"] = [a.name for a in project.supporting_agencies]
         row["strategies"] = [[s.level, s.code] for s in project.strategies]
@@ -586,6 +588,12 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
         if not isinstance(numbers, list) or any(n not in villages for n in numbers):
             raise PlanImportError(_("%(where)s: unknown village.", where=where))
         project.villages = [villages[n] for n in numbers]
+        # Whose own list the village rank orders: named by number (older files: the first).
+        proposer = row.get("proposed_by")
+        if proposer is not None and proposer not in numbers:
+            raise PlanImportError(_("%(where)s: unknown village.", where=where))
+        if numbers:
+            project.proposed_by = villages[numbers[0] if proposer is None else proposer]
         lead = row.get("lead_agency")
         project.lead_agency = _agency(lead, kinds) if isinstance(lead, str) else None
         supporting = row.get("supporting_agencies") or []
