@@ -9,7 +9,7 @@ board at the version it sent needs to show the version now.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -280,6 +280,10 @@ def save_panel(plan_id: int, project_id: int):
         stale = render_panel(plan, project, form, view, stale=True, panel_version=plan.version)
         return stale + _panel_news(plan, view, ""), CONFLICT
     item = history_item(saved.entry, saved.entry.summary)
+    if not is_htmx():  # the panel as a page of its own: back to the board, saying what changed
+        db.session.commit()
+        flash(item.text, "success")
+        return redirect(url_for("forum.board", plan_id=plan.id), 303)
     db.session.flush()
     project = plan_project(plan, project.id)
     body = render_panel(
