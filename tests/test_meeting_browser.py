@@ -155,7 +155,7 @@ def test_the_cut_line_falls_between_the_right_cards_as_cards_cross_it(live_serve
     chosen = unsorted[:4]
     # The ceiling holds exactly the first two cards: the line falls above the third.
     ceiling = chosen[0][1] + chosen[1][1]
-    set_ceiling(live_server, page, "3", f"{ceiling // 100:,}", actor=None)
+    set_ceiling(live_server, page, "3", f"{ceiling // 100:,}")
     open_board(live_server, page)
     for pid, _budget in chosen:
         seen = version(page)
@@ -268,7 +268,7 @@ def test_guide_pictures_are_taken_from_the_real_screens(live_server, page, proje
 
     unsorted = server_columns(live_server)["unsorted"]
     ceiling = unsorted[0][1] + unsorted[1][1]
-    set_ceiling(live_server, page, "3", f"{ceiling // 100:,}", actor=None)
+    set_ceiling(live_server, page, "3", f"{ceiling // 100:,}")
     page.select_option("#timer-village", index=1)
     page.get_by_role("button", name="เริ่มจับเวลา").click()
     expect(page.locator("#timer-control [data-timer]")).to_be_visible()
