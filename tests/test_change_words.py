@@ -273,3 +273,34 @@ def test_a_group_within_its_ceiling_is_confirmed_without_the_override(
     assert meeting_groups.confirmed_groups(demo_plan) == {"2"}
     entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
     assert entry.action == "group_confirmed" and "over_satang" not in entry.details
+
+
+def test_an_older_row_shows_its_stored_summary_and_an_undo_reads_in_the_readers_language(
+    facilitator_client, demo_plan
+):
+    """A row saved before the details were stored keeps the words it was saved with; a new
+    one, and the undo of it, read in the reader's language."""
+    from planapp.changes import record_change
+
+    old = record_change(demo_plan, "order_by_votes", actor=None, summary="เรียงกลุ่ม 2 ตามคะแนนเสียง")
+    db.session.commit()
+    a, b = sorted(demo_plan.projects, key=lambda p: p.id)[:2]
+    for project in (a, b):
+        project.rank = None
+    db.session.flush()
+    for rank, project in enumerate((a, b), 1):
+        project.funding_group, project.rank = "3", rank
+    b.votes = 4
+    db.session.commit()
+    hx = {"HX-Request": "1"}
+    url = f"/plans/{demo_plan.id}/groups/3/order-by-votes"
+    assert facilitator_client.post(url, headers=hx).status_code == 200
+    undo = facilitator_client.post(
+        f"/plans/{demo_plan.id}/undo", data={"version": version(demo_plan)}, headers=hx
+    )
+    assert undo.status_code == 200
+    set_language(facilitator_client, "en")
+    lines = history_lines(facilitator_client, demo_plan)
+    assert lines[0] == "Undone: Group 3 ordered by votes"
+    assert lines[1] == "Group 3 ordered by votes"
+    assert lines[-1] == "เรียงกลุ่ม 2 ตามคะแนนเสียง" and old.details is None
