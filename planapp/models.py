@@ -510,6 +510,10 @@ class ChangeLog(db.Model):
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     # None: the change may have touched anything (every view renders itself whole).
     regions: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # What the change did, as codes and numbers (a group, a count, a village's id): the history
+    # and the minutes word it in the reader's language (planapp/forum/history.py). None on
+    # older rows, which show their `summary`.
+    details: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     user: Mapped[User | None] = relationship()
     project: Mapped[Project | None] = relationship()

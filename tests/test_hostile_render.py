@@ -104,6 +104,7 @@ NOT_USER_TEXT = {
     ("change_log", "regions"): "region names and ids written by the app",
     ("change_log", "before"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
     ("change_log", "after"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
+    ("change_log", "details"): "codes and numbers (a group, a count, a village's id)",
 }
 # Keys of the change log's snapshots that hold the texts above (the history describes old
 # values from them).

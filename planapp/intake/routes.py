@@ -295,7 +295,6 @@ def plan_settings(plan_id: int):
                 plan,
                 "plan_settings",
                 actor=current_user(),
-                summary=_("Edited the plan's profile and settings"),
                 before={"projects": {}, "plan": before},
                 after={"projects": {}, "plan": after},
             )

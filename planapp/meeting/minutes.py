@@ -28,6 +28,8 @@ from sqlalchemy import select
 
 from planapp.domain import FUNDING_GROUPS, GROUP_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS
 from planapp.extensions import db
+from planapp.formatting import baht
+from planapp.forum.history import describe
 from planapp.meeting import rules
 from planapp.meeting.groups import column_cards, plan_groups
 from planapp.meeting.record import attendance
@@ -154,12 +156,22 @@ def _lines(entry: ChangeLog, kinds: list[str], names: _Names) -> list[str]:
             )
         )
         lines.extend(f"{rank}. {names.title(pid)}" for rank, pid in enumerate(order, 1))
+        over = (entry.details or {}).get("over_satang")
+        if over:
+            ceiling = (meeting.get("groups", {}).get(group) or {}).get("ceiling_satang")
+            lines.append(
+                _(
+                    "Confirmed over its budget ceiling of %(ceiling)s baht by %(amount)s baht.",
+                    ceiling=baht(ceiling) if ceiling is not None else "—",
+                    amount=baht(over),
+                )
+            )
         return lines
     if "group_unlocked" in kinds:
         group = next(iter(meeting.get("groups", {})), "")
         return [_("%(group)s unlocked for changes", group=GROUP_SHORT_LABELS.get(group, group))]
     if entry.action == "order_by_votes":
-        return [entry.summary]
+        return [describe(entry)]
     for key, before, after in _decided_projects(entry):
         title = names.title(key)
         if _placed(entry, key, before, after):

@@ -258,7 +258,11 @@ def confirm(plan_id: int, group: str):
     board_current = _board_was_current(plan)
     try:
         meeting_groups.confirm_group(
-            plan, group, seen_version=_seen_version(), actor=current_user()
+            plan,
+            group,
+            seen_version=_seen_version(),
+            actor=current_user(),
+            over_ceiling=request.form.get("over_ceiling") == "yes",
         )
     except StaleVersion:
         db.session.rollback()
