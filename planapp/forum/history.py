@@ -12,9 +12,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from planapp.domain import FEASIBILITY_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS
+from planapp.domain import (
+    FEASIBILITY_LABELS,
+    GROUP_SHORT_LABELS,
+    PROGRAMME_LABELS,
+    URGENCY_LABELS,
+)
 from planapp.extensions import db
 from planapp.models import Agency, ChangeLog, Plan
+from planapp.strategies import CONFIRM_ACTION
 
 FIELD_LABELS = {
     "feasibility": _l("feasibility"),
@@ -23,6 +29,7 @@ FIELD_LABELS = {
     "lead_agency_id": _l("lead agency"),
     "supporting_agency_ids": _l("supporting agencies"),
     "strategy_ids": _l("strategies"),
+    "programme": _l("programme"),
     "note": _l("note"),
     "funding_group": _l("group"),
 }
@@ -103,6 +110,8 @@ def _value(name: str, value) -> str:
         return str(URGENCY_LABELS.get(value, value))
     if name == "funding_group":
         return str(GROUP_SHORT_LABELS.get(value, value))
+    if name == "programme":
+        return str(PROGRAMME_LABELS.get(value, value))
     if name == "lead_agency_id":
         agency = db.session.get(Agency, value)
         return agency.name if agency else "—"
@@ -138,6 +147,9 @@ def describe(entry: ChangeLog) -> str:
         )
         inner.project = entry.project
         return _("Undone: %(change)s", change=describe(inner))
+    if action == CONFIRM_ACTION:
+        count = len((entry.after or {}).get("projects") or {})
+        return _("Strategies confirmed for %(count)s projects", count=count)
     title = _title(entry)
     before = _project_state(entry.before, entry.project_id)
     after = _project_state(entry.after, entry.project_id)
