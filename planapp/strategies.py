@@ -64,7 +64,10 @@ def _existing(ids) -> dict[int, Strategy]:
 def set_sector_strategies(choices: dict[str, int | None], *, actor: User) -> None:
     """Save the administrator's mapping: for each sector of `choices` its strategy id, None to
     propose nothing. Raises UnknownStrategy (nothing saved) for a sector that is not one, or an
-    id that names no strategy. The caller commits."""
+    id that names no strategy. Only an administrator keeps it (PermissionError otherwise, as
+    behind the page's own check). The caller commits."""
+    if not actor.is_admin:
+        raise PermissionError("only an administrator keeps the sector strategies")
     for sector in choices:
         if sector not in SECTORS:
             raise UnknownStrategy(sector)
