@@ -17,6 +17,7 @@ from planapp.domain import (
     FEASIBILITY_LABELS,
     FOLLOWUP_LABELS,
     GROUP_SHORT_LABELS,
+    PROGRAMME_LABELS,
     PROJECTOR_MODE_LABELS,
     URGENCY_LABELS,
 )
@@ -24,6 +25,7 @@ from planapp.extensions import db
 from planapp.formatting import baht
 from planapp.meeting.rules import STEP_LABELS
 from planapp.models import Agency, ChangeLog, Plan, Village
+from planapp.strategies import CONFIRM_ACTION
 
 FIELD_LABELS = {
     "feasibility": _l("feasibility"),
@@ -32,6 +34,7 @@ FIELD_LABELS = {
     "lead_agency_id": _l("lead agency"),
     "supporting_agency_ids": _l("supporting agencies"),
     "strategy_ids": _l("strategies"),
+    "programme": _l("programme"),
     "note": _l("note"),
     "funding_group": _l("group"),
 }
@@ -112,6 +115,8 @@ def _value(name: str, value) -> str:
         return str(URGENCY_LABELS.get(value, value))
     if name == "funding_group":
         return str(GROUP_SHORT_LABELS.get(value, value))
+    if name == "programme":
+        return str(PROGRAMME_LABELS.get(value, value))
     if name == "lead_agency_id":
         agency = db.session.get(Agency, value)
         return agency.name if agency else "—"
@@ -384,6 +389,9 @@ def describe(entry: ChangeLog) -> str:
         )
         inner.project = entry.project
         return _("Undone: %(change)s", change=describe(inner))
+    if action == CONFIRM_ACTION:
+        count = len((entry.after or {}).get("projects") or {})
+        return _("Strategies confirmed for %(count)s projects", count=count)
     title = _title(entry)
     before = _project_state(entry.before, entry.project_id)
     after = _project_state(entry.after, entry.project_id)

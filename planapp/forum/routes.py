@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from planapp import live, ranking
+from planapp import live, ranking, strategies
 from planapp.accounts import current_user, login_required, plan_for_editing
 from planapp.cards import on_board
 from planapp.changes import NothingToUndo, StaleVersion, UndoRefused, undo_last_change
@@ -40,7 +40,7 @@ from planapp.fragments import event, region
 from planapp.htmx import CONFLICT, INVALID, LOCKED, answer, is_htmx, version_field
 from planapp.intake.values import whole_number_or_none
 from planapp.meeting.rules import GroupLocked
-from planapp.models import Agency, Plan, Project, Strategy, board_places
+from planapp.models import Agency, Plan, Project, board_places
 
 bp = Blueprint("forum", __name__)
 SECTOR_CHOICES = [(code, SECTOR_LABELS[code]) for code in SECTORS]
@@ -213,7 +213,7 @@ def panel_form(project: Project, formdata=None) -> ProjectPanelForm:
         form.strategy_ids.data = [strategy.id for strategy in project.strategies]
     form.set_choices(
         db.session.scalars(select(Agency).order_by(Agency.kind, Agency.name)).all(),
-        db.session.scalars(select(Strategy).order_by(Strategy.level, Strategy.code)).all(),
+        strategies.strategies_in_order(),
     )
     return form
 
@@ -230,8 +230,17 @@ def panel_view(values) -> str:
 
 
 def render_panel(plan: Plan, project: Project, form, view: str, **extra) -> str:
+    # A project without a strategy shows what its sector proposes (confirmed on the strategies
+    # page, or ticked here).
+    proposal = None if project.strategies else strategies.sector_strategies().get(project.sector)
     return render_template(
-        "forum/_panel.html", plan=plan, project=project, form=form, view=view, **extra
+        "forum/_panel.html",
+        plan=plan,
+        project=project,
+        form=form,
+        view=view,
+        proposal=proposal,
+        **extra,
     )
 
 
@@ -265,6 +274,8 @@ def save_panel(plan_id: int, project_id: int):
         new_supporting_agency=form.new_supporting_agency.data or "",
         new_agency_kind=form.new_agency_kind.data,
         strategy_ids=form.strategy_ids.data or [],
+        # A post without the field (an older panel) leaves the programme as it is.
+        programme=form.programme.data if "programme" in request.form else None,
         note=form.note.data or "",
     )
     try:
@@ -360,3 +371,7 @@ def set_project_urgency(plan_id: int, project_id: int):
     response = _view_answer(plan, "urgency", entry.summary)
     db.session.commit()
     return response
+
+
+# The strategies page registers on this blueprint.
+from planapp.forum import proposal_routes  # noqa: E402, F401
