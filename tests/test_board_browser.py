@@ -270,8 +270,7 @@ def test_board_and_urgency_pages_are_accessible(live_server, page):
     page.goto(live_server.url(f"/plans/{live_server.plan_id}/urgency"))
     expect(page.locator('[data-urgency="urgent"]')).to_be_visible()
     item = page.locator(f"#urgency-item-{unsorted[1]}")
-    item.get_by_role("combobox").select_option("urgent")
-    item.get_by_role("button", name="กำหนด").click()
+    item.get_by_role("button", name="เร่งด่วน").click()
     expect(
         page.locator(f'[data-urgency="urgent"] [data-project-id="{unsorted[1]}"]')
     ).to_be_visible()

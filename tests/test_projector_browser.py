@@ -408,8 +408,7 @@ def test_moves_on_the_tablet_board_show_on_the_projector_without_reload(
         # An urgency change on the tablet's urgency view: the moved card becomes urgent.
         tablet.goto(live_server.url(f"/plans/{live_server.plan_id}/urgency"))
         item = tablet.locator(f".urgency-item[data-project-id='{moved}']")
-        item.locator("select[name=urgency]").select_option("urgent")
-        item.locator("form.quick-urgency button[type=submit]").click()
+        item.locator("[data-set-urgency=urgent]").click()
         tier = projector.locator(f"[data-urgency='urgent'] [data-project-id='{moved}']")
         expect(tier).to_have_count(1)
         expect(tier).to_have_attribute("data-last-change", "")

@@ -137,10 +137,12 @@ def save_decisions(
 
 def set_urgency(
     plan: Plan, project: Project, tier: str | None, seen_version: int | None, *, actor: User | None
-) -> ChangeLog:
-    """The urgency view's quick tier choice: one field, one logged change. Refused
+) -> ChangeLog | None:
+    """The urgency view's one-tap tier choice: one field, one logged change. Refused
     (StaleVersion) only when another device changed the project's decisions since the view's
-    `seen_version`."""
+    `seen_version`. Choosing the tier it has already (a double tap) changes and logs nothing."""
+    if (tier or None) == project.urgency:
+        return None
     version = bump_version(plan)
     _refuse_if_edited(project, seen_version, version)
     before = project_snapshot(project, EDIT_FIELDS)

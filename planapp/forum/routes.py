@@ -44,6 +44,7 @@ from planapp.models import Agency, Plan, Project, board_places
 
 bp = Blueprint("forum", __name__)
 SECTOR_CHOICES = [(code, SECTOR_LABELS[code]) for code in SECTORS]
+URGENCY_REGIONS = "forum/_urgency_view.html"  # the urgency view's regions, rendered by name
 
 
 # --- the board ----------------------------------------------------------------------------
@@ -188,8 +189,8 @@ def undo(plan_id: int):
 
 def _view_answer(plan: Plan, view: str, message: str, status: int = 200):
     if view == "urgency":
-        body = render_template(
-            "forum/_urgency_view.html", alert=status >= 400, **urgency_context(plan, message)
+        body = region(
+            URGENCY_REGIONS, "view", plan, urgency_tiers(plan), message, alert=status >= 400
         )
         return answer(body, status, retarget="#urgency-view")
     return board_answer(plan, request.form, message, status)
@@ -309,8 +310,7 @@ def _panel_news(plan: Plan, view: str, message: str) -> str:
     """What else a panel save changed, out of band: the urgency view whole, or on the board the
     delta from the version the board sent."""
     if view == "urgency":
-        context = urgency_context(plan, message)
-        return render_template("forum/_urgency_view.html", oob=True, **context)
+        return str(region(URGENCY_REGIONS, "view", plan, urgency_tiers(plan), message, oob=True))
     filters = BoardFilter.from_values(request.form)
     base = version_field(request.form, required=False)
     board, delta = delta_since(plan, filters, -1 if base is None else base, message)
@@ -320,8 +320,9 @@ def _panel_news(plan: Plan, view: str, message: str) -> str:
 # --- the urgency view ---------------------------------------------------------------------
 
 
-def urgency_context(plan: Plan, message: str = "") -> dict:
-    """Projects taken forward (groups 1-3), by urgency tier, with their agencies."""
+def urgency_tiers(plan: Plan) -> dict[str, list[Project]]:
+    """Projects taken forward (groups 1-3), by urgency tier ("" for none yet), in group and rank
+    order, with their agencies."""
     projects = db.session.scalars(
         select(Project)
         .where(*on_board(plan.id), Project.funding_group.in_(FUNDING_GROUPS))
@@ -335,24 +336,24 @@ def urgency_context(plan: Plan, message: str = "") -> dict:
     tiers: dict[str, list[Project]] = {tier: [] for tier in [*URGENCY, ""]}
     for project in projects:
         tiers[project.urgency or ""].append(project)
-    return {"plan": plan, "tiers": tiers, "message": message}
+    return tiers
 
 
 @bp.get("/plans/<int:plan_id>/urgency")
 @login_required
 def urgency(plan_id: int):
     plan = plan_for_editing(plan_id)
-    context = urgency_context(plan)
     if is_htmx():
-        return render_template("forum/_urgency_view.html", **context)
-    return render_template("forum/urgency.html", **context)
+        return region(URGENCY_REGIONS, "view", plan, urgency_tiers(plan))
+    return render_template("forum/urgency.html", plan=plan, tiers=urgency_tiers(plan))
 
 
 @bp.post("/plans/<int:plan_id>/projects/<int:project_id>/urgency", endpoint="set_urgency")
 @login_required
 def set_project_urgency(plan_id: int, project_id: int):
-    """The quick tier choice of the urgency view: refused only when another device changed the
-    project's decisions since the view was shown."""
+    """The urgency view's one-tap tier choice: answers with that project's row, moved into its
+    tier's list, and the tiers' counts. Refused only when another device changed the project's
+    decisions since the view was shown."""
     plan = plan_for_editing(plan_id)
     project = plan_project(plan, project_id)
     seen = version_field(request.form)
@@ -368,7 +369,15 @@ def set_project_urgency(plan_id: int, project_id: int):
             "The view now shows the latest state."
         )
         return _view_answer(plan, "urgency", message, CONFLICT)
-    response = _view_answer(plan, "urgency", entry.summary)
+    if not is_htmx():
+        db.session.commit()
+        return redirect(url_for("forum.urgency", plan_id=plan.id), 303)
+    tiers = urgency_tiers(plan)
+    listed = [shown.id for shown in tiers[project.urgency or ""]]
+    after = listed.index(project.id) + 1
+    below = listed[after] if after < len(listed) else None
+    message = entry.summary if entry else ""
+    response = region(URGENCY_REGIONS, "moved", plan, project, below, tiers, message)
     db.session.commit()
     return response
 
