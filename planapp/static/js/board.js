@@ -16,6 +16,8 @@
   var dragging = false;
   var held = [];      // stream events waiting for our answer
   var pendingFocus = null;
+  var selectedId = null;  // the card whose controls show (a tap on it); kept across swaps
+  var panelFor = null;    // the card whose panel is open
 
   function board() { return document.getElementById("board"); }
 
@@ -73,6 +75,7 @@
       el.setAttribute("sse-connect", next);
     }
     fillGroupMenus(el);
+    showSelection();
     if (pendingFocus) {
       var card = document.getElementById("card-" + pendingFocus.id);
       var target = card && card.querySelector(pendingFocus.selector);
@@ -134,7 +137,7 @@
     var active = document.activeElement;
     var card = active && active.closest && active.closest(".card");
     if (!card || !evt.detail.target || !evt.detail.target.contains(card)) { return; }
-    var selector = ["data-move-step", "data-move-select", "data-move-to-group"]
+    var selector = ["data-move-step", "data-move-select", "data-move-to-group", "data-move-position", "data-move-to-position", "data-open-panel"]
       .filter(function (name) { return active.hasAttribute(name); })
       .map(function (name) { return "[" + name + (name === "data-move-step" ? '="' + active.getAttribute(name) + '"' : "") + "]"; })[0]
       || ".card-open";
@@ -187,7 +190,9 @@
         onStart: function () { dragging = true; },
         onEnd: function (evt) {
           dragging = false;
-          if (evt.from !== evt.to || evt.oldIndex !== evt.newIndex) {
+          placeAtLift(evt);
+          if (evt.from !== evt.to || evt.oldIndex !== evt.newIndex || evt.item.dataset.placed) {
+            delete evt.item.dataset.placed;
             var next = cardAfter(evt.item, false);
             sendMove(evt.item.dataset.projectId, groupOf(evt.to), next ? next.dataset.projectId : "", null);
           }
@@ -197,12 +202,101 @@
     });
   }
 
+  // Where the finger lifted, not where SortableJS last placed the card: SortableJS places it
+  // from the pointer on a timer, and a column that scrolled under a resting finger (its
+  // auto-scroll) leaves it a place or two off. The card goes above the first card of the
+  // list under the finger whose middle is below the finger (the end of the list if none).
+  function liftPoint(evt) {
+    var e = evt.originalEvent;
+    if (!e) { return null; }
+    var touch = e.changedTouches && e.changedTouches[0];
+    var p = touch || e;
+    return typeof p.clientX === "number" ? { x: p.clientX, y: p.clientY } : null;
+  }
+
+  function placeAtLift(evt) {
+    var point = liftPoint(evt);
+    if (!point) { return; }
+    var under = document.elementsFromPoint(point.x, point.y).filter(function (el) {
+      return !el.classList.contains("sortable-fallback") && !(el.closest && el.closest(".sortable-fallback"));
+    })[0];
+    var column = under && under.closest && under.closest("[data-group]");
+    var list = column && column.querySelector("[data-card-list]");
+    if (!list || list !== evt.to || list.closest("[data-confirmed]")) { return; }
+    var below = null;
+    Array.prototype.forEach.call(list.children, function (el) {
+      if (below || el === evt.item || !isCard(el) || el.classList.contains("is-filtered-out")) { return; }
+      var box = el.getBoundingClientRect();
+      if (box.top + box.height / 2 > point.y) { below = el; }
+    });
+    var now = cardAfter(evt.item, true);
+    if (now === below && (below || !cardAfter(evt.item, false))) { return; }
+    if (below) {
+      list.insertBefore(evt.item, below);
+    } else {
+      var cards = Array.prototype.filter.call(list.children, isCard);
+      list.insertBefore(evt.item, cards[cards.length - 1].nextSibling);
+    }
+    evt.item.dataset.placed = "true";
+  }
+
+  // "Move to position N": the same relative move as a drop, above the card now at N (Thai or
+  // Western digits; the end of the column for its last place).
+  var THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙";
+  function wholeNumber(text) {
+    var digits = String(text || "").replace(/[\s,]/g, "").replace(/[๐-๙]/g, function (d) {
+      return String(THAI_DIGITS.indexOf(d));
+    });
+    return /^\d{1,6}$/.test(digits) ? Number(digits) : null;
+  }
+
+  function moveError(card, text) {
+    var controls = card.querySelector(".card-controls");
+    var old = controls.querySelector(".move-error");
+    if (old) { old.remove(); }
+    var input = controls.querySelector("[data-move-position]");
+    if (!text) { input.removeAttribute("aria-invalid"); return; }
+    var p = document.createElement("p");
+    p.className = "field-errors move-error";
+    p.setAttribute("role", "alert");
+    p.id = "move-error-" + card.dataset.projectId;
+    p.textContent = text;
+    input.insertAdjacentElement("afterend", p);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", p.id);
+  }
+
+  function moveToPosition(card) {
+    var input = card.querySelector("[data-move-position]");
+    var cards = Array.prototype.filter.call(card.parentElement.children, isCard);
+    var n = wholeNumber(input.value);
+    if (n === null || n < 1 || n > cards.length) {
+      moveError(card, board().dataset.msgPosition.replace("%(count)s", cards.length));
+      input.focus();
+      return;
+    }
+    moveError(card, "");
+    if (cards.indexOf(card) === n - 1) { say(board().dataset.msgHere); return; }
+    var others = cards.filter(function (el) { return el !== card; });
+    var before = others[n - 1];
+    sendMove(card.dataset.projectId, groupOf(card.parentElement), before ? before.dataset.projectId : "", "[data-move-position]");
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Enter" && evt.target.matches && evt.target.matches("[data-move-position]")) {
+      evt.preventDefault();
+      moveToPosition(evt.target.closest(".card"));
+    }
+  });
+
   document.addEventListener("click", function (evt) {
-    var button = evt.target.closest("[data-move-step], [data-move-to-group]");
+    var button = evt.target.closest("[data-move-step], [data-move-to-group], [data-move-to-position]");
     if (!button || !board() || !board().contains(button)) { return; }
     var card = button.closest(".card");
     var group = groupOf(card.parentElement);
-    if (button.hasAttribute("data-move-step")) {
+    if (button.hasAttribute("data-move-to-position")) {
+      moveToPosition(card);
+    } else if (button.hasAttribute("data-move-step")) {
       var up = button.dataset.moveStep === "-1";
       var focus = '[data-move-step="' + button.dataset.moveStep + '"]';
       if (up) {
@@ -236,12 +330,61 @@
 
   // --- the project panel -----------------------------------------------------------------
 
+  // --- the selected card: a tap shows its controls (one card at a time) ---------------------
+
+  function showSelection() {
+    var chosen = selectedId && document.getElementById("card-" + selectedId);
+    document.querySelectorAll(".card.is-selected").forEach(function (card) {
+      if (card !== chosen) {
+        card.classList.remove("is-selected");
+        card.querySelector(".card-open").setAttribute("aria-expanded", "false");
+      }
+    });
+    if (chosen && !chosen.classList.contains("is-selected")) {
+      chosen.classList.add("is-selected");
+      chosen.querySelector(".card-open").setAttribute("aria-expanded", "true");
+    }
+  }
+
   document.addEventListener("click", function (evt) {
-    var open = evt.target.closest(".card-open");
+    var card = evt.target.closest && evt.target.closest(".card");
+    if (!card || !board() || !board().contains(card) || evt.target.closest(".card-controls")) { return; }
+    selectedId = card.classList.contains("is-selected") ? null : card.dataset.projectId;
+    showSelection();
+    if (selectedId) { card.scrollIntoView({ block: "nearest" }); }
+  });
+  document.addEventListener("htmx:oobAfterSwap", showSelection);
+
+  document.addEventListener("click", function (evt) {
+    var open = evt.target.closest("[data-open-panel]");
     if (!open || !board() || !board().contains(open)) { return; }
     var id = open.closest(".card").dataset.projectId;
     var url = board().dataset.panelUrl.replace(/\/0\/panel$/, "/" + id + "/panel");
+    panelFor = id;
     htmx.ajax("GET", url, { target: "#card-panel", swap: "innerHTML" });
+  });
+
+  // --- the bar's folded parts: the site menu, the filters, the side (history, projector) ----
+
+  function setOpen(toggle, open) {
+    var target = document.getElementById(toggle.getAttribute("aria-controls"));
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (target) { target.classList.toggle("is-open", open); }
+  }
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest && evt.target.closest("[data-toggle]");
+    document.querySelectorAll("[data-toggle][aria-expanded=true]").forEach(function (other) {
+      var target = document.getElementById(other.getAttribute("aria-controls"));
+      if (other !== toggle && !(target && target.contains(evt.target))) { setOpen(other, false); }
+    });
+    if (toggle) { setOpen(toggle, toggle.getAttribute("aria-expanded") !== "true"); }
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape") { return; }
+    document.querySelectorAll("[data-toggle][aria-expanded=true]").forEach(function (toggle) {
+      setOpen(toggle, false);
+      toggle.focus();
+    });
   });
 
   // Focus the panel's heading when it opens (not when it is shown anew for news), give focus
@@ -249,6 +392,14 @@
   var refreshing = false;
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "card-panel") {
+      if (!evt.detail.target.firstElementChild) {
+        // Saved: the panel closed, the focus goes back to the card.
+        var saved = panelFor && document.getElementById("card-" + panelFor);
+        var back = saved && (saved.querySelector("[data-open-panel]:not([hidden])") || saved.querySelector(".card-open"));
+        if (back && back.offsetParent) { back.focus(); } else if (saved) { saved.querySelector(".card-open").focus(); }
+        panelFor = null;
+        return;
+      }
       var heading = evt.detail.target.querySelector("[data-panel-heading]");
       if (heading && !refreshing) { heading.focus(); }
       refreshing = false;
@@ -279,7 +430,8 @@
     var id = close.dataset.closePanel;
     var card = document.getElementById("card-" + id) || document.getElementById("urgency-item-" + id);
     panel.innerHTML = "";
-    var details = card && card.querySelector(".card-open, .details-button");
+    var details = card && (card.querySelector(".card-open") && card.classList.contains("is-selected")
+      ? card.querySelector("[data-open-panel]") : card.querySelector(".card-open, .details-button"));
     if (details) { details.focus(); }
   });
 
@@ -299,5 +451,6 @@
   htmx.onLoad(function (root) {
     initLists(root);
     fillGroupMenus(root);
+    showSelection();
   });
 })();
