@@ -385,3 +385,15 @@ def plan_state(app_of, live_server):
             return token if fn is None else result
 
     return run
+
+
+def select_card(page, project_id) -> object:
+    """Tap a board card's title: it is selected and shows its controls (move up/down, to a
+    position, to a group, details). Returns the card's locator."""
+    from playwright.sync_api import expect
+
+    card = page.locator(f"#card-{project_id}")
+    if "is-selected" not in (card.get_attribute("class") or ""):
+        card.locator(".card-open").click()
+    expect(card.locator(".card-controls")).to_be_visible()
+    return card

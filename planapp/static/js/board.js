@@ -261,7 +261,7 @@
     p.setAttribute("role", "alert");
     p.id = "move-error-" + card.dataset.projectId;
     p.textContent = text;
-    input.insertAdjacentElement("afterend", p);
+    controls.querySelector("[data-move-to-position]").insertAdjacentElement("afterend", p);
     input.setAttribute("aria-invalid", "true");
     input.setAttribute("aria-describedby", p.id);
   }
