@@ -126,9 +126,9 @@ def test_controls_show_on_the_selected_card_only_and_thai_has_room(live_server, 
     assert tablet.evaluate(THAI_LINE_HEIGHTS) == []
 
 
-def touch_drag(page, source, x1: float, y1: float) -> None:
+def touch_drag(page, source, x1: float, y1: float, steps: int = 16) -> None:
     """A finger: down on the card, rest until SortableJS picks it up (its touch delay), slide in
-    small steps, lift at (x1, y1). Real touch events (Chromium's DevTools protocol)."""
+    `steps` steps, lift at (x1, y1) at once. Real touch events (Chromium's DevTools protocol)."""
     cdp = page.context.new_cdp_session(page)
     start = source.bounding_box()
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
@@ -139,7 +139,7 @@ def touch_drag(page, source, x1: float, y1: float) -> None:
 
     touch("touchStart", x0, y0)
     expect(source).to_have_class(re.compile(r"\bcard-chosen\b"))
-    steps = 16
+    touch("touchMove", x0 + 6, y0 + 6)  # past SortableJS's tolerance: the drag starts
     for step in range(1, steps + 1):
         touch("touchMove", x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps)
     touch("touchEnd", x1, y1)
@@ -168,6 +168,14 @@ def test_a_finger_drag_lands_where_it_lifts(live_server, tablet):
     expected = [unsorted[5]] + unsorted[:5] + unsorted[6:]
     assert server_columns(live_server)["unsorted"] == expected == page_column(tablet, "unsorted")
 
+    # A quick slide, lifted at once (before SortableJS's next look at the finger, every 50 ms):
+    # the fifth card lands first all the same.
+    top = card(tablet, unsorted[5]).bounding_box()
+    touch_drag(tablet, card(tablet, unsorted[3]), top["x"] + 20, top["y"] + 6, steps=1)
+    wait_version(tablet, 2)
+    assert rank_of(live_server, unsorted[3]) == ("unsorted", 1)
+    assert server_columns(live_server)["unsorted"] == page_column(tablet, "unsorted")
+
     # Further down a long column, scrolled: onto the upper part of the card shown there.
     tablet.locator("#cards-unsorted").evaluate("list => { list.scrollTop = 700; }")
     shown = tablet.evaluate(
@@ -181,7 +189,7 @@ def test_a_finger_drag_lands_where_it_lifts(live_server, tablet):
     mover, goal = shown[-1], shown[0]
     box = card(tablet, goal).bounding_box()
     touch_drag(tablet, card(tablet, mover), box["x"] + box["width"] / 2, box["y"] + 8)
-    wait_version(tablet, 2)
+    wait_version(tablet, 3)
     column = server_columns(live_server)["unsorted"]
     assert column.index(mover) == column.index(goal) - 1
     assert page_column(tablet, "unsorted") == column

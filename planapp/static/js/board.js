@@ -176,7 +176,10 @@
         draggable: ".card",
         // A confirmed group (planapp/meeting) is locked: nothing leaves, enters or reorders.
         disabled: locked,
-        // Fallback mode follows a finger on tablets the same way as a mouse.
+        // Fallback mode follows a finger on tablets the same way as a mouse. The page itself
+        // never scrolls (forum.css), so auto-scroll moves only the column under the finger,
+        // whose cards SortableJS follows: a card lands where the finger lifts. (A page that
+        // scrolled under a resting finger carried the cards away from it.)
         forceFallback: true,
         fallbackTolerance: 4,
         // A finger must rest briefly before a drag starts, so a swipe still scrolls the board.
@@ -190,9 +193,7 @@
         onStart: function () { dragging = true; },
         onEnd: function (evt) {
           dragging = false;
-          placeAtLift(evt);
-          if (evt.from !== evt.to || evt.oldIndex !== evt.newIndex || evt.item.dataset.placed) {
-            delete evt.item.dataset.placed;
+          if (evt.from !== evt.to || evt.oldIndex !== evt.newIndex) {
             var next = cardAfter(evt.item, false);
             sendMove(evt.item.dataset.projectId, groupOf(evt.to), next ? next.dataset.projectId : "", null);
           }
@@ -200,44 +201,6 @@
         }
       });
     });
-  }
-
-  // Where the finger lifted, not where SortableJS last placed the card: SortableJS places it
-  // from the pointer on a timer, and a column that scrolled under a resting finger (its
-  // auto-scroll) leaves it a place or two off. The card goes above the first card of the
-  // list under the finger whose middle is below the finger (the end of the list if none).
-  function liftPoint(evt) {
-    var e = evt.originalEvent;
-    if (!e) { return null; }
-    var touch = e.changedTouches && e.changedTouches[0];
-    var p = touch || e;
-    return typeof p.clientX === "number" ? { x: p.clientX, y: p.clientY } : null;
-  }
-
-  function placeAtLift(evt) {
-    var point = liftPoint(evt);
-    if (!point) { return; }
-    var under = document.elementsFromPoint(point.x, point.y).filter(function (el) {
-      return !el.classList.contains("sortable-fallback") && !(el.closest && el.closest(".sortable-fallback"));
-    })[0];
-    var column = under && under.closest && under.closest("[data-group]");
-    var list = column && column.querySelector("[data-card-list]");
-    if (!list || list !== evt.to || list.closest("[data-confirmed]")) { return; }
-    var below = null;
-    Array.prototype.forEach.call(list.children, function (el) {
-      if (below || el === evt.item || !isCard(el) || el.classList.contains("is-filtered-out")) { return; }
-      var box = el.getBoundingClientRect();
-      if (box.top + box.height / 2 > point.y) { below = el; }
-    });
-    var now = cardAfter(evt.item, true);
-    if (now === below && (below || !cardAfter(evt.item, false))) { return; }
-    if (below) {
-      list.insertBefore(evt.item, below);
-    } else {
-      var cards = Array.prototype.filter.call(list.children, isCard);
-      list.insertBefore(evt.item, cards[cards.length - 1].nextSibling);
-    }
-    evt.item.dataset.placed = "true";
   }
 
   // "Move to position N": the same relative move as a drop, above the card now at N (Thai or
