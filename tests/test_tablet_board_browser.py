@@ -124,6 +124,12 @@ def test_controls_show_on_the_selected_card_only_and_thai_has_room(live_server, 
     card(tablet, unsorted[2]).locator("[data-open-panel]").tap()
     expect(tablet.locator("#card-panel [data-panel-heading]")).to_be_visible()
     assert tablet.evaluate(THAI_LINE_HEIGHTS) == []
+    tablet.locator("#card-panel [data-close-panel]").first.tap()
+    tablet.locator("[data-toggle=site-header]").tap()
+    assert tablet.evaluate(THAI_LINE_HEIGHTS) == []
+    tablet.locator("[data-toggle=forum-side]").tap()
+    expect(tablet.locator("#projector-control")).to_be_visible()
+    assert tablet.evaluate(THAI_LINE_HEIGHTS) == []
 
 
 def touch_drag(page, source, x1: float, y1: float, steps: int = 16) -> None:
