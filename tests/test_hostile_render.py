@@ -99,6 +99,7 @@ NOT_USER_TEXT = {
     ("projects", "urgency"): "one of the codes (CHECK)",
     ("projects", "followup_status"): "one of the codes (CHECK)",
     ("board_places", "funding_group"): "one of the groups (CHECK)",
+    ("change_log", "regions"): "region names and ids written by the app (planapp.changes.Regions)",
     ("plan_groups", "funding_group"): "one of the groups (CHECK)",
     ("change_log", "action"): "a code written by the app",
     ("change_log", "before"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
@@ -144,11 +145,11 @@ def play_the_forum(app) -> dict:
         projects = plan.active_projects()
         unsorted = [p for p in projects if p.funding_group == "unsorted"]
         villages = sorted(plan.tambon.villages, key=lambda v: v.number)
-        move_project(plan, unsorted[0].id, "2", None, None)
+        move_project(plan, unsorted[0].id, "2", None, None, actor=None)
         db.session.commit()
-        move_project(plan, unsorted[1].id, "3", None, None)
+        move_project(plan, unsorted[1].id, "3", None, None, actor=None)
         db.session.commit()
-        undo_last_change(plan)
+        undo_last_change(plan, actor=None)
         db.session.commit()
         edited = unsorted[1]
         save_decisions(
@@ -163,30 +164,32 @@ def play_the_forum(app) -> dict:
                 note="ประชาคมขอให้ดูเส้นทางน้ำ",
             ),
             None,
+            actor=None,
         )
         db.session.commit()
-        meeting_groups.set_votes(plan, edited, 12)
-        meeting_groups.set_ceiling(plan, "2", 500_000_00)
-        meeting_groups.confirm_group(plan, "1")
+        meeting_groups.set_votes(plan, edited, 12, actor=None)
+        meeting_groups.set_ceiling(plan, "2", 500_000_00, actor=None)
+        meeting_groups.confirm_group(plan, "1", actor=None)
         meeting_record.save_record(
             plan,
             date(2026, 11, 20),
             "ศาลาประชาคมหมู่ 3",
             "นายประเสริฐ ศรีบุญเรือง",
             {village.id: 20 + village.number for village in villages},
+            actor=None,
         )
-        meeting_record.set_step(plan, 2)
-        meeting_record.set_step(plan, 1)
-        meeting_record.control_timer(plan, villages[2], "start", 5)
-        meeting_record.control_timer(plan, villages[2], "pause")
-        meeting_record.set_message(plan, "พักรับประทานอาหารกลางวัน")
+        meeting_record.set_step(plan, 2, actor=None)
+        meeting_record.set_step(plan, 1, actor=None)
+        meeting_record.control_timer(plan, villages[2], "start", 5, actor=None)
+        meeting_record.control_timer(plan, villages[2], "pause", actor=None)
+        meeting_record.set_message(plan, "พักรับประทานอาหารกลางวัน", actor=None)
         db.session.commit()
         followed = next(p for p in projects if p.funding_group == "3")
         followed.followup_status = "in_budget"
         followed.followup_note = "อยู่ในข้อบัญญัติงบประมาณ"
         followed.budget_ordinance_satang = 100_000_00
         followed.budget_ordinance_year = plan.fiscal_year
-        carry_over(plan, str(plan.fiscal_year + 1))
+        carry_over(plan, str(plan.fiscal_year + 1), actor=None)
         db.session.commit()
     return {"plan_id": plan.id, "village": villages[2].number}
 
