@@ -102,17 +102,6 @@ def wait_version(page, version: int) -> None:
     expect(page.locator("#board")).to_have_attribute("data-plan-version", str(version))
 
 
-@pytest.fixture(params=[(1024, 768), (1280, 800)], ids=["tablet-1024x768", "tablet-1280x800"])
-def touch_page(browser, request):
-    width, height = request.param
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, has_touch=True, locale="th-TH"
-    )
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
 def test_touch_drag_across_columns_and_inside_a_column(live_server, touch_page):
     page = touch_page
     open_board(live_server, page)

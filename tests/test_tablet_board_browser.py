@@ -16,20 +16,6 @@ from tests.test_board_browser import card, open_board, page_column, server_colum
 
 pytestmark = pytest.mark.browser
 
-SIZES = [(1024, 768), (1280, 800)]
-
-
-@pytest.fixture(params=SIZES, ids=["1024x768", "1280x800"])
-def tablet(browser, request):
-    width, height = request.param
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, has_touch=True, locale="th-TH"
-    )
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
 # Boxes of the page: how far it scrolls, the bar, the site header, every column and how many of
 # its cards show whole (inside its list and the screen).
 LAYOUT = """() => {
@@ -69,9 +55,10 @@ THAI_LINE_HEIGHTS = """() => {
 }"""
 
 
-def test_the_board_fits_the_tablet(live_server, tablet, plan_state):
+def test_the_board_fits_the_tablet(live_server, touch_page, plan_state):
+    tablet = touch_page
     plan_state(play_forum)  # a forum under way: a long unsorted column, groups, a locked one
-    open_board(live_server, tablet)
+    open_board(live_server, touch_page)
     tablet.evaluate("document.fonts.ready.then(() => true)")
     width, height = tablet.viewport_size["width"], tablet.viewport_size["height"]
     layout = tablet.evaluate(LAYOUT)
@@ -103,8 +90,9 @@ def test_the_board_fits_the_tablet(live_server, tablet, plan_state):
     expect(tablet.locator("#projector-control")).to_be_hidden()
 
 
-def test_controls_show_on_the_selected_card_only_and_thai_has_room(live_server, tablet):
-    open_board(live_server, tablet)
+def test_controls_show_on_the_selected_card_only_and_thai_has_room(live_server, touch_page):
+    tablet = touch_page
+    open_board(live_server, touch_page)
     unsorted = server_columns(live_server)["unsorted"]
     expect(tablet.locator(".card-controls:visible")).to_have_count(0)
     tablet.locator(f"#card-{unsorted[1]} .card-open").tap()
@@ -160,8 +148,9 @@ def rank_of(live_server, project_id: int) -> tuple[str, int]:
     )
 
 
-def test_a_finger_drag_lands_where_it_lifts(live_server, tablet):
-    open_board(live_server, tablet)
+def test_a_finger_drag_lands_where_it_lifts(live_server, touch_page):
+    tablet = touch_page
+    open_board(live_server, touch_page)
     unsorted = server_columns(live_server)["unsorted"]
     first, sixth = card(tablet, unsorted[0]), card(tablet, unsorted[5])
     # Both on screen, no scrolling needed.
