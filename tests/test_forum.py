@@ -266,7 +266,10 @@ def test_panel_saves_decisions_with_a_new_agency_and_undo_restores(facilitator_c
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_data(as_text=True)
-    assert "บันทึกแล้ว" in body and f'id="card-{project.id}"' in body
+    # Saved on the board: the panel closes (no panel in the answer), the card is shown anew and
+    # the status line says what was saved.
+    assert "data-panel-project" not in body and f'id="card-{project.id}"' in body
+    assert 'id="board-status"' in body and "บันทึกแล้ว" not in body
     assert "🙏 &lt;b&gt;" in body and "🙏 <b>" not in body
     db.session.expire_all()
     assert (project.feasibility, project.urgency, project.lead_agency_id) == (

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from planapp.meeting import rules
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, select_card
 
 pytestmark = pytest.mark.browser
 
@@ -133,7 +133,7 @@ def open_board(live_server, page) -> None:
 
 
 def move_to_group(page, project_id: int, group: str) -> None:
-    card = page.locator(f"#card-{project_id}")
+    card = select_card(page, project_id)
     card.locator("[data-move-select]").select_option(group)
     card.locator("[data-move-to-group]").click()
 
@@ -172,7 +172,7 @@ def test_the_cut_line_falls_between_the_right_cards_as_cards_cross_it(live_serve
     mover = chosen[3][0]
     for _ in range(3):
         seen = version(page)
-        page.locator(f'#card-{mover} [data-move-step="-1"]').click()
+        select_card(page, mover).locator('[data-move-step="-1"]').click()
         expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
         column = server_columns(live_server)["3"]
         assert column_tokens(page, "3") == expected_tokens(column, ceiling)

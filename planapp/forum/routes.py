@@ -297,10 +297,15 @@ def save_panel(plan_id: int, project_id: int):
         flash(item.text, "success")
         return redirect(url_for("forum.board", plan_id=plan.id), 303)
     db.session.flush()
-    project = plan_project(plan, project.id)
-    body = render_panel(
-        plan, project, panel_form(project), view, saved=True, panel_version=plan.version
-    )
+    if view == "board":
+        # Saved: the panel closes (on a tablet it covers the columns); the board's status line
+        # says what was saved.
+        body = ""
+    else:
+        project = plan_project(plan, project.id)
+        body = render_panel(
+            plan, project, panel_form(project), view, saved=True, panel_version=plan.version
+        )
     body += _panel_news(plan, view, item.text)
     db.session.commit()
     return body
