@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_accessible
-from tests.test_board_browser import card, open_board, server_columns, wait_version
+from tests.browser import assert_accessible, select_card
+from tests.test_board_browser import open_board, server_columns, wait_version
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def test_a_strategy_from_the_panel_then_the_proposals_confirmed_for_all(live_ser
     open_board(live_server, page)
     unsorted = server_columns(live_server)["unsorted"]
     project = unsorted[0]
-    card(page, project).locator(".card-open").click()
+    select_card(page, project).locator("[data-open-panel]").click()
     panel = page.locator("#card-panel")
     expect(panel.locator("[data-panel-heading]")).to_be_focused()
     # The panel says what the project's sector proposes.
@@ -47,17 +47,21 @@ def test_a_strategy_from_the_panel_then_the_proposals_confirmed_for_all(live_ser
     panel.locator(f'input[name="strategy_ids"][value="{tactic}"]').check()
     panel.get_by_label("แผนงาน", exact=False).select_option("housing_community")
     panel.get_by_role("button", name="บันทึก").click()
-    expect(panel.locator(".saved-note")).to_be_visible()
     wait_version(page, 1)
+    expect(panel).to_be_empty()  # saved: the panel closes
     assert strategies_of(live_server, project) == [tactic]
     programme = live_server.query("SELECT programme FROM projects WHERE id = :id", id=project)
     assert programme[0][0] == "housing_community"
+    # Opened again, the panel proposes nothing: the project has its strategy.
+    select_card(page, project).locator("[data-open-panel]").click()
+    expect(panel.locator("[data-panel-heading]")).to_be_focused()
     expect(panel.locator("[data-proposed-strategy]")).to_have_count(0)
-
-    # The strategies page lists every other project, each with its sector's proposal. (On a
-    # tablet the panel slides over the page: close it first.)
     panel.locator("button[data-close-panel]").last.click()
     expect(panel.locator("[data-panel-heading]")).to_have_count(0)
+
+    # The strategies page lists every other project, each with its sector's proposal. (On the
+    # board the site menu is folded behind its button.)
+    page.get_by_role("button", name="เมนู").click()
     page.get_by_role("link", name="ยุทธศาสตร์ของโครงการ").click()
     rows = page.locator("[data-strategy-proposals] tr[data-proposal]")
     waiting = without_strategy(live_server)
