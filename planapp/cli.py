@@ -81,4 +81,3 @@ def init_app(app) -> None:
                 "first administrator, or create it here:\n"
                 "    .venv/bin/flask --app app create-user admin --role admin\n"
             )
-

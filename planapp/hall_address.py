@@ -46,15 +46,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def hall_address(asked_at: str, public_url: str = "", lan=lan_addresses) -> HallAddress:
-    """The base address for phones, from the address a page was asked at (`request.host_url`)."""
+def hall_address(asked_at: str, public_url: str = "", lan=None) -> HallAddress:
+    """The base address for phones, from the address a page was asked at (`request.host_url`);
+    `lan` lists the machine's LAN addresses (`lan_addresses`, read when needed)."""
     if public_url:
         return HallAddress(public_url.rstrip("/"), True)
     parts = urlsplit(asked_at)
     base = f"{parts.scheme}://{parts.netloc}"
     if not is_loopback(parts.hostname or ""):
         return HallAddress(base, True)
-    addresses = lan()
+    addresses = (lan or lan_addresses)()
     if not addresses:
         return HallAddress(base, False)
     port = f":{parts.port}" if parts.port else ""

@@ -155,7 +155,7 @@ def play_forum(plan: Plan) -> Script:
     return script
 
 
-def sort_demo(plan: Plan, sizes: tuple[int, int, int] = (22, 11, 26), urgent: int = 3) -> None:
+def sort_demo(plan: Plan, sizes: tuple[int, int, int] = (22, 11, 26), urgent: int = 5) -> None:
     """The demo sorted as the hall of issue 15 sorted it: 22, 11 and 26 projects moved one by
     one into groups 1, 2 and 3 (each to the end of its group, as the board's buttons do), two
     not feasible, the rest left unsorted; `urgent` projects of group 3 urgent, the others taken
