@@ -317,8 +317,10 @@ GRID = """(table) => {
     return range.getBoundingClientRect().right; };
   return {
     misaligned: rows,
-    amounts: Array.from(table.querySelectorAll('tbody tr')).map(tr => right(tr.querySelector('.money'))),
-    total: table.querySelector('tfoot .money') ? right(table.querySelector('tfoot .money')) : null,
+    amounts: Array.from(table.querySelectorAll('tbody tr'))
+      .map(tr => right(tr.querySelector('.money'))),
+    total: table.querySelector('tfoot .money')
+      ? right(table.querySelector('tfoot .money')) : null,
   };
 }"""
 
