@@ -161,3 +161,29 @@ def play_forum(plan: Plan, actor: User | None = None) -> Script:
         group: [p.id for p in meeting_groups.column_cards(plan, group)] for group in layout
     }
     return script
+
+
+def sort_demo(plan: Plan, sizes: tuple[int, int, int] = (22, 11, 26), urgent: int = 5) -> None:
+    """The demo sorted as the hall of issue 15 sorted it: 22, 11 and 26 projects moved one by
+    one into groups 1, 2 and 3 (each to the end of its group, as the board's buttons do), two
+    not feasible, the rest left unsorted; `urgent` projects of group 3 urgent, the others taken
+    forward medium or normal."""
+    projects = db.session.scalars(
+        select(Project)
+        .where(Project.plan_id == plan.id, Project.merged_into_id.is_(None))
+        .order_by(Project.id)
+    ).all()
+    targets = [group for group, size in zip("123", sizes, strict=True) for _n in range(size)]
+    targets += ["not-feasible"] * 2
+    # Deal the projects out round the groups, so each group holds every village's projects.
+    order = sorted(range(len(targets)), key=lambda n: (n % 7, n))
+    for project, n in zip(projects, order, strict=False):
+        ranking.move_project(plan, project.id, targets[n], None, None, actor=None)
+        db.session.commit()
+    tiers = {"3": ["urgent"] * urgent}
+    for group in "123":
+        cards = meeting_groups.column_cards(plan, group)
+        wanted = tiers.get(group, [])
+        for n, card in enumerate(cards):
+            tier = wanted[n] if n < len(wanted) else ("medium", "normal")[n % 2]
+            _decide(plan, card, urgency=tier)
