@@ -163,7 +163,12 @@ def play_forum(plan: Plan, actor: User | None = None) -> Script:
     return script
 
 
-def sort_demo(plan: Plan, sizes: tuple[int, int, int] = (22, 11, 26), urgent: int = 5) -> None:
+def sort_demo(
+    plan: Plan,
+    sizes: tuple[int, int, int] = (22, 11, 26),
+    urgent: int = 5,
+    actor: User | None = None,
+) -> None:
     """The demo sorted as the hall of issue 15 sorted it: 22, 11 and 26 projects moved one by
     one into groups 1, 2 and 3 (each to the end of its group, as the board's buttons do), two
     not feasible, the rest left unsorted; `urgent` projects of group 3 urgent, the others taken
@@ -178,7 +183,7 @@ def sort_demo(plan: Plan, sizes: tuple[int, int, int] = (22, 11, 26), urgent: in
     # Deal the projects out round the groups, so each group holds every village's projects.
     order = sorted(range(len(targets)), key=lambda n: (n % 7, n))
     for project, n in zip(projects, order, strict=False):
-        ranking.move_project(plan, project.id, targets[n], None, None, actor=None)
+        ranking.move_project(plan, project.id, targets[n], None, None, actor=actor)
         db.session.commit()
     tiers = {"3": ["urgent"] * urgent}
     for group in "123":
@@ -186,4 +191,4 @@ def sort_demo(plan: Plan, sizes: tuple[int, int, int] = (22, 11, 26), urgent: in
         wanted = tiers.get(group, [])
         for n, card in enumerate(cards):
             tier = wanted[n] if n < len(wanted) else ("medium", "normal")[n % 2]
-            _decide(plan, card, urgency=tier)
+            _decide(plan, card, actor, urgency=tier)

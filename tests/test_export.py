@@ -754,13 +754,13 @@ def projector_figures(client, plan) -> dict[str, tuple[int, int]]:
     found = {
         tier: (int(count), money_satang(amount))
         for tier, count, amount in re.findall(
-            r'data-summary-urgency="([a-z]+)">.*?data-count>(\d+)<.*?class="money">([\d,.]+)<',
+            r'data-summary-urgency="([a-z]+)">.*?data-count>(\d+)<.*?money">([\d,.]+)<',
             html,
             re.S,
         )
     }
     count, amount = re.search(
-        r"<td class=\"num\">(\d+)</td>.*?class=\"money\">([\d,.]+)<",
+        r"data-count>(\d+)</td>.*?data-total>([\d,.]+)<",
         html[html.index("<tfoot>") :],
         re.S,
     ).groups()
