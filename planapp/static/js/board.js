@@ -295,17 +295,28 @@
 
   // --- the selected card: a tap shows its controls (one card at a time) ---------------------
 
+  // The controls are one copy for the page (#card-controls): the selected card gets its own,
+  // named by its title; the others carry none (a board holds thousands of cards).
   function showSelection() {
     var chosen = selectedId && document.getElementById("card-" + selectedId);
-    document.querySelectorAll(".card.is-selected").forEach(function (card) {
-      if (card !== chosen) {
+    document.querySelectorAll(".card.is-selected, .card > .card-controls").forEach(function (el) {
+      var card = el.closest(".card");  // (none: controls already taken out with their card's)
+      if (card && card !== chosen) {
         card.classList.remove("is-selected");
         card.querySelector(".card-open").setAttribute("aria-expanded", "false");
+        var controls = card.querySelector(".card-controls");
+        if (controls) { controls.remove(); }
       }
     });
-    if (chosen && !chosen.classList.contains("is-selected")) {
-      chosen.classList.add("is-selected");
-      chosen.querySelector(".card-open").setAttribute("aria-expanded", "true");
+    if (!chosen) { return; }
+    chosen.classList.add("is-selected");
+    chosen.querySelector(".card-open").setAttribute("aria-expanded", "true");
+    var template = document.getElementById("card-controls");
+    if (template && !chosen.querySelector(".card-controls")) {
+      var controls = template.content.firstElementChild.cloneNode(true);
+      controls.setAttribute("aria-labelledby", "t-" + chosen.dataset.projectId);
+      chosen.appendChild(controls);
+      fillGroupMenus(chosen);
     }
   }
 
