@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from planapp.district.dashboard import thai_sort_key
 from planapp.extensions import db
@@ -78,14 +78,21 @@ def strategy_alignment(
     for line in lines.values():
         line.projects.sort(key=lambda row: thai_sort_key(row.tambon))
 
+    # NOT EXISTS, not NOT IN: PostgreSQL cannot turn `id NOT IN (subquery)` into an anti-join
+    # (a NULL in the list would change its meaning), and nationally the list outgrows work_mem,
+    # so it re-reads the subquery for every project; NOT EXISTS is a hashed anti-join.
     aligned = (
-        select(project_strategies.c.project_id)
-        .join(Strategy, Strategy.id == project_strategies.c.strategy_id)
-        .where(Strategy.level.in_(LEVELS))
+        exists()
+        .where(
+            project_strategies.c.project_id == Project.id,
+            Strategy.id == project_strategies.c.strategy_id,
+            Strategy.level.in_(LEVELS),
+        )
+        .correlate_except(project_strategies, Strategy)
     )
     unaligned_count, unaligned_satang = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Project.budget_satang), 0)).where(
-            in_plans, taken_forward_clause(), Project.id.not_in(aligned)
+            in_plans, taken_forward_clause(), ~aligned
         )
     ).one()
     return list(lines.values()), unaligned_count, unaligned_satang
