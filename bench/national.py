@@ -346,7 +346,8 @@ def old_forms(fiscal_year: int, agency_id: int):
     """The queries issue 18 replaced, built as they were, for EXPLAIN beside the new ones."""
     from sqlalchemy import exists, func, or_, select
 
-    from planapp.district.strategies import LEVELS, _plans_of
+    from planapp.district.dashboard import plans_in_area
+    from planapp.district.strategies import LEVELS
     from planapp.models import Plan, Project, Strategy, project_strategies
     from planapp.models import project_supporting_agencies as supporting
     from planapp.taken_forward import taken_forward_clause
@@ -357,7 +358,7 @@ def old_forms(fiscal_year: int, agency_id: int):
         .where(Strategy.level.in_(LEVELS))
     )
     unaligned = select(func.count(), func.coalesce(func.sum(Project.budget_satang), 0)).where(
-        Project.plan_id.in_(_plans_of(fiscal_year, None, None)),
+        Project.plan_id.in_(plans_in_area(fiscal_year)),
         taken_forward_clause(),
         Project.id.not_in(aligned),
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import selectinload
 
-from planapp.district.dashboard import thai_sort_key
+from planapp.district.dashboard import in_area, plans_in_area, thai_sort_key
 from planapp.extensions import db
 from planapp.models import (
     Agency,
@@ -51,15 +51,17 @@ class AgencyProject:
     role: str  # "lead" or "support"
 
 
-def agency_projects(agency: Agency, fiscal_year: int) -> list[AgencyProject]:
-    """The projects taken forward that the agency leads or supports, in the plans of the year,
-    urgent first, then by tambon and the forum's order."""
+def agency_projects(
+    agency: Agency, fiscal_year: int, province: str | None = None, district: str | None = None
+) -> list[AgencyProject]:
+    """The projects taken forward that the agency leads or supports, in the plans of the year
+    (of the province or district, if given), urgent first, then by tambon and forum order."""
     rows = db.session.execute(
         select(Project, Tambon)
         .join(Plan, Project.plan_id == Plan.id)
         .join(Tambon, Plan.tambon_id == Tambon.id)
         .where(
-            Plan.fiscal_year == fiscal_year,
+            in_area(fiscal_year, province, district),
             taken_forward_clause(),
             Project.id.in_(_agency_project_ids(agency.id)),
         )
@@ -102,11 +104,12 @@ class AgencyCount:
     lead_satang: int
 
 
-def agency_counts(fiscal_year: int) -> list[AgencyCount]:
-    """Every agency with how many projects taken forward it leads and supports in the year."""
-    in_year = Project.plan_id.in_(
-        select(Plan.id).where(Plan.fiscal_year == fiscal_year).scalar_subquery()
-    )
+def agency_counts(
+    fiscal_year: int, province: str | None = None, district: str | None = None
+) -> list[AgencyCount]:
+    """Every agency with how many projects taken forward it leads and supports in the year (in
+    the province or district, if given)."""
+    in_year = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
     lead = dict(
         (agency_id, (count, satang))
         for agency_id, count, satang in db.session.execute(

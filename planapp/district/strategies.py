@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import exists, func, select
 
-from planapp.district.dashboard import thai_sort_key
+from planapp.district.dashboard import plans_in_area, thai_sort_key
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Tambon, project_strategies
 from planapp.taken_forward import taken_forward_clause
@@ -24,21 +24,12 @@ class StrategyLine:
     projects: list = field(default_factory=list)
 
 
-def _plans_of(fiscal_year: int, province: str | None, district: str | None):
-    query = select(Plan.id).join(Tambon).where(Plan.fiscal_year == fiscal_year)
-    if province:
-        query = query.where(Tambon.province == province)
-    if district:
-        query = query.where(Tambon.district == district)
-    return query.scalar_subquery()
-
-
 def strategy_alignment(
     fiscal_year: int, province: str | None = None, district: str | None = None
 ) -> tuple[list[StrategyLine], int, int]:
     """Each province/district strategy with its projects taken forward and their budget; and
     how many projects taken forward serve none of them (with their budget)."""
-    in_plans = Project.plan_id.in_(_plans_of(fiscal_year, province, district))
+    in_plans = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
     strategies = db.session.scalars(
         select(Strategy)
         .where(Strategy.level.in_(LEVELS))
