@@ -160,7 +160,7 @@ def build(cursor, scale: float, seed: int) -> dict:
     district_index = 0
     tambon_index = 0
     for p in range(n["provinces"]):
-        province = f"จังหวัดทดสอบ{p + 1:02d}"
+        province = f"ทดสอบ{p + 1:02d}"
         provinces.append(province)
         offices = [agency(f"{office}{province}") for office in OFFICES_PER_PROVINCE]
         province_agencies.append(offices[0])
@@ -170,7 +170,7 @@ def build(cursor, scale: float, seed: int) -> dict:
         for strategy_id, level, code in province_strategies:
             tables["strategies"].add(strategy_id, level, code, f"ยุทธศาสตร์จังหวัด {code}")
         for _d in range(districts_per_province[p]):
-            district = f"อำเภอทดสอบ{district_index + 1:03d}"
+            district = f"ทดสอบ{district_index + 1:03d}"
             district_offices = [agency(f"{office}{district}") for office in OFFICES_PER_DISTRICT]
             district_strategies = [
                 (next_id("strategy"), "district", f"D{district_index + 1}.{s}") for s in (1, 2)
@@ -217,7 +217,7 @@ def build(cursor, scale: float, seed: int) -> dict:
         "counts": {name: table.rows for name, table in tables.items()},
         "provincial": province_agencies[0],
         "province": provinces[0],
-        "district": "อำเภอทดสอบ001",
+        "district": "ทดสอบ001",
     }
 
 
