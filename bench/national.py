@@ -333,7 +333,9 @@ def explain(engine, statement: str, parameters) -> str:
     took = next(line for line in lines if line.startswith("Execution Time"))
     nodes = []
     for line in lines:
-        found = re.match(r"\s*(?:->\s*)?([A-Z][A-Za-z ]+?(?: using \w+| on \w+)?)\s+\(", line)
+        found = re.match(
+            r"\s*(?:->\s*)?([A-Z][A-Za-z ]+?(?: using \w+)?(?: on \w+(?: \w+)?)?)\s+\(", line
+        )
         # A filter that runs a subquery per row: "Filter: (NOT (hashed SubPlan 1))".
         subplan = re.search(r"Filter: .*?((?:hashed )?SubPlan)", line)
         name = found.group(1) if found else ("filter by " + subplan.group(1) if subplan else None)
