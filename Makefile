@@ -8,7 +8,7 @@ PORT ?= 8000
 # facilitator needs (gunicorn.conf.py: connections per worker, header timeout, open-file limit).
 GUNICORN_ARGS ?= --worker-class gevent --workers 1 --timeout 120
 
-.PHONY: run test test-postgres install install-test chromium lint format
+.PHONY: run test test-postgres bench-national install install-test chromium lint format
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: install-test chromium
 # The whole suite again on a throwaway PostgreSQL cluster (Debian's postgresql, loopback only).
 test-postgres: install-test chromium
 	.ci/with-postgres $(PYTEST) $(PYTEST_ARGS)
+
+# The district and agency roll-ups on a national-shaped data set (bench/national.py), on a
+# throwaway cluster as test-postgres uses. BENCH_ARGS="--scale 1" is the whole country.
+BENCH_ARGS ?= --scale 0.05
+bench-national: install
+	.ci/with-postgres $(BIN)/python bench/national.py $(BENCH_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -62,7 +62,10 @@ project_supporting_agencies = Table(
     "project_supporting_agencies",
     db.metadata,
     Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
-    Column("agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+    # Indexed on its own: the key starts with project_id, and an agency's page looks up by agency.
+    Column(
+        "agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
 )
 project_strategies = Table(
     "project_strategies",
@@ -250,7 +253,8 @@ class Plan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tambon_id: Mapped[int] = mapped_column(ForeignKey("tambons.id", ondelete="CASCADE"))
-    fiscal_year: Mapped[int] = mapped_column(Integer)  # พ.ศ.
+    # พ.ศ.; indexed: every roll-up starts from the plans of one year across all tambons.
+    fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
     # Every saved change increases it: the projector and stale-view checks rely on it.
     version: Mapped[int] = mapped_column(Integer, default=0)
     # Profile agreed at step 2.
@@ -353,7 +357,8 @@ projects_table = Table(
     Column("feasibility", String(20), nullable=False, default="pending"),
     Column("feasibility_reason", Text, nullable=False, default=""),
     Column("urgency", String(20)),
-    Column("lead_agency_id", ForeignKey("agencies.id", ondelete="SET NULL")),
+    # Indexed: an agency's page looks its projects up by lead agency across every plan.
+    Column("lead_agency_id", ForeignKey("agencies.id", ondelete="SET NULL"), index=True),
     Column("note", Text, nullable=False, default=""),
     Column("votes", Integer, nullable=False, default=0),
     # Follow-up after the forum.

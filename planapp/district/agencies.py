@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import selectinload
 
-from planapp.district.dashboard import thai_sort_key
+from planapp.district.dashboard import in_area, plans_in_area, thai_sort_key
 from planapp.extensions import db
-from planapp.models import Agency, Plan, Project, Tambon, project_supporting_agencies
+from planapp.models import (
+    Agency,
+    Plan,
+    Project,
+    Tambon,
+    project_supporting_agencies,
+    projects_table,
+)
 from planapp.taken_forward import taken_forward_clause
 
 # Urgent first, projects whose tier is not set yet last.
@@ -25,10 +32,15 @@ URGENCY_ORDER = case(
 URGENCY_RANK = {"urgent": 0, "medium": 1, "normal": 2}
 
 
-def _supports(agency_id):
-    return exists().where(
-        project_supporting_agencies.c.project_id == Project.id,
-        project_supporting_agencies.c.agency_id == agency_id,
+def _agency_project_ids(agency_id: int):
+    """Ids of the projects the agency leads or supports, as one subquery: the UNION of two
+    indexed lookups. (An OR of the two conditions cannot use either index: PostgreSQL walked
+    every project of the year for it.)"""
+    return union(
+        select(projects_table.c.id).where(projects_table.c.lead_agency_id == agency_id),
+        select(project_supporting_agencies.c.project_id).where(
+            project_supporting_agencies.c.agency_id == agency_id
+        ),
     )
 
 
@@ -39,17 +51,19 @@ class AgencyProject:
     role: str  # "lead" or "support"
 
 
-def agency_projects(agency: Agency, fiscal_year: int) -> list[AgencyProject]:
-    """The projects taken forward that the agency leads or supports, in the plans of the year,
-    urgent first, then by tambon and the forum's order."""
+def agency_projects(
+    agency: Agency, fiscal_year: int, province: str | None = None, district: str | None = None
+) -> list[AgencyProject]:
+    """The projects taken forward that the agency leads or supports, in the plans of the year
+    (of the province or district, if given), urgent first, then by tambon and forum order."""
     rows = db.session.execute(
         select(Project, Tambon)
         .join(Plan, Project.plan_id == Plan.id)
         .join(Tambon, Plan.tambon_id == Tambon.id)
         .where(
-            Plan.fiscal_year == fiscal_year,
+            in_area(fiscal_year, province, district),
             taken_forward_clause(),
-            or_(Project.lead_agency_id == agency.id, _supports(agency.id)),
+            Project.id.in_(_agency_project_ids(agency.id)),
         )
         .order_by(URGENCY_ORDER, Tambon.name, Project.funding_group, Project.rank, Project.id)
         .options(
@@ -75,7 +89,7 @@ def agency_years(agency: Agency) -> list[int]:
         db.session.scalars(
             select(Plan.fiscal_year)
             .join(Project, Project.plan_id == Plan.id)
-            .where(or_(Project.lead_agency_id == agency.id, _supports(agency.id)))
+            .where(Project.id.in_(_agency_project_ids(agency.id)))
             .distinct()
             .order_by(Plan.fiscal_year.desc())
         ).all()
@@ -90,11 +104,12 @@ class AgencyCount:
     lead_satang: int
 
 
-def agency_counts(fiscal_year: int) -> list[AgencyCount]:
-    """Every agency with how many projects taken forward it leads and supports in the year."""
-    in_year = Project.plan_id.in_(
-        select(Plan.id).where(Plan.fiscal_year == fiscal_year).scalar_subquery()
-    )
+def agency_counts(
+    fiscal_year: int, province: str | None = None, district: str | None = None
+) -> list[AgencyCount]:
+    """Every agency with how many projects taken forward it leads and supports in the year (in
+    the province or district, if given)."""
+    in_year = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
     lead = dict(
         (agency_id, (count, satang))
         for agency_id, count, satang in db.session.execute(

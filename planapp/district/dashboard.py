@@ -52,6 +52,10 @@ class TambonRow:
     followup: GroupProgress = field(default_factory=lambda: GroupProgress("all"))
 
     @property
+    def has_plans(self) -> bool:
+        return self.plan_id is not None
+
+    @property
     def all_projects(self) -> Cell:
         total = Cell()
         for cell in self.groups.values():
@@ -118,11 +122,61 @@ def districts() -> list[tuple[str, str]]:
     ]
 
 
+def in_area(fiscal_year: int, province: str | None = None, district: str | None = None):
+    """The plans of the year in the area (the whole country without province and district), as
+    a condition on Plan and Tambon for the queries joined through them."""
+    condition = Plan.fiscal_year == fiscal_year
+    if province:
+        condition &= Tambon.province == province
+    if district:
+        condition &= Tambon.district == district
+    return condition
+
+
+def plans_in_area(fiscal_year: int, province: str | None = None, district: str | None = None):
+    """Ids of the plans of the year in the area, as a subquery (for `Project.plan_id.in_`)."""
+    return (
+        select(Plan.id)
+        .join(Tambon, Tambon.id == Plan.tambon_id)
+        .where(in_area(fiscal_year, province, district))
+        .scalar_subquery()
+    )
+
+
+def _add_figures(rows: dict, key, condition) -> None:
+    """Add to rows[k] the figures of the projects of the plans under `condition`, grouped in SQL
+    by `key` (a plan id, or a province or district for the roll-ups): five GROUP BY queries,
+    whatever the number of projects, each answering one row per key and column."""
+    budget = func.coalesce(func.sum(Project.budget_satang), 0)
+
+    def grouped(column, *where):
+        return db.session.execute(
+            select(key, column, func.count(), budget)
+            .select_from(Project)
+            .join(Plan, Plan.id == Project.plan_id)
+            .join(Tambon, Tambon.id == Plan.tambon_id)
+            .where(condition, *where)
+            .group_by(key, column)
+        )
+
+    for k, group, count, satang in grouped(Project.funding_group, Project.merged_into_id.is_(None)):
+        rows[k].groups[group].add(count, satang)
+    for k, tier, count, satang in grouped(
+        func.coalesce(Project.urgency, NO_URGENCY), taken_forward_clause()
+    ):
+        rows[k].urgency[tier].add(count, satang)
+    for k, sector, count, satang in grouped(Project.sector, taken_forward_clause()):
+        rows[k].sectors.setdefault(sector, Cell()).add(count, satang)
+    for k, _group, status, count, requested, ordinance in progress_rows(condition, by=key):
+        add_row(rows[k].followup, status, count, requested, ordinance)
+
+
 def district_picture(
     fiscal_year: int, province: str | None = None, district: str | None = None
 ) -> list[DistrictPicture]:
     """Every district (or the one asked for), its tambons side by side with their plans for the
-    fiscal year, and the district total. Five GROUP BY queries, whatever the number of projects."""
+    fiscal year, and the district total. Every tambon of the level: the roll-up pages show one
+    district (area_rows lists the provinces and districts above it)."""
     tambon_query = (
         select(Tambon.id, Tambon.name, Tambon.district, Tambon.province, Plan.id)
         .outerjoin(Plan, (Plan.tambon_id == Tambon.id) & (Plan.fiscal_year == fiscal_year))
@@ -144,41 +198,7 @@ def district_picture(
             by_plan[plan_id] = row
 
     if by_plan:
-        # The plans of the year in the chosen districts, as a subquery the aggregates share.
-        plan_ids = select(Plan.id).join(Tambon).where(Plan.fiscal_year == fiscal_year)
-        if province:
-            plan_ids = plan_ids.where(Tambon.province == province)
-        if district:
-            plan_ids = plan_ids.where(Tambon.district == district)
-        in_plans = Project.plan_id.in_(plan_ids.scalar_subquery())
-        active = Project.merged_into_id.is_(None)
-        budget = func.coalesce(func.sum(Project.budget_satang), 0)
-
-        for plan_id, group, count, satang in db.session.execute(
-            select(Project.plan_id, Project.funding_group, func.count(), budget)
-            .where(in_plans, active)
-            .group_by(Project.plan_id, Project.funding_group)
-        ):
-            by_plan[plan_id].groups[group].add(count, satang)
-
-        urgency = func.coalesce(Project.urgency, NO_URGENCY)
-        for plan_id, tier, count, satang in db.session.execute(
-            select(Project.plan_id, urgency, func.count(), budget)
-            .where(in_plans, taken_forward_clause())
-            .group_by(Project.plan_id, urgency)
-        ):
-            by_plan[plan_id].urgency[tier].add(count, satang)
-
-        for plan_id, sector, count, satang in db.session.execute(
-            select(Project.plan_id, Project.sector, func.count(), budget)
-            .where(in_plans, taken_forward_clause())
-            .group_by(Project.plan_id, Project.sector)
-        ):
-            cells = by_plan[plan_id].sectors
-            cells.setdefault(sector, Cell()).add(count, satang)
-
-        for plan_id, _group, status, count, requested, ordinance in progress_rows(in_plans):
-            add_row(by_plan[plan_id].followup, status, count, requested, ordinance)
+        _add_figures(by_plan, Project.plan_id, in_area(fiscal_year, province, district))
 
     for picture in pictures.values():
         picture.tambons.sort(key=lambda row: thai_sort_key(row.name))
@@ -188,3 +208,104 @@ def district_picture(
         pictures.values(),
         key=lambda p: (thai_sort_key(p.province), thai_sort_key(p.district)),
     )
+
+
+# --- the roll-up levels: country -> province -> district ------------------------------------
+
+
+@dataclass
+class AreaRow(TambonRow):
+    """A province (of the country) or a district (of a province): one row, its figures those of
+    its tambons' plans for the year."""
+
+    province: str = ""
+    district: str = ""
+    tambon_count: int = 0
+    plan_count: int = 0
+
+    @property
+    def has_plans(self) -> bool:
+        return self.plan_count > 0
+
+
+@dataclass
+class Level:
+    """Where a roll-up page stands: the country (no province), a province, or a district; and
+    whether the levels above it have other children (a level with one child is skipped)."""
+
+    province: str | None = None
+    district: str | None = None
+    other_provinces: bool = True
+    other_districts: bool = True
+
+    @property
+    def name(self) -> str:
+        if self.district:
+            return "district"
+        return "province" if self.province else "country"
+
+    def trail(self) -> list[tuple[str, str | None, str | None]]:
+        """(level, province, district) of each step from the country down to this level,
+        leaving out a step whose only child is the next one (it shows the same page)."""
+        steps = []
+        if self.other_provinces:
+            steps.append(("country", None, None))
+        if self.province and (self.other_districts or not self.district):
+            steps.append(("province", self.province, None))
+        if self.district:
+            steps.append(("district", self.province, self.district))
+        return steps
+
+
+def level_of(province: str | None, district: str | None) -> Level:
+    """The level the filter names. A level with a single child is that child: a server of one
+    district opens at its district, a server of one province at its districts."""
+    provinces = _distinct(Tambon.province)
+    if not province and not district and len(provinces) == 1:
+        province = provinces[0]
+    districts = _distinct(Tambon.district, Tambon.province == province) if province else []
+    if province and not district and len(districts) == 1:
+        district = districts[0]
+    return Level(
+        province or None,
+        district or None,
+        other_provinces=len(provinces) != 1,
+        other_districts=len(districts) != 1,
+    )
+
+
+def _distinct(column, *where) -> list[str]:
+    return list(db.session.scalars(select(column).where(*where).distinct().limit(2)))
+
+
+def area_rows(fiscal_year: int, province: str | None = None) -> tuple[list[AreaRow], AreaRow]:
+    """The provinces of the country (or the districts of a province), one row each with the
+    figures of its tambons' plans for the year, and their total: grouped by the area in SQL,
+    so the page has one row per area whatever the number of tambons and projects."""
+    key = Tambon.district if province else Tambon.province
+    tambons = (
+        select(key, func.count(Tambon.id), func.count(Plan.id))
+        .outerjoin(Plan, (Plan.tambon_id == Tambon.id) & (Plan.fiscal_year == fiscal_year))
+        .group_by(key)
+    )
+    if province:
+        tambons = tambons.where(Tambon.province == province)
+    rows: dict[str, AreaRow] = {}
+    for name, tambon_count, plan_count in db.session.execute(tambons):
+        rows[name] = AreaRow(
+            None,
+            name,
+            province=province or name,
+            district=name if province else "",
+            tambon_count=tambon_count,
+            plan_count=plan_count,
+        )
+    if any(row.plan_count for row in rows.values()):
+        _add_figures(rows, key, in_area(fiscal_year, province, None))
+    ordered = sorted(rows.values(), key=lambda row: thai_sort_key(row.name))
+    total = AreaRow(None, "")
+    for row in ordered:
+        total.absorb(row)
+        total.tambon_count += row.tambon_count
+        total.plan_count += row.plan_count
+    return ordered, total

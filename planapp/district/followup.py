@@ -18,7 +18,7 @@ from planapp.changes import project_snapshot, record_change
 from planapp.domain import FOLLOWUP, FOLLOWUP_LABELS, FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
 from planapp.forms import parse_thai_date
-from planapp.models import ChangeLog, Plan, Project, User
+from planapp.models import ChangeLog, Plan, Project, Tambon, User
 from planapp.taken_forward import is_taken_forward as counts_as_taken_forward
 from planapp.taken_forward import taken_forward_clause
 
@@ -294,31 +294,33 @@ class GroupProgress:
         return round(100 * self.milestone / self.total) if self.total else 0
 
 
-def progress_rows(plan_ids_condition):
+def progress_rows(plan_ids_condition, by=None):
     """SQL rows (plan_id, group, status, count, requested, ordinance) under a condition on
-    Project.plan_id: one query serves a plan page and a whole district."""
+    Project.plan_id: one query serves a plan page and a whole district. With `by` (a column of
+    Plan or Tambon, e.g. the province) the rows are per `by` instead of per plan, and the
+    condition may name the plan and its tambon: the roll-ups of a province or the country."""
+    key = Project.plan_id if by is None else by
+    ordinance = case(
+        (
+            Project.followup_status.in_(REACHED_BUDGET),
+            func.coalesce(Project.budget_ordinance_satang, 0),
+        ),
+        else_=0,
+    )
+    query = select(
+        key,
+        Project.funding_group,
+        Project.followup_status,
+        func.count(),
+        func.coalesce(func.sum(Project.budget_satang), 0),
+        func.coalesce(func.sum(ordinance), 0),
+    )
+    if by is not None:
+        query = query.select_from(Project).join(Plan, Plan.id == Project.plan_id).join(Tambon)
     return db.session.execute(
-        select(
-            Project.plan_id,
-            Project.funding_group,
-            Project.followup_status,
-            func.count(),
-            func.coalesce(func.sum(Project.budget_satang), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (
-                            Project.followup_status.in_(REACHED_BUDGET),
-                            func.coalesce(Project.budget_ordinance_satang, 0),
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
+        query.where(plan_ids_condition, taken_forward_clause()).group_by(
+            key, Project.funding_group, Project.followup_status
         )
-        .where(plan_ids_condition, taken_forward_clause())
-        .group_by(Project.plan_id, Project.funding_group, Project.followup_status)
     ).all()
 
 

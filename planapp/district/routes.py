@@ -208,22 +208,33 @@ def chosen_year(years: list[int]) -> tuple[int, str | None]:
     return year, None
 
 
+def chosen_level() -> dashboard.Level:
+    """The area of `?province=` and `?district=`: every roll-up page keeps it on its links."""
+    return dashboard.level_of(request.args.get("province"), request.args.get("district"))
+
+
 @bp.route("/district")
 @admin_required
 def district_dashboard():
     years = dashboard.fiscal_years()
     year, year_error = chosen_year(years)
-    province = request.args.get("province") or None
-    district = request.args.get("district") or None
-    pictures = dashboard.district_picture(year, province=province, district=district)
+    level = chosen_level()
+    pictures, areas, total = [], [], None
+    if level.name == "district":
+        pictures = dashboard.district_picture(year, level.province, level.district)
+    else:
+        areas, total = dashboard.area_rows(year, level.province)
     return render_template(
         "district/dashboard.html",
         year=year,
         years=sorted(set(years) | {year}, reverse=True),
         year_error=year_error,
+        level=level,
         pictures=pictures,
-        province=province,
-        district=district,
+        areas=areas,
+        total=total,
+        province=level.province,
+        district=level.district,
         urgency_columns=dashboard.URGENCY_COLUMNS,
     ), (400 if year_error else 200)
 
@@ -235,8 +246,8 @@ def district_dashboard():
 @admin_required
 def strategy_alignment():
     year, year_error = chosen_year(dashboard.fiscal_years())
-    province = request.args.get("province") or None
-    district = request.args.get("district") or None
+    level = chosen_level()
+    province, district = level.province, level.district
     lines, unaligned_count, unaligned_satang = strategies.strategy_alignment(
         year, province=province, district=district
     )
@@ -251,6 +262,7 @@ def strategy_alignment():
         # Labels resolved once, not once per row of a long list.
         group_labels={code: str(label) for code, label in GROUP_SHORT_LABELS.items()},
         urgency_labels={code: str(label) for code, label in URGENCY_LABELS.items()},
+        level=level,
         province=province,
         district=district,
     ), (400 if year_error else 200)
@@ -260,12 +272,16 @@ def strategy_alignment():
 @admin_required
 def agency_list():
     year, year_error = chosen_year(dashboard.fiscal_years())
+    level = chosen_level()
     return render_template(
         "district/agencies.html",
         year=year,
         years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
         year_error=year_error,
-        counts=agencies.agency_counts(year),
+        counts=agencies.agency_counts(year, level.province, level.district),
+        level=level,
+        province=level.province,
+        district=level.district,
     ), (400 if year_error else 200)
 
 
@@ -280,9 +296,13 @@ def agency_and_year(agency_id: int) -> tuple[Agency, int, list[int], str | None]
 @admin_required
 def agency_view(agency_id: int):
     agency, year, years, year_error = agency_and_year(agency_id)
-    rows = agencies.agency_projects(agency, year)
+    level = chosen_level()
+    rows = agencies.agency_projects(agency, year, level.province, level.district)
     return render_template(
         "district/agency.html",
+        level=level,
+        province=level.province,
+        district=level.district,
         agency=agency,
         year=year,
         years=years,
@@ -299,7 +319,8 @@ def agency_export(agency_id: int):
     agency, year, _years, year_error = agency_and_year(agency_id)
     if year_error:
         abort(400, year_error)
-    rows = agencies.agency_projects(agency, year)
+    level = chosen_level()
+    rows = agencies.agency_projects(agency, year, level.province, level.district)
     return download(
         agency_workbook_bytes(agency, year, rows),
         XLSX_MIMETYPE,

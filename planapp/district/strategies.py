@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
-from planapp.district.dashboard import thai_sort_key
+from planapp.district.dashboard import plans_in_area, thai_sort_key
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Tambon, project_strategies
 from planapp.taken_forward import taken_forward_clause
@@ -24,21 +24,12 @@ class StrategyLine:
     projects: list = field(default_factory=list)
 
 
-def _plans_of(fiscal_year: int, province: str | None, district: str | None):
-    query = select(Plan.id).join(Tambon).where(Plan.fiscal_year == fiscal_year)
-    if province:
-        query = query.where(Tambon.province == province)
-    if district:
-        query = query.where(Tambon.district == district)
-    return query.scalar_subquery()
-
-
 def strategy_alignment(
     fiscal_year: int, province: str | None = None, district: str | None = None
 ) -> tuple[list[StrategyLine], int, int]:
     """Each province/district strategy with its projects taken forward and their budget; and
     how many projects taken forward serve none of them (with their budget)."""
-    in_plans = Project.plan_id.in_(_plans_of(fiscal_year, province, district))
+    in_plans = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
     strategies = db.session.scalars(
         select(Strategy)
         .where(Strategy.level.in_(LEVELS))
@@ -78,14 +69,21 @@ def strategy_alignment(
     for line in lines.values():
         line.projects.sort(key=lambda row: thai_sort_key(row.tambon))
 
+    # NOT EXISTS, not NOT IN: PostgreSQL cannot turn `id NOT IN (subquery)` into an anti-join
+    # (a NULL in the list would change its meaning), and nationally the list outgrows work_mem,
+    # so it re-reads the subquery for every project; NOT EXISTS is a hashed anti-join.
     aligned = (
-        select(project_strategies.c.project_id)
-        .join(Strategy, Strategy.id == project_strategies.c.strategy_id)
-        .where(Strategy.level.in_(LEVELS))
+        exists()
+        .where(
+            project_strategies.c.project_id == Project.id,
+            Strategy.id == project_strategies.c.strategy_id,
+            Strategy.level.in_(LEVELS),
+        )
+        .correlate_except(project_strategies, Strategy)
     )
     unaligned_count, unaligned_satang = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Project.budget_satang), 0)).where(
-            in_plans, taken_forward_clause(), Project.id.not_in(aligned)
+            in_plans, taken_forward_clause(), ~aligned
         )
     ).one()
     return list(lines.values()), unaligned_count, unaligned_satang
