@@ -144,11 +144,12 @@ FOLLOWUP_LABELS = {
 }
 
 # What the projector shows, one per step of the forum (design brief section 1).
-PROJECTOR_MODES = ["village", "overview", "board", "urgency", "summary"]
+PROJECTOR_MODES = ["village", "overview", "board", "group", "urgency", "summary"]
 PROJECTOR_MODE_LABELS = {
     "village": _l("A village's plan"),
     "overview": _l("Tambon overview"),
     "board": _l("Board"),
+    "group": _l("One funding group"),
     "urgency": _l("Urgency and agencies"),
     "summary": _l("Closing summary"),
 }

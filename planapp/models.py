@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from planapp.domain import GROUPS, PROJECTOR_MODES, SECTORS
+from planapp.domain import FUNDING_GROUPS, GROUPS, PROJECTOR_MODES, SECTORS
 from planapp.extensions import db
 
 
@@ -248,6 +248,7 @@ class Plan(db.Model):
         CheckConstraint(_in("grouping", ["strategy", "issue"]), name="grouping"),
         CheckConstraint("meeting_step BETWEEN 1 AND 7", name="meeting_step"),
         CheckConstraint(_in("projector_mode", PROJECTOR_MODES), name="projector_mode"),
+        CheckConstraint(_in("projector_group", FUNDING_GROUPS), name="projector_group"),
         NEVER_REUSE_IDS,
     )
 
@@ -279,9 +280,11 @@ class Plan(db.Model):
     public_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_public_token)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the projector shows, chosen from the tablet, and for the "village" mode which village
-    # (by its number, หมู่ที่: a plain value that travels with the plan file to another server).
+    # (by its number, หมู่ที่: a plain value that travels with the plan file to another server),
+    # for the "group" mode which funding group.
     projector_mode: Mapped[str] = mapped_column(String(20), default="board", server_default="board")
     projector_village_number: Mapped[int | None] = mapped_column(Integer)
+    projector_group: Mapped[str | None] = mapped_column(String(20))
     # The forum record.
     forum_date: Mapped[date | None] = mapped_column(Date)
     forum_place: Mapped[str] = mapped_column(String(300), default="")

@@ -96,6 +96,7 @@ NOT_USER_TEXT = {
     ("plans", "grouping"): "one of two codes",
     ("plans", "public_token"): "made by the app",
     ("plans", "projector_mode"): "one of the modes",
+    ("plans", "projector_group"): "one of the funding groups (CHECK)",
     ("projects", "feasibility"): "one of the codes (CHECK)",
     ("projects", "urgency"): "one of the codes (CHECK)",
     ("projects", "followup_status"): "one of the codes (CHECK)",

@@ -155,6 +155,7 @@ def rich_plan(demo_plan):
     plan.screen_message = "พักรับประทานอาหาร 🍚 <script>alert(1)</script>"
     plan.projector_mode = "village"
     plan.projector_village_number = 3
+    plan.projector_group = "2"  # the group screen shown last; travels with the file
     plan.agreed_at = datetime(2026, 3, 14, 15, 30, 5)
     chair = make_user("chair", "admin")
     villages = plan.tambon.villages
@@ -558,6 +559,7 @@ def set_path(document: dict, path: tuple, value) -> dict:
     [
         (("plan", "meeting_step"), 99, "ขั้นตอนที่ 1 ถึง 7"),
         (("plan", "projector_mode"), "disco", "ไม่มีหน้าจอนี้"),
+        (("plan", "projector_group"), "4", "ต้องเป็นกลุ่ม 1, 2 หรือ 3"),
         (("plan", "fiscal_year"), 2**64, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้"),
         (("plan", "fiscal_year"), 2**40, "ต้องเป็นปี พ.ศ."),
         (("plan", "plan_start_year"), 2**40, "เกินกว่าที่เครื่องนี้เก็บได้"),

@@ -511,3 +511,92 @@ def test_projector_page_and_qr_code_use_the_hall_address(client, demo_plan, monk
         as_text=True
     )
     assert f"<title>http://10.0.0.7:8000/live/{token}/phone</title>" in svg
+
+
+# --- a screen of one funding group -----------------------------------------------------------
+
+
+def test_choosing_a_group_screen(facilitator_client, demo_plan):
+    """The facilitator puts one group on the projector: a POST with CSRF naming 1, 2 or 3;
+    anything else is refused with a message and changes nothing."""
+    url = f"/plans/{demo_plan.id}/screen"
+    control = facilitator_client.get(url).get_data(as_text=True)
+    for group in ("1", "2", "3"):
+        assert f'data-screen-group="{group}"' in control
+    for group in (None, "4", "unsorted", ""):
+        bad = {"mode": "group"} if group is None else {"mode": "group", "group": group}
+        response = facilitator_client.post(url, data=bad, headers={"HX-Request": "true"})
+        assert response.status_code == 400
+        assert 'role="alert"' in response.get_data(as_text=True)
+    assert (
+        facilitator_client.post(url, data={"mode": "group", "group": "2"}, csrf=False).status_code
+        == 400
+    )
+    db.session.refresh(demo_plan)
+    assert (demo_plan.version, demo_plan.projector_mode, demo_plan.projector_group) == (
+        0, "board", None
+    )  # fmt: skip
+
+    response = facilitator_client.post(
+        url, data={"mode": "group", "group": "2"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert re.search(
+        r'data-screen-group="2"\s+aria-pressed="true"', response.get_data(as_text=True)
+    )
+    db.session.refresh(demo_plan)
+    assert (demo_plan.version, demo_plan.projector_mode, demo_plan.projector_group) == (
+        1, "group", "2"
+    )  # fmt: skip
+    facilitator_client.post(url, data={"mode": "group", "group": "2"})  # the same: no redraw
+    facilitator_client.post(url, data={"mode": "group", "group": "3"})  # another group: a change
+    db.session.refresh(demo_plan)
+    assert (demo_plan.version, demo_plan.projector_group) == (2, "3")
+    history = facilitator_client.get(f"/plans/{demo_plan.id}/board").get_data(as_text=True)
+    assert "(Group 3)" in history or "(กลุ่ม 3)" in history
+
+
+def test_a_group_screen_lists_that_group_in_rank_order(client, demo_plan):
+    spread_demo(demo_plan)
+    demo_plan.projector_mode, demo_plan.projector_group = "group", "3"
+    db.session.commit()
+    for suffix in ("", "/phone"):
+        html = client.get(f"/live/{demo_plan.public_token}{suffix}").get_data(as_text=True)
+        assert 'data-mode="group"' in html
+        assert re.findall(r'data-group="([\w-]+)"', html) == ["3"]
+        shown = [int(i) for i in re.findall(r'data-project-id="(\d+)"', html)]
+        assert shown == column_cards_of(demo_plan, "3") and len(shown) >= 5
+        assert 'id="live-cut-3"' in html and 'id="col-3"' in html
+
+
+def test_a_group_screen_gets_a_move_in_its_group_and_nothing_of_a_move_elsewhere(
+    client, facilitator_client, demo_plan, short_keep_alive
+):
+    spread_demo(demo_plan)
+    demo_plan.projector_mode, demo_plan.projector_group = "group", "3"
+    record_change(demo_plan, "edit", actor=None)
+    db.session.commit()
+    plan_id, version = demo_plan.id, demo_plan.version
+    group_1, group_3 = column_cards_of(demo_plan, "1"), column_cards_of(demo_plan, "3")
+    response, chunks = open_stream(client, demo_plan, query_string={"version": str(version)})
+
+    # Within group 3: the card alone, put back above its new neighbour, and the group's head.
+    data = {"project_id": group_3[3], "group": "3", "before_id": group_3[0], "version": version}
+    assert facilitator_client.post(f"/plans/{plan_id}/moves", data=data).status_code == 200
+    event = read_event(chunks)
+    assert (event["event"], event["id"]) == ("delta", str(version + 1))
+    delta = event["data"]
+    assert re.findall(r'data-project-id="(\d+)"', delta) == [str(group_3[3])]
+    assert f'hx-swap-oob="beforebegin:#live-card-{group_3[0]}"' in delta
+    assert 'id="col-3" hx-swap-oob="true"' in delta
+    assert 'id="live-side"' not in delta
+
+    # Within group 1: nothing of group 3 is sent again.
+    data = {"project_id": group_1[3], "group": "1", "before_id": group_1[0], "version": version + 1}
+    assert facilitator_client.post(f"/plans/{plan_id}/moves", data=data).status_code == 200
+    event = read_event(chunks)
+    assert (event["event"], event["id"]) == ("delta", str(version + 2))
+    delta = event["data"]
+    assert "data-project-id" not in delta and "live-cards-3" not in delta, delta
+    assert 'id="col-' not in delta and "live-cut-" not in delta, delta
+    response.close()

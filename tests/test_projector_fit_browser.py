@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import select_card
+
 pytestmark = pytest.mark.browser
 
 SIZES = [(1280, 720), (1920, 1080)]
@@ -257,6 +259,127 @@ def test_a_village_screen_shows_twelve_cards_in_its_order(browser, live_server, 
         context.close()
 
 
+def server_order(live_server, group: str) -> list[str]:
+    """The group's cards in rank order, as the server keeps them."""
+    rows = live_server.query(
+        "SELECT b.project_id FROM board_places b JOIN projects p ON p.id = b.project_id "
+        "WHERE b.plan_id = :plan AND b.funding_group = :group AND p.merged_into_id IS NULL "
+        "ORDER BY b.rank",
+        plan=live_server.plan_id,
+        group=group,
+    )
+    return [str(row[0]) for row in rows]
+
+
+# The card just below a list's budget cut line (None: no line).
+BELOW_CUT = """list => { const cut = list.querySelector('[data-cut-line]');
+  let n = cut && cut.nextElementSibling;
+  while (n && !n.hasAttribute('data-project-id')) n = n.nextElementSibling;
+  return n && n.getAttribute('data-project-id'); }"""
+
+# The cards of a list in the order the hall reads them: down a column, then the next one.
+READING_ORDER = """list => Array.from(list.querySelectorAll('[data-project-id]')).map(c =>
+  [c.getAttribute('data-project-id'), Math.round(c.getBoundingClientRect().left),
+   c.getBoundingClientRect().top])"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_group_screen_shows_twelve_cards_in_rank_order_and_follows_the_board(
+    browser, live_server, plan_state, size
+):
+    """The facilitator puts group 1 (22 cards, a budget ceiling after its 8th) on the projector
+    from the board's screen control: at least 12 of its cards show whole, in rank order, with
+    the group's total and cut line; a move in group 1 on the board shows up without a reload, a
+    move in group 2 leaves group 1's list as it is."""
+
+    def scene(plan):
+        from planapp.meeting import groups
+        from planapp.projector import screens
+
+        sorted_demo(plan)
+        cards = groups.column_cards(plan, "1")
+        groups.set_ceiling(plan, "1", sum(c.budget_satang for c in cards[:8]), actor=None)
+        screens.choose_screen(plan, "board", actor=None)
+
+    plan_state(scene)
+    token = plan_state()
+    order = server_order(live_server, "1")
+    assert len(order) == 22
+    context, projector = open_projector(browser, live_server, token, size)
+    tablet_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="th-TH")
+    tablet_context.set_default_timeout(10_000)
+    tablet = tablet_context.new_page()
+    try:
+        projector.evaluate("window.__sameDocument = true")  # gone if the page reloads
+        live_server.login(tablet, "facilitator")
+        tablet.goto(live_server.url(f"/plans/{live_server.plan_id}/board"))
+        expect(tablet.locator("#board[data-live]")).to_have_count(1)
+        tablet.locator("[data-toggle=forum-side]").click()  # a drawer on a tablet
+        choice = tablet.locator("#projector-control [data-screen-group='1']")
+        expect(choice).to_have_attribute("aria-pressed", "false")
+        choice.click()
+        expect(tablet.locator("#projector-control [data-screen-group='1']")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        expect(projector.locator("#live [data-mode]")).to_have_attribute("data-mode", "group")
+        lists = projector.locator("#live [data-group]")
+        expect(lists).to_have_count(1)
+        expect(lists).to_have_attribute("data-group", "1")
+        group = "#live [data-group='1']"
+        # Settled: htmx keeps the board's narrow list class on #live-cards-1 until then.
+        expect(projector.locator("#live-cards-1")).to_have_class(re.compile(r"\bcards-wide\b"))
+        expect(projector.locator(f"{group} .column-head")).to_contain_text("22")
+
+        shown = pages_of(projector, group)
+        assert len(shown["whole"]) >= 12, shown
+        assert not shown["cut"], shown
+        # 22 cards, 12 or more a page: two pages, and the head says so.
+        assert re.fullmatch(r"\D*1\D+2\D*", shown["pages"]), shown
+        assert shown["whole"] == order[: len(shown["whole"])], (shown, order)
+        reading = projector.locator(f"{group} .cards").evaluate(READING_ORDER)
+        assert [c[0] for c in sorted(reading, key=lambda c: (c[1], c[2]))] == order
+        # The cut line as the board shows it: above the 9th card, on the page shown.
+        assert projector.locator(f"{group} .cards").evaluate(BELOW_CUT) == order[8]
+        expect(projector.locator(f"{group} [data-cut-line]")).to_be_in_viewport(ratio=1)
+        # Read from the back of the hall: the board screen's sizes (28 px at 1280x720 and up).
+        sizes = projector.locator(f"{group} .card-title").evaluate_all(
+            "ts => ts.map(t => parseFloat(getComputedStyle(t).fontSize))"
+        )
+        assert min(sizes) >= 28 * size[0] / 1280 - 0.5, sizes
+
+        # A move in group 2 on the board: nothing of group 1 is sent again.
+        version = int(projector.locator("body").get_attribute("data-plan-version"))
+        projector.locator(f"{group} .cards").evaluate(
+            "list => { list.__kept = true; list.firstElementChild.__kept = true; }"
+        )
+        second = server_order(live_server, "2")
+        select_card(tablet, second[3]).locator("[data-move-step='-1']").click()
+        expect(projector.locator("body")).to_have_attribute("data-plan-version", str(version + 1))
+        assert projector.locator(f"{group} .cards").evaluate(
+            "list => list.__kept === true && list.firstElementChild.__kept === true"
+        )
+
+        # A move in group 1 on the board: the 10th card to the top, below the line no more.
+        moving = select_card(tablet, order[9])
+        moving.locator("[data-move-position]").fill("1")
+        moving.locator("[data-move-to-position]").click()
+        expect(projector.locator("body")).to_have_attribute("data-plan-version", str(version + 2))
+        now = [order[9]] + order[:9] + order[10:]
+        assert server_order(live_server, "1") == now
+        first = projector.locator(f"{group} [data-project-id]").first
+        expect(first).to_have_attribute("data-project-id", order[9])
+        expect(first).to_have_attribute("data-last-change", "")
+        shown = pages_of(projector, group)
+        assert len(shown["whole"]) >= 12 and not shown["cut"], shown
+        assert shown["whole"] == now[: len(shown["whole"])], (shown, now)
+        below = tablet.locator("#cards-1").evaluate(BELOW_CUT)
+        assert projector.locator(f"{group} .cards").evaluate(BELOW_CUT) == below != order[8]
+        assert projector.evaluate("window.__sameDocument === true")  # no reload
+    finally:
+        context.close()
+        tablet_context.close()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_urgency_view_shows_every_urgent_card_on_one_page(browser, live_server, plan_state, size):
     context, page = sorted_demo_on(browser, live_server, plan_state, "urgency", size)
@@ -296,7 +419,7 @@ NOTHING_CLIPPED = """() => {
 def test_nothing_is_clipped_in_any_mode(browser, live_server, plan_state, size):
     plan_state(sorted_demo)
     token = plan_state()
-    for mode in ("village", "overview", "board", "urgency", "summary"):
+    for mode in ("village", "overview", "board", "group", "urgency", "summary"):
         show(plan_state, mode)
         context, page = open_projector(browser, live_server, token, size)
         try:

@@ -213,3 +213,39 @@ def test_move_to_position_n(live_server, page):
     wait_version(page, 3)
     assert rank_of(live_server, unsorted[9]) == ("unsorted", 1)
     assert server_columns(live_server)["unsorted"] == page_column(page, "unsorted")
+
+
+def flick(page, source, x1: float, y1: float) -> None:
+    """A quick flick with the mouse: down on the card, ONE move straight to (x1, y1), up. No
+    pointer move rests over the target, so SortableJS's own loop may not have placed the card."""
+    box = source.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=1)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("upper", [True, False], ids=["upper-half", "lower-half"])
+def test_a_quick_flick_lands_where_the_pointer_lifts(live_server, page, plan_state, upper):
+    """Into another column, onto the upper quarter of its 4th card (the card lands above it) or
+    its lower quarter (below it): the server's order says exactly that."""
+    from tests.forum_script import sort_demo
+
+    plan_state(sort_demo)
+    open_board(live_server, page)
+    version = int(page.locator("#plan-version").input_value())
+    before = server_columns(live_server)
+    mover, target = before["2"][2], before["1"][3]
+    goal = card(page, target)
+    expect(goal).to_be_in_viewport(ratio=1)
+    expect(card(page, mover)).to_be_in_viewport(ratio=1)
+    box = goal.bounding_box()
+    flick(page, card(page, mover), box["x"] + box["width"] / 2,
+          box["y"] + box["height"] * (0.25 if upper else 0.75))  # fmt: skip
+    wait_version(page, version + 1)
+    after = server_columns(live_server)
+    group_1 = [pid for pid in before["1"]]
+    group_1.insert(3 if upper else 4, mover)
+    assert after["1"] == group_1, (mover, target, after["1"])
+    assert after["2"] == [pid for pid in before["2"] if pid != mover]
+    assert page_column(page, "1") == group_1

@@ -259,6 +259,13 @@ def _projector(entry: ChangeLog, details: dict) -> str | None:
     mode = details.get("mode")
     if mode not in PROJECTOR_MODE_LABELS:
         return None
+    group = details.get("group")
+    if group in GROUP_SHORT_LABELS:
+        return _(
+            "Projector shows: %(what)s (%(group)s)",
+            what=PROJECTOR_MODE_LABELS[mode],
+            group=GROUP_SHORT_LABELS[group],
+        )
     village = _village_label(details.get("village_id"))
     if village is not None:
         return _(

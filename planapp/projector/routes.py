@@ -260,7 +260,13 @@ def choose_screen(plan_id: int):
     plan = plan_for_editing(plan_id)
     village_id = whole_number_or_none(request.form.get("village_id")) or None
     try:
-        screens.choose_screen(plan, request.form.get("mode", ""), village_id, actor=current_user())
+        screens.choose_screen(
+            plan,
+            request.form.get("mode", ""),
+            village_id,
+            request.form.get("group"),
+            actor=current_user(),
+        )
     except screens.ScreenChoiceError as error:
         db.session.rollback()
         return _control_response(plan, str(error), 400)

@@ -117,6 +117,17 @@ def board_screen(screen: Screen, cards: list[Card]) -> None:
         ]
 
 
+def group_screen(screen: Screen, cards: list[Card]) -> None:
+    """One funding group across the wall, in rank order, with its totals and cut line: the
+    hall sees the whole order of the group the forum is ranking."""
+    plan = screen.plan
+    group = plan.projector_group if plan.projector_group in FUNDING_GROUPS else "1"
+    items = _by_rank(c for c in cards if c.funding_group == group)
+    screen.columns.append(
+        Column(group, GROUP_LABELS[group], items, group_status(plan, group, items))
+    )
+
+
 def village_screen(screen: Screen, cards: list[Card]) -> None:
     plan = screen.plan
     villages = plan.tambon.villages
@@ -223,6 +234,8 @@ def screen(plan: Plan, layout: str) -> Screen:
     cards = plan_cards(plan.id)
     if mode == "board":
         board_screen(shown, cards)
+    elif mode == "group":
+        group_screen(shown, cards)
     elif mode == "village":
         village_screen(shown, cards)
     elif mode == "overview":
@@ -247,7 +260,12 @@ SCREEN_REGIONS = Regions(parts={"screen", "control"})
 
 
 def choose_screen(
-    plan: Plan, mode: str, village_id: int | None = None, *, actor: User | None
+    plan: Plan,
+    mode: str,
+    village_id: int | None = None,
+    group: str | None = None,
+    *,
+    actor: User | None,
 ) -> None:
     if mode not in PROJECTOR_MODES:
         raise ScreenChoiceError(_("Choose what the projector shows."))
@@ -256,14 +274,24 @@ def choose_screen(
         village = db.session.get(Village, village_id) if village_id else None
         if village is None or village.tambon_id != plan.tambon_id:
             raise ScreenChoiceError(_("Choose a village of this tambon."))
-    if plan.projector_mode == mode and (
-        village is None or plan.projector_village_number == village.number
+    if mode != "group":
+        group = None
+    elif group not in FUNDING_GROUPS:
+        raise ScreenChoiceError(_("Choose group 1, 2 or 3."))
+    if (
+        plan.projector_mode == mode
+        and (village is None or plan.projector_village_number == village.number)
+        and (group is None or plan.projector_group == group)
     ):
         return  # nothing changes: no version bump, no redraw on every screen
     plan.projector_mode = mode
     if village is not None:
         plan.projector_village_number = village.number
+    if group is not None:
+        plan.projector_group = group
     details = {"mode": mode, "village_id": village.id if village is not None else None}
+    if group is not None:
+        details["group"] = group
     record_change(plan, "projector", actor=actor, details=details, regions=SCREEN_REGIONS)
 
 
@@ -318,7 +346,9 @@ def screen_delta(shown: Screen, base: int, version: int, regions: Regions) -> Sc
         delta.summary = news and shown.mode == "summary"
         return delta
     lists = shown.lists()
-    board = shown.mode == "board"
+    # The board and a group's screen list funding groups: a change resends only the groups it
+    # touched (a move in another group sends nothing of the group shown).
+    board = shown.mode in ("board", "group")
     whole = [lists[key] for key in sorted(regions.columns) if board and key in lists]
     delta.columns = whole
     in_whole = {card.id for column in whole for card in column.cards}
@@ -344,7 +374,7 @@ def screen_delta(shown: Screen, base: int, version: int, regions: Regions) -> Sc
     elif touched or regions.groups:
         keys = set(lists)
     delta.heads = [lists[key] for key in lists if key in keys and lists[key] not in whole]
-    if board:
+    if shown.mode == "board":
         delta.side = bool(touched or regions.groups)
     else:
         delta.side = shown.mode == "urgency" and bool(touched)

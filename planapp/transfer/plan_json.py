@@ -21,7 +21,7 @@ from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, sel
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
 
-from planapp.domain import GROUPS, PROJECTOR_MODES
+from planapp.domain import FUNDING_GROUPS, GROUPS, PROJECTOR_MODES
 from planapp.extensions import db
 from planapp.i18n import gettext as _
 from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon, User, Village
@@ -663,6 +663,8 @@ def _check_plan_values(values: dict, villages: dict) -> None:
         raise PlanImportError(gettext("plan.meeting_step: a step from 1 to 7."))
     if values.get("projector_mode", "board") not in PROJECTOR_MODES:
         raise PlanImportError(gettext("plan.projector_mode: a screen this planapp does not have."))
+    if values.get("projector_group") not in (None, *FUNDING_GROUPS):
+        raise PlanImportError(gettext("plan.projector_group: group 1, 2 or 3."))
     start = values.get("plan_start_year")
     if start is not None and not 2400 <= start <= 2800:
         raise PlanImportError(gettext("plan.plan_start_year: a Buddhist Era year."))

@@ -14,6 +14,7 @@
   var queued = 0;     // moves waiting to be sent
   var busy = 0;       // changes of ours on their way
   var dragging = false;
+  var start = null;   // where the card being dragged was: its list and the nodes after it
   var held = [];      // stream events waiting for our answer
   var pendingFocus = null;
   var selectedId = null;  // the card whose controls show (a tap on it); kept across swaps
@@ -164,6 +165,50 @@
 
   function groupOf(list) { return list.closest("[data-group]").dataset.group; }
 
+  // A drop lands where the pointer lifts. SortableJS places the card from its own 50 ms loop
+  // (fallback mode), so a quick flick can end before it caught up with the pointer. On the lift
+  // the card goes back to where the drag began (the board the hand aimed at) unless the pointer
+  // is on the place SortableJS gave it, then above the first card of the column under the
+  // pointer whose middle is below it. Boxes are layout boxes (offsetTop): SortableJS's
+  // animation moves cards with transforms for 150 ms after each of its steps.
+  function liftedAt(evt) {
+    var e = evt.originalEvent;
+    var p = e && e.changedTouches && e.changedTouches.length ? e.changedTouches[0] : e;
+    return p && typeof p.clientX === "number" ? { x: p.clientX, y: p.clientY } : null;
+  }
+
+  function layoutBox(el) {
+    var list = el.parentElement;
+    var top = list.getBoundingClientRect().top - list.scrollTop + (el.offsetParent === list
+      ? list.clientTop + el.offsetTop : el.offsetTop - list.offsetTop);
+    return { top: top, bottom: top + el.offsetHeight };
+  }
+
+  function placeAtPointer(evt, start) {
+    var point = liftedAt(evt);
+    var item = evt.item;
+    if (!point || !start) { return; }
+    var list = null;
+    board().querySelectorAll("[data-group] [data-card-list]").forEach(function (candidate) {
+      var box = candidate.getBoundingClientRect();
+      if (point.x >= box.left && point.x < box.right && point.y >= box.top && point.y < box.bottom &&
+          !candidate.closest("[data-confirmed]")) { list = candidate; }
+    });
+    if (!list) { return; }
+    var mine = layoutBox(item);
+    if (list === item.parentElement && point.y >= mine.top && point.y < mine.bottom) { return; }
+    start.list.insertBefore(item, start.next);
+    var cards = Array.prototype.filter.call(list.children, function (el) {
+      return isCard(el) && el !== item && el.offsetParent !== null;
+    });
+    var above = cards.filter(function (card) {
+      var box = layoutBox(card);
+      return (box.top + box.bottom) / 2 > point.y;
+    })[0];
+    var last = cards[cards.length - 1];
+    list.insertBefore(item, above || (last ? last.nextSibling : list.firstChild));
+  }
+
   function initLists(root) {
     var lists = root.matches && root.matches("[data-card-list]") ? [root] : [];
     lists = lists.concat(Array.prototype.slice.call(root.querySelectorAll("[data-card-list]")));
@@ -190,13 +235,19 @@
         preventOnFilter: false,
         ghostClass: "card-ghost",
         chosenClass: "card-chosen",
-        onStart: function () { dragging = true; },
+        onStart: function (evt) {
+          dragging = true;
+          start = { list: evt.from, next: evt.item.nextSibling, card: cardAfter(evt.item, false) };
+        },
         onEnd: function (evt) {
           dragging = false;
-          if (evt.from !== evt.to || evt.oldIndex !== evt.newIndex) {
-            var next = cardAfter(evt.item, false);
-            sendMove(evt.item.dataset.projectId, groupOf(evt.to), next ? next.dataset.projectId : "", null);
+          placeAtPointer(evt, start);
+          var list = evt.item.parentElement;
+          var next = cardAfter(evt.item, false);
+          if (start && (list !== start.list || next !== start.card)) {
+            sendMove(evt.item.dataset.projectId, groupOf(list), next ? next.dataset.projectId : "", null);
           }
+          start = null;
           release();
         }
       });

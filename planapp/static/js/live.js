@@ -130,6 +130,10 @@
   }
 
   document.addEventListener("htmx:sseMessage", news);
+  // htmx gives a new element the classes of the old one with its id until the swap settles
+  // (#live-cards-1 is a narrow list on the board, a wide one on a group's screen): count the
+  // pages again once the new classes are on.
+  document.addEventListener("htmx:afterSettle", function () { pagers("shown"); });
   document.addEventListener("DOMContentLoaded", function () { pagers("shown"); });
   // The Thai font changes every card's height once it has loaded.
   if (document.fonts) { document.fonts.ready.then(function () { pagers("shown"); }); }
