@@ -26,6 +26,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from planapp.ballots.rounds import closed_rounds
 from planapp.domain import FUNDING_GROUPS, GROUP_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS
 from planapp.extensions import db
 from planapp.meeting import rules
@@ -369,6 +370,7 @@ class Minutes:
     not_feasible: list[Project]
     taken_forward: TakenForward
     last_change: datetime | None
+    vote_rounds: list = field(default_factory=list)  # closed phone-ballot rounds (RoundView)
 
 
 def minutes(plan: Plan) -> Minutes:
@@ -388,4 +390,5 @@ def minutes(plan: Plan) -> Minutes:
         not_feasible=not_feasible_projects(plan),
         taken_forward=taken_forward(plan),
         last_change=last,
+        vote_rounds=closed_rounds(plan),
     )

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from planapp.ballots import rounds as ballot_rounds
 from planapp.cards import Card, on_board, plan_cards, supporting_names
 from planapp.changes import Regions, record_change
 from planapp.domain import (
@@ -217,6 +218,12 @@ def screen(plan: Plan, layout: str) -> Screen:
         shown.mode = "pause"  # the meeting's pause slide replaces the screen whole
         return shown
     shown.timer = timer_shown(plan)
+    vote = ballot_rounds.screen_round(plan)
+    if vote is not None:
+        # A vote round the facilitator put on screen replaces the mode until taken off.
+        shown.mode, shown.mode_label = "vote", _("Vote")
+        shown.data = {"vote": vote}
+        return shown
     if mode == "summary":
         shown.data = summary_screen(plan)
         return shown
@@ -256,8 +263,11 @@ def choose_screen(
         village = db.session.get(Village, village_id) if village_id else None
         if village is None or village.tambon_id != plan.tambon_id:
             raise ScreenChoiceError(_("Choose a village of this tambon."))
-    if plan.projector_mode == mode and (
-        village is None or plan.projector_village_number == village.number
+    vote_taken_off = ballot_rounds.take_off_screen(plan)
+    if (
+        plan.projector_mode == mode
+        and (village is None or plan.projector_village_number == village.number)
+        and not vote_taken_off
     ):
         return  # nothing changes: no version bump, no redraw on every screen
     plan.projector_mode = mode
@@ -309,6 +319,7 @@ class ScreenDelta:
     timer: bool = False
     overview: bool = False
     summary: bool = False
+    turnout: bool = False
 
 
 def screen_delta(shown: Screen, base: int, version: int, regions: Regions) -> ScreenDelta:
@@ -319,6 +330,10 @@ def screen_delta(shown: Screen, base: int, version: int, regions: Regions) -> Sc
         delta.whole = shown.mode != "pause" or regions.everything or "screen" in regions.parts
         return delta
     delta.timer = "timer" in regions.parts
+    if shown.mode == "vote":
+        # Each ballot cast sends the turnout (and the totals when shown), nothing else.
+        delta.turnout = "turnout" in regions.parts
+        return delta
     touched = regions.moved | regions.cards
     if shown.mode in ("overview", "summary"):
         news = bool(touched or regions.groups or regions.columns)
