@@ -635,6 +635,7 @@ class Ballot(db.Model):
         ForeignKey("vote_rounds.id", ondelete="CASCADE"), index=True
     )
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # the card's number in its village: 1..n
     token: Mapped[str] = mapped_column(String(64), unique=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -101,6 +101,9 @@ NOT_USER_TEXT = {
     ("board_places", "funding_group"): "one of the groups (CHECK)",
     ("plan_groups", "funding_group"): "one of the groups (CHECK)",
     ("change_log", "action"): "a code written by the app",
+    ("vote_rounds", "funding_group"): "one of the groups (CHECK)",
+    ("ballots", "token"): "made by the app (secrets.token_urlsafe)",
+    ("ballots", "code"): "made by the app from its own alphabet",
     ("change_log", "before"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
     ("change_log", "after"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
 }

@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('used_at', sa.DateTime(), nullable=True),

@@ -108,7 +108,7 @@ def round_ballots(vote_round: VoteRound) -> list[Ballot]:
         select(Ballot)
         .where(Ballot.round_id == vote_round.id)
         .join(Village, Village.id == Ballot.village_id)
-        .order_by(Village.number, Ballot.id)
+        .order_by(Village.number, Ballot.number)
     ).all()
 
 
@@ -242,10 +242,10 @@ def create_round(
     rows = []
     codes = _fresh_codes(sum(wanted.values()))
     for village_id, count in sorted(wanted.items()):
-        for _i in range(count):
+        for number in range(1, count + 1):
             rows.append(
-                dict(round_id=vote_round.id, village_id=village_id, token=new_token(),
-                     code=codes.pop())
+                dict(round_id=vote_round.id, village_id=village_id, number=number,
+                     token=new_token(), code=codes.pop())
             )  # fmt: skip
     db.session.execute(insert(Ballot), rows)
     record_change(

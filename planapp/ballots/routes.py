@@ -38,7 +38,7 @@ def code_throttle() -> LoginThrottle:
 
 def ballot_url(ballot: Ballot) -> str:
     # The address the server is reached at, so a phone on the hall's Wi-Fi can open it.
-    return request.host_url.rstrip("/") + url_for("ballots.ballot", token=ballot.token)
+    return request.host_url.rstrip("/") + url_for("ballots.ballot", ballot_token=ballot.token)
 
 
 # --- the facilitator ------------------------------------------------------------------------
@@ -168,17 +168,17 @@ def _ballot_page(ballot: Ballot, error: str = "", chosen=(), status: int = 200):
     ), status
 
 
-@bp.route("/b/<token>")
-def ballot(token: str):
-    found = rounds.ballot_by_token(token)
+@bp.route("/b/<ballot_token>")
+def ballot(ballot_token: str):
+    found = rounds.ballot_by_token(ballot_token)
     if found is None:
         return render_template("ballots/unknown.html"), 404
     return _ballot_page(found)
 
 
-@bp.route("/b/<token>", methods=["POST"])
-def cast(token: str):
-    found = rounds.ballot_by_token(token)
+@bp.route("/b/<ballot_token>", methods=["POST"])
+def cast(ballot_token: str):
+    found = rounds.ballot_by_token(ballot_token)
     if found is None:
         return render_template("ballots/unknown.html"), 404
     ids = [whole_number_or_none(value) for value in request.form.getlist("project_id")]
@@ -207,7 +207,7 @@ def type_code():
             return render_template("ballots/code.html", form=form), 429
         found = rounds.ballot_by_code(form.code.data)
         if found is not None:
-            return redirect(url_for("ballots.ballot", token=found.token))
+            return redirect(url_for("ballots.ballot", ballot_token=found.token))
         code_throttle().failed(address, "")
         form.code.errors.append(_("No ballot has this code. Check the card and type it again."))
     if form.errors:
