@@ -106,6 +106,7 @@ def record_change(
     *,
     actor: User | None,
     summary: str = "",
+    details: dict | None = None,
     project: Project | None = None,
     project_id: int | None = None,
     before: dict | None = None,
@@ -121,6 +122,8 @@ def record_change(
     hold the plan's write lock while it reads, then logs itself complete in one row).
     `regions` None: the change may have touched anything. The cards it placed or edited get
     its version as their stamp (see `stamp_cards`), unless the caller wrote them (`stamped`).
+    `details`: what the change did as codes and numbers, worded when shown (in the reader's
+    language, planapp/forum/history.py); `summary` is only for what cannot be worded later.
     `write_now`: the change is complete: its row is inserted at once, in one statement, and the
     entry returned is a plain copy (not in the session). Raises StaleVersion."""
     if version is None:
@@ -133,6 +136,7 @@ def record_change(
         action=action,
         project_id=project.id if project is not None else project_id,
         summary=summary,
+        details=details,
         before=before,
         after=after,
         plan_version=version,
@@ -321,6 +325,7 @@ def undo_last_change(
         "undo",
         actor=actor,
         summary=entry.summary,
+        details={"undid": entry.action, **(entry.details or {})},
         project_id=entry.project_id,
         before=entry.after,
         after=entry.before,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from planapp.accounts.users import set_password
 from planapp.domain import ROLES
 from planapp.extensions import db
+from planapp.hall_address import lan_addresses
 from planapp.models import Plan, User
 
 
@@ -80,23 +81,3 @@ def init_app(app) -> None:
                 "first administrator, or create it here:\n"
                 "    .venv/bin/flask --app app create-user admin --role admin\n"
             )
-
-
-def lan_addresses() -> list[str]:
-    """This machine's IPv4 addresses other than loopback, best guess first."""
-    import socket
-
-    found = []
-    try:
-        # No packet is sent: connecting a UDP socket only picks the outgoing interface.
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))
-            found.append(probe.getsockname()[0])
-    except OSError:
-        pass
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.append(info[4][0])
-    except OSError:
-        pass
-    return [a for a in dict.fromkeys(found) if not a.startswith("127.")]

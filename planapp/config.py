@@ -56,6 +56,9 @@ def configure(app: Flask, overrides: dict) -> None:
         STREAMS_PER_ADDRESS=int(os.environ.get("PLANAPP_STREAMS_PER_ADDRESS", 20)),
         STREAMS_TOTAL=int(os.environ.get("PLANAPP_STREAMS_TOTAL", 2000)),
         STREAM_LIFETIME=float(os.environ.get("PLANAPP_STREAM_LIFETIME", 300)),
+        # The address phones open (the projector's QR code and link), e.g. https://plan.example.org
+        # behind a proxy; unset: the address the projector was opened at, or the LAN address.
+        PUBLIC_URL=os.environ.get("PLANAPP_PUBLIC_URL", "").strip().rstrip("/"),
         # Flask-Compress: pages and answers, when the browser takes it. Chromium asks for gzip
         # over plain HTTP (the hall), for zstd and br over HTTPS. Fast levels: a 3,000-card
         # board (2.9 MB) gzips to ~150 KB in ~6 ms at level 3 (level 6: 15 ms, ~110 KB).

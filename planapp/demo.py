@@ -9,7 +9,7 @@ from sqlalchemy import select
 from planapp import demo_data as data
 from planapp.domain import PROGRAMME_FOR_SECTOR
 from planapp.extensions import db
-from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village
+from planapp.models import Agency, Plan, Project, SectorStrategy, Strategy, Tambon, Village
 
 
 def _get_or_create(model, lookup: dict, **values):
@@ -32,9 +32,11 @@ def load_demo() -> Plan:
         for level, code, name in data.STRATEGIES
     }
     for parent, code, name in data.TACTICS:
-        _get_or_create(
+        strategies[code] = _get_or_create(
             Strategy, {"level": "local", "code": code}, name=name, parent=strategies[parent]
         )
+    for sector, code in data.SECTOR_STRATEGIES.items():
+        _get_or_create(SectorStrategy, {"sector": sector}, strategy_id=strategies[code].id)
     villages = {
         number: _get_or_create(Village, {"tambon_id": tambon.id, "number": number}, name=name)
         for number, name in data.VILLAGES

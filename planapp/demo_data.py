@@ -122,6 +122,18 @@ TACTICS = [
     ("L4", "L4.2", "ส่งเสริมการมีส่วนร่วมของประชาชนและการบริหารจัดการที่ดี"),
 ]
 
+# The strategy (or tactic) proposed for a project from its sector (the administrator can change
+# it): the อบต.'s own strategies, a tactic where the sector names only one.
+SECTOR_STRATEGIES = {
+    "infrastructure": "L1",
+    "economy": "L2",
+    "society": "L3.2",
+    "health": "L3.1",
+    "education_culture": "L3.3",
+    "environment": "L4.1",
+    "governance": "L4.2",
+}
+
 PROJECTS = [
     # ------------------------------------------------------------------
     # หมู่ที่ 1 บ้านหนองบัวทอง

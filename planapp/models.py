@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from planapp.domain import GROUPS, PROJECTOR_MODES
+from planapp.domain import GROUPS, PROJECTOR_MODES, SECTORS
 from planapp.extensions import db
 
 
@@ -211,6 +211,20 @@ class Strategy(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("strategies.id", ondelete="SET NULL"))
 
     parent: Mapped[Strategy | None] = relationship(remote_side=[id])
+
+
+class SectorStrategy(db.Model):
+    """The strategy (or tactic) proposed for a project of a sector: the administrator keeps the
+    mapping (planapp/strategies.py), the facilitator confirms the proposals per plan. Shared by
+    every tambon, like the strategies it names; a sector without a row proposes nothing."""
+
+    __tablename__ = "sector_strategies"
+    __table_args__ = (CheckConstraint(_in("sector", SECTORS), name="sector"),)
+
+    sector: Mapped[str] = mapped_column(String(40), primary_key=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+
+    strategy: Mapped[Strategy] = relationship()
 
 
 # --- the plan -----------------------------------------------------------------------------
@@ -510,6 +524,10 @@ class ChangeLog(db.Model):
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     # None: the change may have touched anything (every view renders itself whole).
     regions: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # What the change did, as codes and numbers (a group, a count, a village's id): the history
+    # and the minutes word it in the reader's language (planapp/forum/history.py). None on
+    # older rows, which show their `summary`.
+    details: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     user: Mapped[User | None] = relationship()
     project: Mapped[Project | None] = relationship()

@@ -341,6 +341,18 @@ def page(context):
     return context.new_page()
 
 
+@pytest.fixture(params=[(1024, 768), (1280, 800)], ids=["tablet-1024x768", "tablet-1280x800"])
+def touch_page(browser, request):
+    """A page on a facilitator's tablet: both sizes of the design brief, landscape, with touch."""
+    width, height = request.param
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, has_touch=True, locale="th-TH"
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 def assert_accessible(page) -> None:
     """Run axe-core on the page; fail on any serious or critical violation."""
     from axe_playwright_python.sync_playwright import Axe
@@ -385,3 +397,15 @@ def plan_state(app_of, live_server):
             return token if fn is None else result
 
     return run
+
+
+def select_card(page, project_id) -> object:
+    """Tap a board card's title: it is selected and shows its controls (move up/down, to a
+    position, to a group, details). Returns the card's locator."""
+    from playwright.sync_api import expect
+
+    card = page.locator(f"#card-{project_id}")
+    if "is-selected" not in (card.get_attribute("class") or ""):
+        card.locator(".card-open").click()
+    expect(card.locator(".card-controls")).to_be_visible()
+    return card

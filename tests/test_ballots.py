@@ -234,7 +234,8 @@ def test_closing_writes_the_votes_logs_the_round_and_reopening_recounts(
     assert votes == {ids[0]: 1, ids[1]: 0, ids[2]: 2, ids[3]: 0, ids[4]: 3}
     entry = db.session.scalar(select(ChangeLog).where(ChangeLog.action == "vote_close"))
     village = str(plan.tambon.villages[0].id)
-    assert entry.after["vote_round"]["villages"] == {village: {"issued": 4, "cast": 3}}
+    assert entry.details["villages"] == {village: {"issued": 4, "cast": 3}}
+    assert (entry.details["cast"], entry.details["issued"], entry.summary) == (3, 4, "")
     assert entry.after["projects"][str(ids[4])] == {"votes": 3}
     # "Order by votes" orders the group by the ballots' totals.
     meeting_groups.order_group_by_votes(plan, "3", actor=None)
@@ -247,8 +248,51 @@ def test_closing_writes_the_votes_logs_the_round_and_reopening_recounts(
     db.session.expire_all()
     assert db.session.get(Project, ids[1]).votes == 1
     assert db.session.get(Project, ids[4]).votes == 3
+
+
+def minutes_rounds(client, plan) -> list[str]:
+    page = client.get(f"/plans/{plan.id}/minutes").get_data(as_text=True)
+    return re.findall(r'data-minutes-round="(\d+)"', page)
+
+
+def history_text(client, plan) -> str:
+    return client.get(f"/plans/{plan.id}/history").get_data(as_text=True)
+
+
+def test_the_minutes_list_the_rounds_closed_in_the_forum_worded_in_the_readers_language(
+    client, facilitator_client, voting
+):
+    plan, ids = voting
+    vote_round, ballots = open_round_with_ballots(facilitator_client, plan)
+    close = f"/plans/{plan.id}/rounds/{vote_round.id}/close"
+    assert post_json(client, f"/b/{ballots[0].token}", [ids[0]]).status_code == 200
+    assert facilitator_client.post(close).status_code == 302
+    # Closed before the forum started: material, not a decision of the forum.
+    assert minutes_rounds(facilitator_client, plan) == []
+    facilitator_client.post(f"/plans/{plan.id}/meeting/step", data={"step": "4"})
+    facilitator_client.post(f"/plans/{plan.id}/rounds/{vote_round.id}/open")
+    for ballot in ballots[1:3]:
+        assert post_json(client, f"/b/{ballot.token}", [ids[1]]).status_code == 200
+    assert facilitator_client.post(close).status_code == 302
     minutes = facilitator_client.get(f"/plans/{plan.id}/minutes").get_data(as_text=True)
-    assert 'data-turnout="4/4"' in minutes
+    assert minutes_rounds(facilitator_client, plan) == [str(vote_round.id)]
+    assert 'data-turnout="3/4"' in minutes and 'id="live-turnout"' not in minutes
+    # Worded when read, in the reader's language, whoever closed it.
+    thai = history_text(facilitator_client, plan)
+    assert "ปิดรอบลงคะแนนกลุ่ม 3: ลงคะแนน 3 จาก 4 ใบ" in thai
+    assert "เปิดรอบลงคะแนนกลุ่ม 3 อีกครั้ง" in thai
+    facilitator_client.post("/language", data={"language": "en", "next": "/"})
+    english = history_text(facilitator_client, plan)
+    assert "Vote round for Group 3 closed: 3 of 4 ballots cast" in english
+    assert "Vote round for Group 3 reopened" in english
+    assert "Vote round for Group 3: 4 ballots, 3 picks each" in english
+    assert "ปิดรอบลงคะแนน" not in english and "บัตรของหมู่ที่" not in english
+    # A closing undone is no decision.
+    db.session.refresh(plan)
+    undo = facilitator_client.post(f"/plans/{plan.id}/undo", data={"version": plan.version})
+    assert undo.status_code in (200, 302)
+    assert minutes_rounds(facilitator_client, plan) == []
+    assert "Undone: Vote round for Group 3 closed" in history_text(facilitator_client, plan)
 
 
 def test_typing_codes_is_rate_limited_per_address(client, facilitator_client, voting):

@@ -16,14 +16,16 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def hall(plan_state):
     """The demo sorted into groups, open to the public, three people of village 1 and two of
-    village 2 at the forum."""
+    village 2 at the forum, which is at its step 4 (the minutes list what it decides)."""
     from planapp.extensions import db
+    from planapp.meeting.record import set_step
     from planapp.models import ForumAttendance
     from tests.live_helpers import spread_demo
 
     def scene(plan):
         spread_demo(plan)
         plan.is_public = True
+        set_step(plan, 4, actor=None)
         first, second = plan.tambon.villages[:2]
         db.session.add_all(
             [

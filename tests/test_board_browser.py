@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, select_card
 
 pytestmark = pytest.mark.browser
 
@@ -102,17 +102,6 @@ def wait_version(page, version: int) -> None:
     expect(page.locator("#board")).to_have_attribute("data-plan-version", str(version))
 
 
-@pytest.fixture(params=[(1024, 768), (1280, 800)], ids=["tablet-1024x768", "tablet-1280x800"])
-def touch_page(browser, request):
-    width, height = request.param
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, has_touch=True, locale="th-TH"
-    )
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
 def test_touch_drag_across_columns_and_inside_a_column(live_server, touch_page):
     page = touch_page
     open_board(live_server, page)
@@ -158,6 +147,13 @@ def test_mouse_drag_across_columns_and_inside_a_column(live_server, page):
 def test_keyboard_moves_without_dragging(live_server, page):
     open_board(live_server, page)
     unsorted = server_columns(live_server)["unsorted"]
+    # The controls show on the selected card: Enter on its title selects it.
+    controls = card(page, unsorted[0]).locator(".card-controls")
+    expect(controls).to_be_hidden()
+    card(page, unsorted[0]).locator(".card-open").focus()
+    page.keyboard.press("Enter")
+    expect(controls).to_be_visible()
+    expect(card(page, unsorted[0]).locator(".card-open")).to_have_attribute("aria-expanded", "true")
     down = card(page, unsorted[0]).locator('[data-move-step="1"]')
     down.focus()
     page.keyboard.press("Enter")
@@ -173,6 +169,9 @@ def test_keyboard_moves_without_dragging(live_server, page):
     wait_version(page, 3)
     assert server_columns(live_server)["unsorted"][:3] == [unsorted[1], unsorted[0], unsorted[2]]
     # Move to a group: choose it in the select by keyboard, then the button.
+    card(page, unsorted[2]).locator(".card-open").focus()
+    page.keyboard.press("Enter")
+    expect(card(page, unsorted[0]).locator(".card-controls")).to_be_hidden()  # one at a time
     select = card(page, unsorted[2]).locator("[data-move-select]")
     select.focus()
     select.select_option("2")
@@ -184,7 +183,7 @@ def test_keyboard_moves_without_dragging(live_server, page):
     assert page_column(page, "2") == [unsorted[2]]
     # The top card cannot go higher: nothing is sent, the board says why.
     first = page_column(page, "unsorted")[0]
-    card(page, first).locator('[data-move-step="-1"]').click()
+    select_card(page, first).locator('[data-move-step="-1"]').click()
     expect(page.locator("#board-status")).to_contain_text("อยู่ลำดับแรกของกลุ่มแล้ว")
     assert page.locator("#plan-version").input_value() == "4"
 
@@ -195,10 +194,10 @@ def test_undo_three_changes_in_a_row(live_server, page):
     unsorted = original["unsorted"]
     drag(page, card(page, unsorted[0]), page.locator("#cards-1"), "middle")
     wait_version(page, 1)
-    card(page, unsorted[1]).locator("[data-move-select]").select_option("3")
+    select_card(page, unsorted[1]).locator("[data-move-select]").select_option("3")
     card(page, unsorted[1]).locator("[data-move-to-group]").click()
     wait_version(page, 2)
-    card(page, unsorted[3]).locator('[data-move-step="-1"]').click()
+    select_card(page, unsorted[3]).locator('[data-move-step="-1"]').click()
     wait_version(page, 3)
     undo = page.locator("[data-undo]")
     for version in (4, 5, 6):
@@ -216,6 +215,7 @@ def test_undo_three_changes_in_a_row(live_server, page):
 
 def test_filtered_board_still_drops_next_to_the_right_neighbour(live_server, page):
     open_board(live_server, page)
+    page.locator("[data-toggle=board-filters]").click()
     page.select_option("#filter-sector", "health")
     expect(page.locator("#board[data-filtered]")).to_be_attached()
     in_order = page.locator('[data-group="unsorted"] .card').evaluate_all(
@@ -234,16 +234,16 @@ def test_filtered_board_still_drops_next_to_the_right_neighbour(live_server, pag
     assert after.index(shown[1]) == after.index(shown[0]) - 1
     assert sorted(after) == sorted(everyone)
     # The down button skips hidden cards: one press passes the next shown card.
-    card(page, shown[0]).locator('[data-move-step="1"]').click()
+    select_card(page, shown[0]).locator('[data-move-step="1"]').click()
     wait_version(page, 2)
     after = server_columns(live_server)["unsorted"]
     assert after.index(shown[0]) == after.index(shown[2]) + 1
 
 
-def test_panel_edits_a_project_in_place(live_server, page):
+def test_panel_edits_a_project_and_closes_after_saving(live_server, page):
     open_board(live_server, page)
     project = server_columns(live_server)["unsorted"][0]
-    card(page, project).locator(".card-open").click()
+    select_card(page, project).locator("[data-open-panel]").click()
     panel = page.locator("#card-panel")
     expect(panel.locator("[data-panel-heading]")).to_be_focused()
     panel.get_by_label("ไม่สามารถดำเนินการได้", exact=True).check()
@@ -252,8 +252,12 @@ def test_panel_edits_a_project_in_place(live_server, page):
     panel.get_by_label("เหตุผลที่ไม่สามารถดำเนินการได้").fill("อยู่ในเขตป่าสงวน")
     panel.get_by_label("หรือพิมพ์ชื่อหน่วยงานเจ้าภาพใหม่").fill("สำนักงานทรัพยากรธรรมชาติจังหวัด")
     panel.get_by_role("button", name="บันทึก").click()
-    expect(panel.locator(".saved-note")).to_be_visible()
     wait_version(page, 1)
+    # Saved: the panel closes (it covered the columns), the status line says what was saved,
+    # and the focus is back on the card, in its new column.
+    expect(panel).to_be_empty()
+    expect(page.locator("#board-status")).not_to_be_empty()
+    expect(card(page, project).locator("[data-open-panel]")).to_be_focused()
     assert page_column(page, "not-feasible") == [project]
     expect(card(page, project)).to_contain_text("สำนักงานทรัพยากรธรรมชาติจังหวัด")
 
@@ -261,17 +265,17 @@ def test_panel_edits_a_project_in_place(live_server, page):
 def test_board_and_urgency_pages_are_accessible(live_server, page):
     open_board(live_server, page)
     unsorted = server_columns(live_server)["unsorted"]
-    card(page, unsorted[0]).locator(".card-open").click()
+    select_card(page, unsorted[0]).locator("[data-open-panel]").click()
     expect(page.locator("#card-panel [data-panel-heading]")).to_be_visible()
     assert_accessible(page)
-    card(page, unsorted[1]).locator("[data-move-select]").select_option("1")
+    page.locator("#card-panel [data-close-panel]").first.click()
+    select_card(page, unsorted[1]).locator("[data-move-select]").select_option("1")
     card(page, unsorted[1]).locator("[data-move-to-group]").click()
     wait_version(page, 1)
     page.goto(live_server.url(f"/plans/{live_server.plan_id}/urgency"))
     expect(page.locator('[data-urgency="urgent"]')).to_be_visible()
     item = page.locator(f"#urgency-item-{unsorted[1]}")
-    item.get_by_role("combobox").select_option("urgent")
-    item.get_by_role("button", name="กำหนด").click()
+    item.get_by_role("button", name="เร่งด่วน").click()
     expect(
         page.locator(f'[data-urgency="urgent"] [data-project-id="{unsorted[1]}"]')
     ).to_be_visible()

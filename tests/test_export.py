@@ -754,13 +754,13 @@ def projector_figures(client, plan) -> dict[str, tuple[int, int]]:
     found = {
         tier: (int(count), money_satang(amount))
         for tier, count, amount in re.findall(
-            r'data-summary-urgency="([a-z]+)">.*?data-count>(\d+)<.*?class="money">([\d,.]+)<',
+            r'data-summary-urgency="([a-z]+)">.*?data-count>(\d+)<.*?money">([\d,.]+)<',
             html,
             re.S,
         )
     }
     count, amount = re.search(
-        r"<td class=\"num\">(\d+)</td>.*?class=\"money\">([\d,.]+)<",
+        r"data-count>(\d+)</td>.*?data-total>([\d,.]+)<",
         html[html.index("<tfoot>") :],
         re.S,
     ).groups()
@@ -920,7 +920,7 @@ def test_village_sheets_give_each_village_its_own_ranks(facilitator_client, demo
     )
     assert (pond2.village_rank, pond5.village_rank) == (2, 1)
     village_plans.merge_projects(
-        demo_plan, pond2, [pond5], title=pond2.title, budget_satang=pond2.budget_satang
+        demo_plan, pond2, [pond5], title=pond2.title, budget_satang=pond2.budget_satang, actor=None
     )
     db.session.commit()
     wb = download_workbook(facilitator_client, demo_plan)

@@ -266,7 +266,10 @@ def test_panel_saves_decisions_with_a_new_agency_and_undo_restores(facilitator_c
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_data(as_text=True)
-    assert "บันทึกแล้ว" in body and f'id="card-{project.id}"' in body
+    # Saved on the board: the panel closes (no panel in the answer), the card is shown anew and
+    # the status line says what was saved.
+    assert "data-panel-project" not in body and f'id="card-{project.id}"' in body
+    assert 'id="board-status"' in body and "บันทึกแล้ว" not in body
     assert "🙏 &lt;b&gt;" in body and "🙏 <b>" not in body
     db.session.expire_all()
     assert (project.feasibility, project.urgency, project.lead_agency_id) == (
@@ -366,10 +369,58 @@ def test_urgency_view_groups_projects_taken_forward(facilitator_client, demo_pla
     )
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    urgent_block = body.split('data-urgency="urgent"', 1)[1].split("</section>", 1)[0]
-    assert f'data-project-id="{unsorted[0]}"' in urgent_block
+    # Only that project's row (moved into the urgent list) and the counts: not the view whole.
+    assert 'id="urgency-view"' not in body
+    assert f'<div id="urgency-item-{unsorted[0]}" hx-swap-oob="delete"></div>' in body
+    moved = body.split('hx-swap-oob="beforeend:#urgency-list-urgent">', 1)[1]
+    assert f'data-project-id="{unsorted[0]}"' in moved.split("</li>", 1)[0]
+    assert body.count("data-project-id=") == 1
+    assert 'id="urgency-count-urgent" data-urgency-count="1"' in body
+    assert 'id="urgency-count-unset" data-urgency-count="1"' in body
     db.session.expire_all()
     assert db.session.get(Project, unsorted[0]).urgency == "urgent"
+
+
+def test_urgency_is_one_tap_per_project_with_the_current_tier_pressed(
+    facilitator_client, demo_plan
+):
+    """Three buttons per project (no dropdown, no second "set" tap); a plain form post works
+    without JavaScript; a second tap on the same tier logs nothing; the change names the card so
+    the board and the projector show it anew."""
+    unsorted = ranked(demo_plan, "unsorted")
+    move(facilitator_client, demo_plan, unsorted[0], "2")
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/urgency").get_data(as_text=True)
+    row = page.split(f'id="urgency-item-{unsorted[0]}"', 1)[1].split("</li>", 1)[0]
+    assert "<select" not in row
+    pressed = re.findall(r'name="urgency" value="(\w+)"[^>]*aria-pressed="(\w+)"', row)
+    assert pressed == [("urgent", "false"), ("medium", "false"), ("normal", "false")]
+    # The unset list comes first, the tiers after it.
+    assert page.index("data-urgency-unset") < page.index('data-urgency="urgent"')
+
+    db.session.expire_all()
+    url = f"/plans/{demo_plan.id}/projects/{unsorted[0]}/urgency"
+    response = facilitator_client.post(
+        url, data={"urgency": "medium", "version": demo_plan.version}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/plans/{demo_plan.id}/urgency")
+    db.session.expire_all()
+    assert db.session.get(Project, unsorted[0]).urgency == "medium"
+    entry = db.session.scalars(select(ChangeLog).order_by(ChangeLog.id.desc())).first()
+    assert entry.regions == {"cards": [unsorted[0]], "edited": [unsorted[0]]}
+    page = facilitator_client.get(f"/plans/{demo_plan.id}/urgency").get_data(as_text=True)
+    medium = page.split('data-urgency="medium"', 1)[1].split("</section>", 1)[0]
+    row = medium.split(f'id="urgency-item-{unsorted[0]}"', 1)[1].split("</li>", 1)[0]
+    assert re.findall(r'value="(\w+)"[^>]*aria-pressed="true"', row) == ["medium"]
+
+    version = db.session.get(Plan, demo_plan.id).version
+    again = facilitator_client.post(
+        url, data={"urgency": "medium", "version": version}, headers={"HX-Request": "true"}
+    )
+    assert again.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Plan, demo_plan.id).version == version
+    assert db.session.scalars(select(ChangeLog).order_by(ChangeLog.id.desc())).first() == entry
 
 
 def test_a_confirmed_group_refuses_moves_and_shows_locked(facilitator_client, demo_plan):

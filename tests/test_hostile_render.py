@@ -90,6 +90,7 @@ NOT_USER_TEXT = {
     ("users", "password_hash"): "a hash",
     ("user_sessions", "token_hash"): "a digest made by the app",
     ("users", "role"): "one of the roles (CHECK)",
+    ("sector_strategies", "sector"): "one of the sectors (CHECK)",
     ("agencies", "kind"): "one of the kinds",
     ("strategies", "level"): "one of the levels",
     ("plans", "grouping"): "one of two codes",
@@ -104,8 +105,10 @@ NOT_USER_TEXT = {
     ("vote_rounds", "funding_group"): "one of the groups (CHECK)",
     ("ballots", "token"): "made by the app (secrets.token_urlsafe)",
     ("ballots", "code"): "made by the app from its own alphabet",
+    ("change_log", "regions"): "region names and ids written by the app",
     ("change_log", "before"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
     ("change_log", "after"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
+    ("change_log", "details"): "codes and numbers (a group, a count, a village's id)",
 }
 # Keys of the change log's snapshots that hold the texts above (the history describes old
 # values from them).
@@ -147,11 +150,11 @@ def play_the_forum(app) -> dict:
         projects = plan.active_projects()
         unsorted = [p for p in projects if p.funding_group == "unsorted"]
         villages = sorted(plan.tambon.villages, key=lambda v: v.number)
-        move_project(plan, unsorted[0].id, "2", None, None)
+        move_project(plan, unsorted[0].id, "2", None, None, actor=facilitator)
         db.session.commit()
-        move_project(plan, unsorted[1].id, "3", None, None)
+        move_project(plan, unsorted[1].id, "3", None, None, actor=facilitator)
         db.session.commit()
-        undo_last_change(plan)
+        undo_last_change(plan, actor=facilitator)
         db.session.commit()
         edited = unsorted[1]
         save_decisions(
@@ -166,30 +169,32 @@ def play_the_forum(app) -> dict:
                 note="ประชาคมขอให้ดูเส้นทางน้ำ",
             ),
             None,
+            actor=facilitator,
         )
         db.session.commit()
-        meeting_groups.set_votes(plan, edited, 12)
-        meeting_groups.set_ceiling(plan, "2", 500_000_00)
-        meeting_groups.confirm_group(plan, "1")
+        meeting_groups.set_votes(plan, edited, 12, actor=facilitator)
+        meeting_groups.set_ceiling(plan, "2", 500_000_00, actor=facilitator)
+        meeting_groups.confirm_group(plan, "1", actor=facilitator)
         meeting_record.save_record(
             plan,
             date(2026, 11, 20),
             "ศาลาประชาคมหมู่ 3",
             "นายประเสริฐ ศรีบุญเรือง",
             {village.id: 20 + village.number for village in villages},
+            actor=facilitator,
         )
-        meeting_record.set_step(plan, 2)
-        meeting_record.set_step(plan, 1)
-        meeting_record.control_timer(plan, villages[2], "start", 5)
-        meeting_record.control_timer(plan, villages[2], "pause")
-        meeting_record.set_message(plan, "พักรับประทานอาหารกลางวัน")
+        meeting_record.set_step(plan, 2, actor=facilitator)
+        meeting_record.set_step(plan, 1, actor=facilitator)
+        meeting_record.control_timer(plan, villages[2], "start", 5, actor=facilitator)
+        meeting_record.control_timer(plan, villages[2], "pause", actor=facilitator)
+        meeting_record.set_message(plan, "พักรับประทานอาหารกลางวัน", actor=facilitator)
         db.session.commit()
         followed = next(p for p in projects if p.funding_group == "3")
         followed.followup_status = "in_budget"
         followed.followup_note = "อยู่ในข้อบัญญัติงบประมาณ"
         followed.budget_ordinance_satang = 100_000_00
         followed.budget_ordinance_year = plan.fiscal_year
-        carry_over(plan, str(plan.fiscal_year + 1))
+        carry_over(plan, str(plan.fiscal_year + 1), actor=facilitator)
         db.session.commit()
     return {"plan_id": plan.id, "village": villages[2].number}
 

@@ -636,7 +636,7 @@ def test_minutes_without_the_step_bar_cover_the_day_of_the_forum(facilitator_cli
     for project, tier in ((a, "urgent"), (b, "medium")):
         before = {"projects": {str(project.id): {"urgency": None}}}
         after = {"projects": {str(project.id): {"urgency": tier}}}
-        record_change(demo_plan, "edit", project=project, before=before, after=after)
+        record_change(demo_plan, "edit", project=project, before=before, after=after, actor=None)
     db.session.commit()
     early, on_the_day = db.session.scalars(select(ChangeLog).order_by(ChangeLog.id)).all()
     window = forum_window(demo_plan)

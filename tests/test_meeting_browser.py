@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from planapp.meeting import rules
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, select_card
 
 pytestmark = pytest.mark.browser
 
@@ -133,7 +133,7 @@ def open_board(live_server, page) -> None:
 
 
 def move_to_group(page, project_id: int, group: str) -> None:
-    card = page.locator(f"#card-{project_id}")
+    card = select_card(page, project_id)
     card.locator("[data-move-select]").select_option(group)
     card.locator("[data-move-to-group]").click()
 
@@ -172,7 +172,7 @@ def test_the_cut_line_falls_between_the_right_cards_as_cards_cross_it(live_serve
     mover = chosen[3][0]
     for _ in range(3):
         seen = version(page)
-        page.locator(f'#card-{mover} [data-move-step="-1"]').click()
+        select_card(page, mover).locator('[data-move-step="-1"]').click()
         expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
         column = server_columns(live_server)["3"]
         assert column_tokens(page, "3") == expected_tokens(column, ceiling)
@@ -463,3 +463,47 @@ def test_pause_screen_and_message_overlay_each_undone_with_one_tap(live_server, 
     expect(message).to_be_visible()  # the message stays over the forum screen
     page.get_by_role("button", name="ลบข้อความ").click()
     expect(message).to_have_count(0)
+
+
+def test_a_group_over_its_ceiling_is_confirmed_only_with_the_override(live_server, page):
+    """Confirm on a group over its ceiling: refused next to the control until "confirm over the
+    ceiling" is ticked; then it locks (issue 16, item 9)."""
+    live_server.login(page, "facilitator")
+    unsorted = server_columns(live_server)["unsorted"]
+    (first, budget), (second, more) = unsorted[:2]
+    over = budget + more - (budget + more) // 2  # a ceiling of half the two cards' total
+    set_ceiling(live_server, page, "3", f"{(budget + more - over) // 100:,}")
+    open_board(live_server, page)
+    for pid in (first, second):
+        seen = version(page)
+        move_to_group(page, pid, "3")
+        expect(page.locator("#plan-version")).to_have_value(str(seen + 1))
+
+    # The meeting panel: the box says by how much; without it the confirm is refused there.
+    page.goto(live_server.url(f"/plans/{live_server.plan_id}/meeting"))
+    control = page.locator("#group-control-3")
+    box = control.locator('[data-over-ceiling="3"]')
+    expect(box).to_contain_text(f"เกิน {over // 100:,} บาท")
+    control.locator('[data-confirm-group="3"]').click()
+    expect(control.locator("[role=alert]")).to_contain_text("ยืนยันทั้งที่เกินเพดาน")
+    expect(page.locator("#group-control-3[data-confirmed]")).to_have_count(0)
+    assert live_server.query(
+        "SELECT confirmed_at FROM plan_groups WHERE plan_id = :p AND funding_group = '3'",
+        p=live_server.plan_id,
+    ) == [(None,)]
+
+    # On the board: refused without the tick, confirmed with it.
+    open_board(live_server, page)
+    seen = version(page)
+    head = page.locator("#column-head-3")
+    with page.expect_response(lambda r: r.url.endswith("/groups/3/confirm")) as answer:
+        head.locator('[data-confirm-group="3"]').click()
+    assert answer.value.status == 422
+    expect(page.locator("#board-status")).to_contain_text(f"{over // 100:,} บาท")
+    assert version(page) == seen
+    expect(page.locator('[data-group="3"][data-confirmed]')).to_have_count(0)
+    head.locator('[data-over-ceiling="3"] input').check()
+    head.locator('[data-confirm-group="3"]').click()
+    expect(page.locator('[data-group="3"][data-confirmed]')).to_be_visible()
+    expect(page.locator("#history")).to_contain_text(f"เกินเพดานงบประมาณ {over // 100:,} บาท")
+    assert_accessible(page)

@@ -435,7 +435,7 @@ def test_strategies_that_are_not_text_are_refused_not_a_crash(admin_client, rich
 # --- what a plan file may do: no more than its importer may do in the screens (issue 13) ----
 
 
-def refused_without_change(client, document, message: str, replace: bool = True) -> None:
+def assert_refused_without_change(client, document, message: str, replace: bool = True) -> None:
     state = database_state()
     response = upload(client, document, replace=replace)
     page = response.get_data(as_text=True)
@@ -451,7 +451,7 @@ def test_a_facilitators_file_cannot_create_strategies(app, facilitator_client, r
     document = plan_json.export_plan(rich_plan)
     document["strategies"].append({"level": "local", "code": "ใหม่ 9", "name": "ยุทธศาสตร์ปลอม"})
     document["projects"][0]["strategies"].append(["local", "ใหม่ 9"])
-    refused_without_change(facilitator_client, document, "ยุทธศาสตร์ ใหม่ 9 ยังไม่มีในเครื่องนี้")
+    assert_refused_without_change(facilitator_client, document, "ยุทธศาสตร์ ใหม่ 9 ยังไม่มีในเครื่องนี้")
     assert db.session.scalar(select(Strategy).where(Strategy.code == "ใหม่ 9")) is None
     # An administrator may: the same file comes in, with the strategy.
     make_user("admin", "admin")
@@ -539,7 +539,7 @@ def test_merge_cycles_and_chains_are_refused(facilitator_client, rich_plan, shap
         second["merged_into"] = first["key"]
     else:
         second["merged_into"] = third["key"]
-    refused_without_change(facilitator_client, document, "ถูกรวมเข้ากับโครงการที่ถูกรวมไปแล้ว")
+    assert_refused_without_change(facilitator_client, document, "ถูกรวมเข้ากับโครงการที่ถูกรวมไปแล้ว")
 
 
 # --- values no column can hold: a refusal, never a server error (issue 13 item 9) -----------
@@ -584,7 +584,7 @@ def test_values_no_column_can_hold_are_refused_next_to_the_file(
     admin_client, rich_plan, path, value, message
 ):
     document = set_path(plan_json.export_plan(rich_plan), path, value)
-    refused_without_change(admin_client, document, message)
+    assert_refused_without_change(admin_client, document, message)
 
 
 @pytest.mark.parametrize(
@@ -595,7 +595,7 @@ def test_values_no_column_can_hold_are_refused_next_to_the_file(
     ],
 )
 def test_unreadable_json_is_refused_next_to_the_file(admin_client, demo_plan, body, message):
-    refused_without_change(admin_client, body, message, replace=False)
+    assert_refused_without_change(admin_client, body, message, replace=False)
 
 
 def test_a_number_past_infinity_is_refused(admin_client, rich_plan):
@@ -603,4 +603,4 @@ def test_a_number_past_infinity_is_refused(admin_client, rich_plan):
     document = plan_json.export_plan(rich_plan)
     document["projects"][0]["budget_satang"] = 123456789
     body = json.dumps(document).replace("123456789", "1e400", 1).encode()
-    refused_without_change(admin_client, body, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้")
+    assert_refused_without_change(admin_client, body, "ตัวเลขที่ใหญ่เกินกว่าจะบันทึกได้")

@@ -474,3 +474,40 @@ def test_a_view_back_after_the_plan_was_closed_gets_the_whole_content(
     event = read_event(chunks)
     assert (event["event"], event["id"]) == ("state", str(closed_at + 1))
     response.close()
+
+
+def test_hall_address_never_sends_phones_to_localhost():
+    from planapp.hall_address import hall_address
+
+    def lan():
+        return ["192.168.1.20"]
+
+    def none():
+        return []
+
+    # Opened on the laptop itself: the LAN address, with the same port.
+    for asked in ("http://localhost:8000/", "http://127.0.0.1:8000/", "http://[::1]:8000/"):
+        assert hall_address(asked, "", lan).base == "http://192.168.1.20:8000"
+        assert hall_address(asked, "", lan).reachable
+    # Opened at an address the hall reaches: that one.
+    assert hall_address("http://192.168.1.5:8000/", "", lan).base == "http://192.168.1.5:8000"
+    # A public address wins (a server behind a proxy).
+    public = hall_address("http://127.0.0.1:8000/", "https://plan.example.org", lan)
+    assert public.base == "https://plan.example.org" and public.reachable
+    # No LAN address at all: loopback, and it says so.
+    alone = hall_address("http://localhost:8000/", "", none)
+    assert alone.base == "http://localhost:8000" and not alone.reachable
+
+
+def test_projector_page_and_qr_code_use_the_hall_address(client, demo_plan, monkeypatch):
+    from planapp import hall_address
+
+    monkeypatch.setattr(hall_address, "lan_addresses", lambda: ["10.0.0.7"])
+    # The function's default was bound at import: the route must call it at request time.
+    token = demo_plan.public_token
+    page = client.get(f"/live/{token}", base_url="http://localhost:8000").get_data(as_text=True)
+    assert f"http://10.0.0.7:8000/live/{token}/phone" in page
+    svg = client.get(f"/live/{token}/qr.svg", base_url="http://localhost:8000").get_data(
+        as_text=True
+    )
+    assert f"<title>http://10.0.0.7:8000/live/{token}/phone</title>" in svg

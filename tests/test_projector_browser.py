@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import PG_ADMIN_URL, assert_accessible
+from tests.browser import PG_ADMIN_URL, assert_accessible, select_card
 
 pytestmark = pytest.mark.browser
 
@@ -378,6 +378,7 @@ def test_moves_on_the_tablet_board_show_on_the_projector_without_reload(
         # A group change: the first unsorted card into group 1, with the select and its button.
         card = tablet.locator("[data-group='unsorted'] [data-project-id]").first
         moved = card.get_attribute("data-project-id")
+        select_card(tablet, moved)
         card.locator("[data-move-select]").select_option("1")
         card.locator("[data-move-to-group]").click()
         shown = projector.locator(f"[data-group='1'] [data-project-id='{moved}']")
@@ -388,12 +389,13 @@ def test_moves_on_the_tablet_board_show_on_the_projector_without_reload(
         # A move inside a column: the first card of group 2 one place down.
         column = tablet.locator("[data-group='2']")
         first = column.locator("[data-project-id]").first.get_attribute("data-project-id")
-        column.locator(f"[data-project-id='{first}'] [data-move-step='1']").click()
+        select_card(tablet, first).locator("[data-move-step='1']").click()
         on_projector = projector.locator("[data-group='2'] [data-project-id]")
         expect(on_projector.nth(1)).to_have_attribute("data-project-id", first)
         expect(body).to_have_attribute("data-plan-version", str(start + 2))
 
         # The screen switch from the control on the board page.
+        tablet.locator("[data-toggle=forum-side]").click()  # a drawer on a tablet
         tablet.locator("#projector-control [data-screen-mode=urgency]").click()
         expect(projector.locator("[data-mode]")).to_have_attribute("data-mode", "urgency")
         expect(body).to_have_attribute("data-plan-version", str(start + 3))
@@ -401,6 +403,7 @@ def test_moves_on_the_tablet_board_show_on_the_projector_without_reload(
 
         # The board is still current: its next move is saved, not refused as stale.
         card = tablet.locator("[data-group='unsorted'] [data-project-id]").first
+        select_card(tablet, card.get_attribute("data-project-id"))
         card.locator("[data-move-select]").select_option("3")
         card.locator("[data-move-to-group]").click()
         expect(body).to_have_attribute("data-plan-version", str(start + 4))
@@ -408,8 +411,7 @@ def test_moves_on_the_tablet_board_show_on_the_projector_without_reload(
         # An urgency change on the tablet's urgency view: the moved card becomes urgent.
         tablet.goto(live_server.url(f"/plans/{live_server.plan_id}/urgency"))
         item = tablet.locator(f".urgency-item[data-project-id='{moved}']")
-        item.locator("select[name=urgency]").select_option("urgent")
-        item.locator("form.quick-urgency button[type=submit]").click()
+        item.locator("[data-set-urgency=urgent]").click()
         tier = projector.locator(f"[data-urgency='urgent'] [data-project-id='{moved}']")
         expect(tier).to_have_count(1)
         expect(tier).to_have_attribute("data-last-change", "")
@@ -451,6 +453,7 @@ def test_changes_sent_as_parts_leave_the_views_as_a_reload_shows_them(
         moves = [("unsorted", "1"), ("3", "2"), ("unsorted", "3"), ("1", "3"), ("2", "1")]
         for step, (source, target) in enumerate(moves, start=1):
             card = tablet.locator(f"[data-group='{source}'] [data-project-id]").nth(1)
+            select_card(tablet, card.get_attribute("data-project-id"))
             card.locator("[data-move-select]").select_option(target)
             card.locator("[data-move-to-group]").click()
             for view in (projector, phone):
@@ -458,7 +461,8 @@ def test_changes_sent_as_parts_leave_the_views_as_a_reload_shows_them(
                     "data-plan-version", str(start + step)
                 )
         column = tablet.locator("[data-group='2']")
-        column.locator("[data-project-id]").first.locator("[data-move-step='1']").click()
+        first = column.locator("[data-project-id]").first.get_attribute("data-project-id")
+        select_card(tablet, first).locator("[data-move-step='1']").click()
         for view in (projector, phone):
             expect(view.locator("body")).to_have_attribute(
                 "data-plan-version", str(start + len(moves) + 1)

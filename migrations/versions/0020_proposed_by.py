@@ -17,7 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('projects', schema=None) as batch_op:
+    # The rebuild keeps AUTOINCREMENT (0008): ids are never handed out again.
+    with op.batch_alter_table(
+        'projects', schema=None, table_kwargs={'sqlite_autoincrement': True}
+    ) as batch_op:
         batch_op.add_column(sa.Column('proposed_by_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_projects_proposed_by_id_villages'), 'villages', ['proposed_by_id'], ['id'], ondelete='SET NULL')
 
@@ -45,6 +48,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('projects', schema=None) as batch_op:
+    # The rebuild keeps AUTOINCREMENT (0008): ids are never handed out again.
+    with op.batch_alter_table(
+        'projects', schema=None, table_kwargs={'sqlite_autoincrement': True}
+    ) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_projects_proposed_by_id_villages'), type_='foreignkey')
         batch_op.drop_column('proposed_by_id')

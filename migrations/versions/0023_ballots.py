@@ -1,7 +1,7 @@
 """phone ballots: vote rounds of one funding group, printed ballots (one use each) and their picks
 
 Revision ID: 0023_ballots
-Revises: 0020_proposed_by
+Revises: 0022_sector_strategies
 Create Date: 2026-12-05 13:44:11.839750
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_ballots'
-down_revision = '0020_proposed_by'
+down_revision = '0022_sector_strategies'
 branch_labels = None
 depends_on = None
 

@@ -206,12 +206,14 @@ def screen_round(plan: Plan) -> RoundView | None:
     return round_view(shown, with_totals=shown.show_totals)
 
 
-def closed_rounds(plan: Plan) -> list[RoundView]:
-    """The closed rounds for the minutes: who could vote and who did, per village."""
+def closed_rounds(plan: Plan, round_ids: list[int]) -> list[RoundView]:
+    """These rounds of the plan, in this order, those closed now: who could vote and who did,
+    per village, and the totals (the minutes)."""
+    found = {r.id: r for r in plan_rounds(plan)}
     return [
-        round_view(r, with_totals=True)
-        for r in plan_rounds(plan)
-        if r.closed_at is not None and r.opened_at is not None
+        round_view(found[rid], with_totals=True)
+        for rid in round_ids
+        if rid in found and found[rid].closed_at is not None and found[rid].opened_at is not None
     ]
 
 
@@ -252,12 +254,7 @@ def create_round(
         plan,
         "vote_round",
         actor=actor,
-        summary=_(
-            "Vote round for %(group)s: %(ballots)d ballots, %(picks)d picks each",
-            group=GROUP_SHORT_LABELS[group],
-            ballots=len(rows),
-            picks=picks,
-        ),
+        details={"round": vote_round.id, "group": group, "ballots": len(rows), "picks": picks},
         regions=Regions(),
     )
     return vote_round
@@ -289,15 +286,9 @@ def open_vote(plan: Plan, vote_round: VoteRound, *, actor: User | None) -> None:
     reopened = vote_round.closed_at is not None
     vote_round.opened_at = vote_round.opened_at or utcnow()
     vote_round.closed_at = None
-    summary = (
-        _("Vote round for %(group)s reopened", group=GROUP_SHORT_LABELS[vote_round.funding_group])
-        if reopened
-        else _(
-            "Vote round for %(group)s opened", group=GROUP_SHORT_LABELS[vote_round.funding_group]
-        )
-    )
+    details = {"round": vote_round.id, "group": vote_round.funding_group, "reopened": reopened}
     record_change(
-        plan, "vote_open", actor=actor, summary=summary, regions=_screen_regions(vote_round),
+        plan, "vote_open", actor=actor, details=details, regions=_screen_regions(vote_round),
         version=version,
     )  # fmt: skip
 
@@ -330,23 +321,18 @@ def close_vote(plan: Plan, vote_round: VoteRound, *, actor: User | None) -> dict
         plan,
         "vote_close",
         actor=actor,
-        summary=_(
-            "Vote round for %(group)s closed: %(cast)d of %(issued)d ballots cast",
-            group=GROUP_SHORT_LABELS[vote_round.funding_group],
-            cast=view.cast,
-            issued=view.issued,
-        ),
-        before={"projects": before},
-        after={
-            "projects": after,
-            "vote_round": {
-                "id": vote_round.id,
-                "villages": {
-                    str(row.village.id): {"issued": row.issued, "cast": row.cast}
-                    for row in view.rows
-                },
+        # Who could vote and who did, per village: the history and the minutes word it.
+        details={
+            "round": vote_round.id,
+            "group": vote_round.funding_group,
+            "cast": view.cast,
+            "issued": view.issued,
+            "villages": {
+                str(row.village.id): {"issued": row.issued, "cast": row.cast} for row in view.rows
             },
         },
+        before={"projects": before},
+        after={"projects": after},
         regions=Regions(
             cards={p.id for p in projects},
             groups={p.funding_group for p in projects},
@@ -369,13 +355,9 @@ def show_on_screen(
         vote_round.show_totals = show_totals
     if not changed:
         return
-    if vote_round is not None:
-        group = GROUP_SHORT_LABELS[vote_round.funding_group]
-        summary = _("Projector shows the vote round for %(group)s", group=group)
-    else:
-        summary = _("Projector no longer shows the vote")
+    details = {"group": vote_round.funding_group if vote_round is not None else None}
     regions = Regions(parts={"screen", "control"})
-    record_change(plan, "projector", actor=actor, summary=summary, regions=regions)
+    record_change(plan, "vote_screen", actor=actor, details=details, regions=regions)
 
 
 def take_off_screen(plan: Plan, keep: VoteRound | None = None) -> bool:
@@ -474,7 +456,7 @@ def cast(ballot: Ballot, project_ids: list[int]) -> None:
         "ballot",
         actor=None,
         # Who chose what stays on the ballot rows, never in the log: only the village shows.
-        summary=_("A ballot of village %(label)s was cast", label=ballot.village.label),
+        details={"round": vote_round.id, "village_id": ballot.village_id},
         regions=TURNOUT,
         version=version,
         write_now=True,

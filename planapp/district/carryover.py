@@ -132,7 +132,7 @@ def carry_over(plan: Plan, year_text: str, *, actor: User | None) -> tuple[Plan,
         new_plan,
         "carry_over",
         actor=actor,
-        summary=f"{plan.fiscal_year} → {year}: {len(carried)}",
+        details={"from": plan.fiscal_year, "to": int(year), "count": len(carried)},
         before={"projects": {str(p.id): None for p in carried}},
         after={"projects": {str(p.id): project_snapshot(p) for p in carried}},
     )

@@ -247,22 +247,13 @@ def apply_update(
     if all(getattr(project, name) == value for name, value in values.items()):
         return None
     before = project_snapshot(project, FOLLOWUP_FIELDS)
-    old_status = project.followup_status
     for name, value in values.items():
         setattr(project, name, value)
     after = project_snapshot(project, FOLLOWUP_FIELDS)
-    if old_status == project.followup_status:
-        summary = f"{project.title}: {FOLLOWUP_LABELS[old_status]}"
-    else:
-        summary = (
-            f"{project.title}: {FOLLOWUP_LABELS[old_status]} → "
-            f"{FOLLOWUP_LABELS[project.followup_status]}"
-        )
-    return record_change(
+    return record_change(  # worded when shown, from the snapshots (planapp/forum/history.py)
         plan,
         "followup",
         actor=actor,
-        summary=summary,
         project=project,
         before={"projects": {str(project.id): before}},
         after={"projects": {str(project.id): after}},

@@ -125,6 +125,8 @@ def _board_text(_locale: str) -> dict:
         "lead": _("Lead"),
         "reason_needed": _("Reason needed"),
         "move": _("Move"),
+        "details": _("Details"),
+        "to_position": _("To position"),
     }
     text = {name: escape(label) for name, label in labels.items()}
     text["groups"] = {code: escape(GROUP_SHORT_LABELS[code]) for code in GROUPS}

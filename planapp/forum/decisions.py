@@ -1,6 +1,6 @@
 """What the forum decides about one project: feasibility (with the reason when not feasible),
-urgency, lead and supporting agencies, strategies, a note. One change, logged with before/after
-snapshots so undo restores it; the project's column follows its feasibility."""
+urgency, lead and supporting agencies, strategies and programme, a note. One change, logged with
+before/after snapshots so undo restores it; the project's column follows its feasibility."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ EDIT_FIELDS = [
     "lead_agency_id",
     "supporting_agency_ids",
     "strategy_ids",
+    "programme",
     "note",
 ]
 
@@ -36,6 +37,7 @@ class Decisions:
     new_supporting_agency: str = ""
     new_agency_kind: str = "government"
     strategy_ids: list[int] = field(default_factory=list)
+    programme: str | None = None  # None: left as it is
     note: str = ""
 
 
@@ -94,6 +96,8 @@ def save_decisions(
     project.strategies = db.session.scalars(
         select(Strategy).where(Strategy.id.in_(decisions.strategy_ids))
     ).all()
+    if decisions.programme is not None:
+        project.programme = decisions.programme
     project.note = decisions.note.strip()
     db.session.flush()
     after = project_snapshot(project, EDIT_FIELDS)
@@ -133,10 +137,12 @@ def save_decisions(
 
 def set_urgency(
     plan: Plan, project: Project, tier: str | None, seen_version: int | None, *, actor: User | None
-) -> ChangeLog:
-    """The urgency view's quick tier choice: one field, one logged change. Refused
+) -> ChangeLog | None:
+    """The urgency view's one-tap tier choice: one field, one logged change. Refused
     (StaleVersion) only when another device changed the project's decisions since the view's
-    `seen_version`."""
+    `seen_version`. Choosing the tier it has already (a double tap) changes and logs nothing."""
+    if (tier or None) == project.urgency:
+        return None
     version = bump_version(plan)
     _refuse_if_edited(project, seen_version, version)
     before = project_snapshot(project, EDIT_FIELDS)

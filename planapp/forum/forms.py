@@ -1,5 +1,5 @@
 """The project panel: what the forum decides about one project (feasibility, urgency, agencies,
-strategies, a note). New agencies can be typed in on the spot."""
+strategies and programme, a note). New agencies can be typed in on the spot."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from planapp.domain import (
     AGENCY_KINDS,
     FEASIBILITY,
     FEASIBILITY_LABELS,
+    PROGRAMME_LABELS,
+    PROGRAMMES,
     STRATEGY_LEVEL_LABELS,
     URGENCY,
     URGENCY_LABELS,
@@ -61,6 +63,13 @@ class ProjectPanelForm(AppForm):
         default="government",
     )
     strategy_ids = MultiCheckboxField(_l("Strategies it aligns with"), coerce=int)
+    # แผนงาน: proposed from the sector when the project was typed in, changeable here.
+    programme = SelectField(
+        _l("Programme (แผนงาน)"),
+        choices=[("", _l("Not given"))] + [(code, PROGRAMME_LABELS[code]) for code in PROGRAMMES],
+        default="",
+        validate_choice=True,
+    )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
 
     def set_choices(self, agencies, strategies) -> None:

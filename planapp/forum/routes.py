@@ -9,13 +9,13 @@ board at the version it sent needs to show the version now.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from planapp import live, ranking
+from planapp import live, ranking, strategies
 from planapp.accounts import current_user, login_required, plan_for_editing
 from planapp.cards import on_board
 from planapp.changes import NothingToUndo, StaleVersion, UndoRefused, undo_last_change
@@ -40,10 +40,11 @@ from planapp.fragments import event, region
 from planapp.htmx import CONFLICT, INVALID, LOCKED, answer, is_htmx, version_field
 from planapp.intake.values import whole_number_or_none
 from planapp.meeting.rules import GroupLocked
-from planapp.models import Agency, Plan, Project, Strategy, board_places
+from planapp.models import Agency, Plan, Project, board_places
 
 bp = Blueprint("forum", __name__)
 SECTOR_CHOICES = [(code, SECTOR_LABELS[code]) for code in SECTORS]
+URGENCY_REGIONS = "forum/_urgency_view.html"  # the urgency view's regions, rendered by name
 
 
 # --- the board ----------------------------------------------------------------------------
@@ -188,8 +189,8 @@ def undo(plan_id: int):
 
 def _view_answer(plan: Plan, view: str, message: str, status: int = 200):
     if view == "urgency":
-        body = render_template(
-            "forum/_urgency_view.html", alert=status >= 400, **urgency_context(plan, message)
+        body = region(
+            URGENCY_REGIONS, "view", plan, urgency_tiers(plan), message, alert=status >= 400
         )
         return answer(body, status, retarget="#urgency-view")
     return board_answer(plan, request.form, message, status)
@@ -213,7 +214,7 @@ def panel_form(project: Project, formdata=None) -> ProjectPanelForm:
         form.strategy_ids.data = [strategy.id for strategy in project.strategies]
     form.set_choices(
         db.session.scalars(select(Agency).order_by(Agency.kind, Agency.name)).all(),
-        db.session.scalars(select(Strategy).order_by(Strategy.level, Strategy.code)).all(),
+        strategies.strategies_in_order(),
     )
     return form
 
@@ -230,8 +231,17 @@ def panel_view(values) -> str:
 
 
 def render_panel(plan: Plan, project: Project, form, view: str, **extra) -> str:
+    # A project without a strategy shows what its sector proposes (confirmed on the strategies
+    # page, or ticked here).
+    proposal = None if project.strategies else strategies.sector_strategies().get(project.sector)
     return render_template(
-        "forum/_panel.html", plan=plan, project=project, form=form, view=view, **extra
+        "forum/_panel.html",
+        plan=plan,
+        project=project,
+        form=form,
+        view=view,
+        proposal=proposal,
+        **extra,
     )
 
 
@@ -265,6 +275,8 @@ def save_panel(plan_id: int, project_id: int):
         new_supporting_agency=form.new_supporting_agency.data or "",
         new_agency_kind=form.new_agency_kind.data,
         strategy_ids=form.strategy_ids.data or [],
+        # A post without the field (an older panel) leaves the programme as it is.
+        programme=form.programme.data if "programme" in request.form else None,
         note=form.note.data or "",
     )
     try:
@@ -280,11 +292,20 @@ def save_panel(plan_id: int, project_id: int):
         stale = render_panel(plan, project, form, view, stale=True, panel_version=plan.version)
         return stale + _panel_news(plan, view, ""), CONFLICT
     item = history_item(saved.entry, saved.entry.summary)
+    if not is_htmx():  # the panel as a page of its own: back to the board, saying what changed
+        db.session.commit()
+        flash(item.text, "success")
+        return redirect(url_for("forum.board", plan_id=plan.id), 303)
     db.session.flush()
-    project = plan_project(plan, project.id)
-    body = render_panel(
-        plan, project, panel_form(project), view, saved=True, panel_version=plan.version
-    )
+    if view == "board":
+        # Saved: the panel closes (on a tablet it covers the columns); the board's status line
+        # says what was saved.
+        body = ""
+    else:
+        project = plan_project(plan, project.id)
+        body = render_panel(
+            plan, project, panel_form(project), view, saved=True, panel_version=plan.version
+        )
     body += _panel_news(plan, view, item.text)
     db.session.commit()
     return body
@@ -294,8 +315,7 @@ def _panel_news(plan: Plan, view: str, message: str) -> str:
     """What else a panel save changed, out of band: the urgency view whole, or on the board the
     delta from the version the board sent."""
     if view == "urgency":
-        context = urgency_context(plan, message)
-        return render_template("forum/_urgency_view.html", oob=True, **context)
+        return str(region(URGENCY_REGIONS, "view", plan, urgency_tiers(plan), message, oob=True))
     filters = BoardFilter.from_values(request.form)
     base = version_field(request.form, required=False)
     board, delta = delta_since(plan, filters, -1 if base is None else base, message)
@@ -305,8 +325,9 @@ def _panel_news(plan: Plan, view: str, message: str) -> str:
 # --- the urgency view ---------------------------------------------------------------------
 
 
-def urgency_context(plan: Plan, message: str = "") -> dict:
-    """Projects taken forward (groups 1-3), by urgency tier, with their agencies."""
+def urgency_tiers(plan: Plan) -> dict[str, list[Project]]:
+    """Projects taken forward (groups 1-3), by urgency tier ("" for none yet), in group and rank
+    order, with their agencies."""
     projects = db.session.scalars(
         select(Project)
         .where(*on_board(plan.id), Project.funding_group.in_(FUNDING_GROUPS))
@@ -320,24 +341,24 @@ def urgency_context(plan: Plan, message: str = "") -> dict:
     tiers: dict[str, list[Project]] = {tier: [] for tier in [*URGENCY, ""]}
     for project in projects:
         tiers[project.urgency or ""].append(project)
-    return {"plan": plan, "tiers": tiers, "message": message}
+    return tiers
 
 
 @bp.get("/plans/<int:plan_id>/urgency")
 @login_required
 def urgency(plan_id: int):
     plan = plan_for_editing(plan_id)
-    context = urgency_context(plan)
     if is_htmx():
-        return render_template("forum/_urgency_view.html", **context)
-    return render_template("forum/urgency.html", **context)
+        return region(URGENCY_REGIONS, "view", plan, urgency_tiers(plan))
+    return render_template("forum/urgency.html", plan=plan, tiers=urgency_tiers(plan))
 
 
 @bp.post("/plans/<int:plan_id>/projects/<int:project_id>/urgency", endpoint="set_urgency")
 @login_required
 def set_project_urgency(plan_id: int, project_id: int):
-    """The quick tier choice of the urgency view: refused only when another device changed the
-    project's decisions since the view was shown."""
+    """The urgency view's one-tap tier choice: answers with that project's row, moved into its
+    tier's list, and the tiers' counts. Refused only when another device changed the project's
+    decisions since the view was shown."""
     plan = plan_for_editing(plan_id)
     project = plan_project(plan, project_id)
     seen = version_field(request.form)
@@ -353,6 +374,18 @@ def set_project_urgency(plan_id: int, project_id: int):
             "The view now shows the latest state."
         )
         return _view_answer(plan, "urgency", message, CONFLICT)
-    response = _view_answer(plan, "urgency", entry.summary)
+    if not is_htmx():
+        db.session.commit()
+        return redirect(url_for("forum.urgency", plan_id=plan.id), 303)
+    tiers = urgency_tiers(plan)
+    listed = [shown.id for shown in tiers[project.urgency or ""]]
+    after = listed.index(project.id) + 1
+    below = listed[after] if after < len(listed) else None
+    message = entry.summary if entry else ""
+    response = region(URGENCY_REGIONS, "moved", plan, project, below, tiers, message)
     db.session.commit()
     return response
+
+
+# The strategies page registers on this blueprint.
+from planapp.forum import proposal_routes  # noqa: E402, F401

@@ -637,7 +637,7 @@ def import_rows(
         plan,
         "import",
         actor=actor,
-        summary=_("Imported %(count)s projects from Excel", count=len(rows)),
+        details={"count": len(rows), "source": "excel"},
     )
     rank = next_rank(plan, "unsorted")
     # Each village's rows in the order it gave (the order column, else the row order), after the

@@ -230,9 +230,7 @@ def create_project(
     if not villages:
         raise ProjectRefused(_("Choose at least one village."))
     # Taking the plan's write lock first makes the max + 1 below safe against a concurrent add.
-    entry = record_change(
-        plan, "create", actor=actor, summary=_("Added project: %(title)s", title=values["title"])
-    )
+    entry = record_change(plan, "create", actor=actor)
     values = dict(values)
     if not values.get("programme"):
         values["programme"] = PROGRAMME_FOR_SECTOR.get(values.get("sector", ""), "")
@@ -279,7 +277,6 @@ def update_project(
         plan,
         "edit",
         actor=actor,
-        summary=_("Edited project: %(title)s", title=values.get("title", project.title)),
         project=project,
         before={"projects": {str(project.id): before}},
         seen_version=seen_version,
@@ -313,7 +310,6 @@ def delete_project(
         plan,
         "delete",
         actor=actor,
-        summary=_("Deleted project: %(title)s", title=project.title),
         project=project,
         before={"projects": before},
         seen_version=seen_version,
@@ -355,12 +351,7 @@ def move_within_village(
         plan,
         "village_order",
         actor=actor,
-        summary=_(
-            "Village %(number)s order: %(title)s to place %(place)s",
-            number=village.number,
-            title=project.title,
-            place=new + 1,
-        ),
+        details={"village": village.number, "place": new + 1},
         project=project,
         before={"projects": before},
         seen_version=seen_version,
@@ -413,7 +404,7 @@ def merge_projects(
         plan,
         "merge",
         actor=actor,
-        summary=_("Merged %(count)s projects into: %(title)s", count=len(others) + 1, title=title),
+        details={"count": len(others) + 1},
         project=keeper,
         before={"projects": before},
         seen_version=seen_version,
@@ -452,7 +443,6 @@ def unmerge_project(
         plan,
         "unmerge",
         actor=actor,
-        summary=_("Un-merged: %(title)s", title=keeper.title),
         project=keeper,
         before={"projects": before},
         seen_version=seen_version,

@@ -27,7 +27,7 @@ from planapp.accounts import (
 )
 from planapp.cards import on_board
 from planapp.changes import project_snapshot, record_change
-from planapp.domain import PLAN_PREAMBLE, STRATEGY_LEVELS, code_key
+from planapp.domain import PLAN_PREAMBLE
 from planapp.extensions import db
 from planapp.intake import projects as village_plans
 from planapp.intake import similar
@@ -43,6 +43,7 @@ from planapp.intake.forms import (
 )
 from planapp.intake.values import title_key, whole_number_or_none
 from planapp.models import Agency, Plan, Project, Strategy, Tambon, Village, project_villages
+from planapp.strategies import strategies_in_order
 
 bp = Blueprint("intake", __name__)
 
@@ -295,7 +296,6 @@ def plan_settings(plan_id: int):
                 plan,
                 "plan_settings",
                 actor=current_user(),
-                summary=_("Edited the plan's profile and settings"),
                 before={"projects": {}, "plan": before},
                 after={"projects": {}, "plan": after},
             )
@@ -357,18 +357,6 @@ def edit_agency(agency_id: int):
         form.name.errors.append(_("This agency already exists."))
     status = 400 if form.errors else 200
     return render_template("intake/agency_form.html", form=form, agency=agency), status
-
-
-def strategies_in_order() -> list[Strategy]:
-    """By level, each strategy followed by its tactics, codes in the order people number them."""
-    rows = db.session.scalars(select(Strategy)).all()
-    levels = {level: n for n, level in enumerate(STRATEGY_LEVELS)}
-
-    def key(s: Strategy):
-        top = s.parent or s
-        return (levels.get(top.level, 9), code_key(top.code), s.parent_id is not None)
-
-    return sorted(rows, key=lambda s: (*key(s), code_key(s.code)))
 
 
 def _strategy_parent(form: StrategyForm, strategy: Strategy | None) -> tuple[bool, Strategy | None]:
@@ -760,5 +748,5 @@ def intake_village_counts(plan: Plan) -> dict[int, dict]:
     return village_plans.village_counts(plan)
 
 
-# The Excel import pages register on this blueprint.
-from planapp.intake import import_routes  # noqa: E402, F401
+# The Excel import pages and the sector strategies page register on this blueprint.
+from planapp.intake import import_routes, sector_strategy_routes  # noqa: E402, F401

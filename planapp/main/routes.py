@@ -22,6 +22,7 @@ from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import FirstAdministratorForm
 from planapp.cards import on_board
 from planapp.extensions import db
+from planapp.main.steps import next_step, plan_steps
 from planapp.models import Plan, Project, Tambon
 from planapp.security import from_this_machine
 from planapp.urls import safe_redirect_target
@@ -79,7 +80,13 @@ def group_totals(plan: Plan) -> dict[str, dict]:
 @bp.route("/plans/<int:plan_id>")
 def plan(plan_id: int):
     plan = plan_for_reading(plan_id)
-    return render_template("main/plan.html", plan=plan, totals=group_totals(plan))
+    return render_template(
+        "main/plan.html",
+        plan=plan,
+        totals=group_totals(plan),
+        steps=plan_steps(plan),
+        next_step=next_step(plan),
+    )
 
 
 @bp.route("/language", methods=["POST"])

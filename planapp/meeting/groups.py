@@ -195,7 +195,6 @@ def set_votes(plan: Plan, project: Project, votes: int, *, actor: User | None) -
         actor=actor,
         project=project,
         regions=Regions(cards={project.id}),
-        summary=_("Votes for %(title)s: %(votes)d", title=project.title, votes=votes),
         before=before,
         after={"projects": {key: {"votes": votes}}},
     )
@@ -220,7 +219,7 @@ def order_group_by_votes(plan: Plan, group: str, *, actor: User | None) -> list[
         # The column is sent whole; its reordered cards count as placed (a tablet that had not
         # seen the new order is refused when it moves one of them).
         regions=Regions(columns={group}, moved={card.id for card in changed}),
-        summary=_("%(group)s ordered by votes", group=GROUP_SHORT_LABELS[group]),
+        details={"group": group},
         before={"projects": {str(c.id): {"rank": c.rank} for c in changed}},
         after={"projects": {str(c.id): {"rank": new_rank[c.id]} for c in changed}},
     )
@@ -262,21 +261,11 @@ def set_ceiling(plan: Plan, group: str, ceiling_satang: int | None, *, actor: Us
     if row.ceiling_satang == ceiling_satang:
         return
     before = {"meeting": _meeting_snapshot(plan, [group])}
-    if ceiling_satang is None:
-        summary = _("Budget ceiling of %(group)s removed", group=GROUP_SHORT_LABELS[group])
-    else:
-        from planapp.formatting import baht
-
-        summary = _(
-            "Budget ceiling of %(group)s: %(amount)s baht",
-            group=GROUP_SHORT_LABELS[group],
-            amount=baht(ceiling_satang),
-        )
     entry = record_change(
         plan,
         "budget_ceiling",
         actor=actor,
-        summary=summary,
+        details={"group": group},
         before=before,
         regions=Regions(groups={group}),  # the head's total against it, and the cut line
     )
@@ -289,23 +278,53 @@ def set_ceiling(plan: Plan, group: str, ceiling_satang: int | None, *, actor: Us
 # --- confirm and lock ---------------------------------------------------------------------
 
 
+class OverCeiling(MeetingError):
+    """A group over its budget ceiling is confirmed only when the facilitator says so."""
+
+    def __init__(self, group: str, over_satang: int):
+        from planapp.formatting import baht
+
+        super().__init__(
+            _(
+                "%(group)s is %(amount)s baht over its budget ceiling. Tick “Confirm over the "
+                "ceiling” to confirm it as it is, or move projects out of it first.",
+                group=GROUP_SHORT_LABELS[group],
+                amount=baht(over_satang),
+            )
+        )
+        self.over_satang = over_satang
+
+
 def confirm_group(
-    plan: Plan, group: str, seen_version: int | None = None, *, actor: User | None
+    plan: Plan,
+    group: str,
+    seen_version: int | None = None,
+    *,
+    actor: User | None,
+    over_ceiling: bool = False,
 ) -> None:
     """The hall agrees a group's order: lock it. With all three confirmed the plan is agreed.
-    `seen_version` makes sure the order locked is the one the facilitator saw."""
+    `seen_version` makes sure the order locked is the one the facilitator saw. A group over its
+    budget ceiling is refused (OverCeiling) unless `over_ceiling`: the facilitator confirmed it
+    over the ceiling on purpose, and the minutes say by how much."""
     if group not in FUNDING_GROUPS:
         raise MeetingError(_("Only groups 1, 2 and 3 can be confirmed."))
     row = plan_groups(plan)[group]
     if row.confirmed_at is not None:
         raise MeetingError(_("This group is already confirmed."))
+    line = group_status(plan, group).line
+    if line.over and not over_ceiling:
+        raise OverCeiling(group, line.over_by)
+    details = {"group": group}
+    if line.over:
+        details.update(over_satang=line.over_by, total_satang=line.total)
     before = {"meeting": _meeting_snapshot(plan, [group])}
     entry = record_change(
         plan,
         "group_confirmed",
         actor=actor,
         regions=Regions(columns={group}),  # locked: the column changes as a whole
-        summary=_("%(group)s confirmed", group=GROUP_SHORT_LABELS[group]),
+        details=details,
         before=before,
         seen_version=seen_version,
     )
@@ -333,7 +352,7 @@ def unlock_group(plan: Plan, group: str, *, actor: User | None) -> None:
         "group_unlocked",
         actor=actor,
         regions=Regions(columns={group}),
-        summary=_("%(group)s unlocked", group=GROUP_SHORT_LABELS[group]),
+        details={"group": group},
         before=before,
     )
     row.confirmed_at = None

@@ -94,7 +94,6 @@ def save_record(
         plan,
         "forum_record",
         actor=actor,
-        summary=_("Forum record and attendance saved"),
         regions=Regions(parts={"screen"}),  # the summary and pause screens show it
         before=before,
         seen_version=seen_version,
@@ -121,7 +120,6 @@ def set_step(plan: Plan, step: int, *, actor: User | None) -> None:
         "step",
         actor=actor,
         regions=Regions(parts={"steps", "screen", "control"}),  # the projector follows the step
-        summary=_("Step %(number)d: %(name)s", number=step, name=rules.STEP_LABELS[step]),
         after={"meeting": {"step": step, "from_step": plan.meeting_step}},
     )
     plan.meeting_step = step
@@ -195,6 +193,7 @@ def control_timer(
     # The countdown is a region of its own: only a new screen (step 1 shows the village that
     # presents) sends more than the timer.
     regions = Regions(parts={"timer"})
+    details = {"village_id": village.id}
     if action == "start":
         if minutes not in rules.TIMER_MINUTES:
             raise MeetingError(_("Choose how many minutes the presentation has."))
@@ -204,11 +203,7 @@ def control_timer(
         timer.length_seconds = minutes * 60
         timer.ends_at = now + timedelta(minutes=minutes)
         timer.remaining_seconds = None
-        summary = _(
-            "Timer started for village %(village)s: %(minutes)d minutes",
-            village=village.label,
-            minutes=minutes,
-        )
+        details["minutes"] = minutes
         if plan.meeting_step == 1 and hasattr(plan, "projector_village_number"):
             # Step 1: the projector shows the village that presents, with its countdown.
             mode = rules.STEP_PROJECTOR_MODE[1]
@@ -222,10 +217,8 @@ def control_timer(
         left = rules.timer_remaining(timer.ends_at, timer.remaining_seconds, now)
         if action == "pause":
             timer.ends_at, timer.remaining_seconds = None, left
-            summary = _("Timer paused for village %(village)s", village=village.label)
         elif action == "resume":
             timer.ends_at, timer.remaining_seconds = now + timedelta(seconds=left), None
-            summary = _("Timer resumed for village %(village)s", village=village.label)
         elif action == "extend":
             extra = rules.TIMER_EXTEND_SECONDS
             timer.length_seconds += extra
@@ -233,16 +226,14 @@ def control_timer(
                 timer.ends_at = now + timedelta(seconds=left + extra)
             else:
                 timer.remaining_seconds = left + extra
-            summary = _("Timer extended by a minute for village %(village)s", village=village.label)
         else:  # reset: back to the full length, paused
             timer.ends_at, timer.remaining_seconds = None, timer.length_seconds
-            summary = _("Timer reset for village %(village)s", village=village.label)
     timer.updated_at = now
     record_change(
         plan,
         "timer",
         actor=actor,
-        summary=summary,
+        details=details,
         after={"meeting": {"timer": action}},
         regions=regions,
     )
@@ -259,7 +250,6 @@ def set_paused(plan: Plan, paused: bool, *, actor: User | None) -> None:
         "screen_pause",
         actor=actor,
         regions=Regions(parts={"screen"}),
-        summary=_("Pause screen shown") if paused else _("Pause screen removed"),
         after={"meeting": {"paused": paused}},
     )
     plan.screen_paused = paused
@@ -278,9 +268,6 @@ def set_message(plan: Plan, message: str, *, actor: User | None) -> None:
         "screen_message",
         actor=actor,
         regions=Regions(parts={"screen"}),
-        summary=_("Message on the screen: %(message)s", message=message)
-        if message
-        else _("Message removed from the screen"),
         after={"meeting": {"message": message}},
     )
     plan.screen_message = message

@@ -101,7 +101,9 @@ def _panel_response(plan, fragment: str, status: int = 200, board_current=False,
         return render_template(fragment, **context), status
     for message in extra.get("errors", {}).values():
         flash(message, "error")
-    return redirect(url_for("meeting.panel", plan_id=plan.id))
+    # Back to the page the form was on (the plan page moves the forum on to its next step).
+    panel = url_for("meeting.panel", plan_id=plan.id)
+    return redirect(safe_redirect_target(request.form.get("next"), panel))
 
 
 @bp.route("/plans/<int:plan_id>/meeting")
@@ -258,7 +260,11 @@ def confirm(plan_id: int, group: str):
     board_current = _board_was_current(plan)
     try:
         meeting_groups.confirm_group(
-            plan, group, seen_version=_seen_version(), actor=current_user()
+            plan,
+            group,
+            seen_version=_seen_version(),
+            actor=current_user(),
+            over_ceiling=request.form.get("over_ceiling") == "yes",
         )
     except StaleVersion:
         db.session.rollback()

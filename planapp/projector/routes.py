@@ -26,6 +26,7 @@ from planapp.accounts import current_user, plan_for_editing
 from planapp.changes import Regions
 from planapp.extensions import db
 from planapp.fragments import region
+from planapp.hall_address import hall_address
 from planapp.intake.values import whole_number_or_none
 from planapp.models import ChangeLog, Plan
 from planapp.projector import screens
@@ -45,9 +46,15 @@ def public_plan_or_404(token: str) -> Plan:
     return plan
 
 
+def phone_address(plan: Plan) -> tuple[str, bool]:
+    """The phone view's address for the QR code and the link, and whether a phone can open it:
+    never localhost when the laptop has a LAN address (planapp/hall_address.py)."""
+    base = hall_address(request.host_url, current_app.config.get("PUBLIC_URL", ""))
+    return base.base + url_for("projector.phone", token=plan.public_token), base.reachable
+
+
 def phone_url(plan: Plan) -> str:
-    # The address the server is reached at, so a phone on the hall's Wi-Fi can open it.
-    return request.host_url.rstrip("/") + url_for("projector.phone", token=plan.public_token)
+    return phone_address(plan)[0]
 
 
 # --- rendering the live content, once per version ------------------------------------------
@@ -163,11 +170,13 @@ def cache() -> RenderCache:
 @bp.route("/live/<token>")
 def projector(token: str):
     plan = public_plan_or_404(token)
+    address, reachable = phone_address(plan)
     return render_template(
         "projector/projector.html",
         plan=plan,
         s=screens.screen(plan, "projector"),
-        phone_url=phone_url(plan),
+        phone_url=address,
+        phone_reachable=reachable,
     )
 
 

@@ -273,30 +273,22 @@ def choose_screen(
     plan.projector_mode = mode
     if village is not None:
         plan.projector_village_number = village.number
-    label = PROJECTOR_MODE_LABELS[mode]
-    summary = _("Projector shows: %(what)s", what=label)
-    if village is not None:
-        summary += f" ({_('Village')} {village.label})"
-    record_change(plan, "projector", actor=actor, summary=summary, regions=SCREEN_REGIONS)
+    details = {"mode": mode, "village_id": village.id if village is not None else None}
+    record_change(plan, "projector", actor=actor, details=details, regions=SCREEN_REGIONS)
 
 
 def set_public(plan: Plan, public: bool, *, actor: User | None) -> None:
     if plan.is_public == public:
         return
     plan.is_public = public
-    summary = (
-        _("Opened the projector and phone views to the public")
-        if public
-        else _("Closed the projector and phone views to the public")
-    )
-    record_change(plan, "public", actor=actor, summary=summary, regions=SCREEN_REGIONS)
+    details = {"public": public}
+    record_change(plan, "public", actor=actor, details=details, regions=SCREEN_REGIONS)
 
 
 def regenerate_token(plan: Plan, *, actor: User | None) -> None:
     """A new address: the old projector and phone links (and QR codes) stop working."""
     plan.public_token = new_public_token()
-    summary = _("Made a new public address")
-    record_change(plan, "public-token", actor=actor, summary=summary, regions=SCREEN_REGIONS)
+    record_change(plan, "public-token", actor=actor, regions=SCREEN_REGIONS)
 
 
 # --- what changed, screen by screen ----------------------------------------------------------

@@ -651,7 +651,7 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
         plan,
         "import",
         actor=actor,
-        summary=_("Plan imported from a file: %(num)d projects", num=len(rows)),
+        details={"count": len(rows), "source": "file"},
     )
     return plan
 

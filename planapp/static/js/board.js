@@ -16,6 +16,8 @@
   var dragging = false;
   var held = [];      // stream events waiting for our answer
   var pendingFocus = null;
+  var selectedId = null;  // the card whose controls show (a tap on it); kept across swaps
+  var panelFor = null;    // the card whose panel is open
 
   function board() { return document.getElementById("board"); }
 
@@ -73,6 +75,7 @@
       el.setAttribute("sse-connect", next);
     }
     fillGroupMenus(el);
+    showSelection();
     if (pendingFocus) {
       var card = document.getElementById("card-" + pendingFocus.id);
       var target = card && card.querySelector(pendingFocus.selector);
@@ -134,7 +137,7 @@
     var active = document.activeElement;
     var card = active && active.closest && active.closest(".card");
     if (!card || !evt.detail.target || !evt.detail.target.contains(card)) { return; }
-    var selector = ["data-move-step", "data-move-select", "data-move-to-group"]
+    var selector = ["data-move-step", "data-move-select", "data-move-to-group", "data-move-position", "data-move-to-position", "data-open-panel"]
       .filter(function (name) { return active.hasAttribute(name); })
       .map(function (name) { return "[" + name + (name === "data-move-step" ? '="' + active.getAttribute(name) + '"' : "") + "]"; })[0]
       || ".card-open";
@@ -173,7 +176,10 @@
         draggable: ".card",
         // A confirmed group (planapp/meeting) is locked: nothing leaves, enters or reorders.
         disabled: locked,
-        // Fallback mode follows a finger on tablets the same way as a mouse.
+        // Fallback mode follows a finger on tablets the same way as a mouse. The page itself
+        // never scrolls (forum.css), so auto-scroll moves only the column under the finger,
+        // whose cards SortableJS follows: a card lands where the finger lifts. (A page that
+        // scrolled under a resting finger carried the cards away from it.)
         forceFallback: true,
         fallbackTolerance: 4,
         // A finger must rest briefly before a drag starts, so a swipe still scrolls the board.
@@ -197,12 +203,63 @@
     });
   }
 
+  // "Move to position N": the same relative move as a drop, above the card now at N (Thai or
+  // Western digits; the end of the column for its last place).
+  var THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙";
+  function wholeNumber(text) {
+    var digits = String(text || "").replace(/[\s,]/g, "").replace(/[๐-๙]/g, function (d) {
+      return String(THAI_DIGITS.indexOf(d));
+    });
+    return /^\d{1,6}$/.test(digits) ? Number(digits) : null;
+  }
+
+  function moveError(card, text) {
+    var controls = card.querySelector(".card-controls");
+    var old = controls.querySelector(".move-error");
+    if (old) { old.remove(); }
+    var input = controls.querySelector("[data-move-position]");
+    if (!text) { input.removeAttribute("aria-invalid"); return; }
+    var p = document.createElement("p");
+    p.className = "field-errors move-error";
+    p.setAttribute("role", "alert");
+    p.id = "move-error-" + card.dataset.projectId;
+    p.textContent = text;
+    controls.querySelector("[data-move-to-position]").insertAdjacentElement("afterend", p);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", p.id);
+  }
+
+  function moveToPosition(card) {
+    var input = card.querySelector("[data-move-position]");
+    var cards = Array.prototype.filter.call(card.parentElement.children, isCard);
+    var n = wholeNumber(input.value);
+    if (n === null || n < 1 || n > cards.length) {
+      moveError(card, board().dataset.msgPosition.replace("%(count)s", cards.length));
+      input.focus();
+      return;
+    }
+    moveError(card, "");
+    if (cards.indexOf(card) === n - 1) { say(board().dataset.msgHere); return; }
+    var others = cards.filter(function (el) { return el !== card; });
+    var before = others[n - 1];
+    sendMove(card.dataset.projectId, groupOf(card.parentElement), before ? before.dataset.projectId : "", "[data-move-position]");
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Enter" && evt.target.matches && evt.target.matches("[data-move-position]")) {
+      evt.preventDefault();
+      moveToPosition(evt.target.closest(".card"));
+    }
+  });
+
   document.addEventListener("click", function (evt) {
-    var button = evt.target.closest("[data-move-step], [data-move-to-group]");
+    var button = evt.target.closest("[data-move-step], [data-move-to-group], [data-move-to-position]");
     if (!button || !board() || !board().contains(button)) { return; }
     var card = button.closest(".card");
     var group = groupOf(card.parentElement);
-    if (button.hasAttribute("data-move-step")) {
+    if (button.hasAttribute("data-move-to-position")) {
+      moveToPosition(card);
+    } else if (button.hasAttribute("data-move-step")) {
       var up = button.dataset.moveStep === "-1";
       var focus = '[data-move-step="' + button.dataset.moveStep + '"]';
       if (up) {
@@ -236,12 +293,61 @@
 
   // --- the project panel -----------------------------------------------------------------
 
+  // --- the selected card: a tap shows its controls (one card at a time) ---------------------
+
+  function showSelection() {
+    var chosen = selectedId && document.getElementById("card-" + selectedId);
+    document.querySelectorAll(".card.is-selected").forEach(function (card) {
+      if (card !== chosen) {
+        card.classList.remove("is-selected");
+        card.querySelector(".card-open").setAttribute("aria-expanded", "false");
+      }
+    });
+    if (chosen && !chosen.classList.contains("is-selected")) {
+      chosen.classList.add("is-selected");
+      chosen.querySelector(".card-open").setAttribute("aria-expanded", "true");
+    }
+  }
+
   document.addEventListener("click", function (evt) {
-    var open = evt.target.closest(".card-open");
+    var card = evt.target.closest && evt.target.closest(".card");
+    if (!card || !board() || !board().contains(card) || evt.target.closest(".card-controls")) { return; }
+    selectedId = card.classList.contains("is-selected") ? null : card.dataset.projectId;
+    showSelection();
+    if (selectedId) { card.scrollIntoView({ block: "nearest" }); }
+  });
+  document.addEventListener("htmx:oobAfterSwap", showSelection);
+
+  document.addEventListener("click", function (evt) {
+    var open = evt.target.closest("[data-open-panel]");
     if (!open || !board() || !board().contains(open)) { return; }
     var id = open.closest(".card").dataset.projectId;
     var url = board().dataset.panelUrl.replace(/\/0\/panel$/, "/" + id + "/panel");
+    panelFor = id;
     htmx.ajax("GET", url, { target: "#card-panel", swap: "innerHTML" });
+  });
+
+  // --- the bar's folded parts: the site menu, the filters, the side (history, projector) ----
+
+  function setOpen(toggle, open) {
+    var target = document.getElementById(toggle.getAttribute("aria-controls"));
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (target) { target.classList.toggle("is-open", open); }
+  }
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest && evt.target.closest("[data-toggle]");
+    document.querySelectorAll("[data-toggle][aria-expanded=true]").forEach(function (other) {
+      var target = document.getElementById(other.getAttribute("aria-controls"));
+      if (other !== toggle && !(target && target.contains(evt.target))) { setOpen(other, false); }
+    });
+    if (toggle) { setOpen(toggle, toggle.getAttribute("aria-expanded") !== "true"); }
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape") { return; }
+    document.querySelectorAll("[data-toggle][aria-expanded=true]").forEach(function (toggle) {
+      setOpen(toggle, false);
+      toggle.focus();
+    });
   });
 
   // Focus the panel's heading when it opens (not when it is shown anew for news), give focus
@@ -249,6 +355,14 @@
   var refreshing = false;
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "card-panel") {
+      if (!evt.detail.target.firstElementChild) {
+        // Saved: the panel closed, the focus goes back to the card.
+        var saved = panelFor && document.getElementById("card-" + panelFor);
+        var back = saved && (saved.querySelector("[data-open-panel]:not([hidden])") || saved.querySelector(".card-open"));
+        if (back && back.offsetParent) { back.focus(); } else if (saved) { saved.querySelector(".card-open").focus(); }
+        panelFor = null;
+        return;
+      }
       var heading = evt.detail.target.querySelector("[data-panel-heading]");
       if (heading && !refreshing) { heading.focus(); }
       refreshing = false;
@@ -279,7 +393,8 @@
     var id = close.dataset.closePanel;
     var card = document.getElementById("card-" + id) || document.getElementById("urgency-item-" + id);
     panel.innerHTML = "";
-    var details = card && card.querySelector(".card-open, .details-button");
+    var details = card && (card.querySelector(".card-open") && card.classList.contains("is-selected")
+      ? card.querySelector("[data-open-panel]") : card.querySelector(".card-open, .details-button"));
     if (details) { details.focus(); }
   });
 
@@ -299,5 +414,6 @@
   htmx.onLoad(function (root) {
     initLists(root);
     fillGroupMenus(root);
+    showSelection();
   });
 })();

@@ -65,7 +65,8 @@
   // A list's pages: how far one page moves it, how many there are, which one a card is on.
   function pagesOf(list) {
     var gap = parseFloat(getComputedStyle(list).columnGap) || 0;
-    var step = list.clientWidth + gap;
+    // The exact width (clientWidth is rounded: pages further along would drift out of line).
+    var step = list.getBoundingClientRect().width + gap;
     var left = list.getBoundingClientRect().left;
     var cards = list.querySelectorAll(".live-card");
     var pageOf = function (card) {
