@@ -13,7 +13,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 from planapp.ballots import rounds
 from planapp.extensions import db
 from planapp.meeting import groups as meeting_groups
-from planapp.models import Ballot, BallotPick, ChangeLog, ForumAttendance, Plan, Project, VoteRound
+from planapp.models import (
+    Ballot,
+    BallotPick,
+    ChangeLog,
+    ForumAttendance,
+    Plan,
+    Project,
+    User,
+    VoteRound,
+)
 from tests.conftest import make_user
 
 
@@ -330,3 +339,30 @@ def test_state_changes_need_csrf(facilitator_client, client, voting):
     assert response.status_code == 400
     db.session.refresh(ballots[0])
     assert ballots[0].used_at is None
+
+
+def test_a_plan_file_leaves_the_ballots_behind_and_replacing_the_plan_still_works(
+    app, client, facilitator_client, voting
+):
+    """The ballots are printed secrets of this server: the plan file carries the votes, not the
+    rounds; replacing the plan from a file keeps the rounds, and the picks of projects that are
+    gone go with them."""
+    import json
+
+    from planapp.transfer import plan_json
+
+    plan, ids = voting
+    vote_round, ballots = open_round_with_ballots(facilitator_client, plan)
+    assert post_json(client, f"/b/{ballots[0].token}", [ids[0], ids[1]]).status_code == 200
+    assert facilitator_client.post(f"/plans/{plan.id}/rounds/{vote_round.id}/close").status_code
+    document = plan_json.export_plan(plan)
+    text = json.dumps(document, ensure_ascii=False)
+    assert ballots[0].token not in text and ballots[0].code not in text
+    with app.test_request_context():
+        chair = db.session.scalar(select(User).where(User.username == "somchai"))
+        plan_json.import_plan(document, actor=chair, replace=plan)
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(VoteRound, vote_round.id) is not None
+    assert db.session.scalar(select(func.count()).select_from(BallotPick)) == 0
+    assert rounds.tallies(vote_round) == {}
