@@ -8,11 +8,14 @@ group 3 is issued with one ballot per phone, opened, and put on the projector. T
 - the projector's event stream and two tablets' board streams are open (read to the end);
 - `--phones` phones each open their ballot (GET /b/<token>) and confirm their picks (POST), the
   phones starting evenly over `--seconds` (about one every 0.2 s for 300 in a minute);
-- the facilitator moves cards one after another (POST /plans/<id>/moves).
+- the facilitator moves cards one after another (POST /plans/<id>/moves), the cards of groups
+  1 and 2 between those two groups: never group 3, the one being voted on, whose list the
+  phones' picks are checked against.
 Afterwards every ballot is sent a second time (all must be refused), the round is closed, and
-the figures are read back from the database: ballots used, picks stored, the projects' votes.
-Prints: votes counted against votes sent (each once), the vote POST p50/p95, the ballot page
-p95, the move p50/p95 during the vote and alone before it, the projector's events and the last
+the figures are read back from the database: per project, the picks the phones had accepted
+against the picks stored on the ballots and the votes closing wrote.
+Prints: whether every vote was counted once, the vote POST p50/p95, the ballot page p95, the
+move p50/p95 throughout the vote and alone before it, the projector's events and the last
 turnout it showed. Targets (issue 17): vote p95 < 200 ms, move p95 < 100 ms.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import json
 import random
 import re
 import subprocess
@@ -30,6 +34,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -57,7 +62,8 @@ with app.app_context():
     rounds.show_on_screen(plan, vote, actor=None)
     db.session.commit()
     tokens = [b.token for b in rounds.round_ballots(vote)]
-    print(json.dumps({{"round": vote.id, "tokens": tokens}}))
+    others = [p.id for g in ("1", "2") for p in rounds.group_projects(plan.id, g)]
+    print(json.dumps({{"round": vote.id, "tokens": tokens, "others": others}}))
 """
 
 
@@ -87,8 +93,9 @@ class Stream(threading.Thread):
                 time.sleep(0.2)
 
 
-def vote(base: str, token: str, listed: list[int], picks: int) -> tuple[float, float, int]:
-    """One phone: open the ballot, confirm its picks. (page seconds, vote seconds, status)."""
+def vote(base: str, token: str, listed: list[int], picks: int):
+    """One phone: open the ballot, confirm its picks. (page seconds, vote seconds, status, the
+    projects picked)."""
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
@@ -107,13 +114,35 @@ def vote(base: str, token: str, listed: list[int], picks: int) -> tuple[float, f
             status = r.status
     except urllib.error.HTTPError as error:
         status = error.code
-    return opened - started, time.perf_counter() - begun, status
+    return opened - started, time.perf_counter() - begun, status, chosen
 
 
-def moves(facilitator: Facilitator, until: threading.Event, durations: list[float]) -> None:
+def moves(
+    facilitator: Facilitator, cards: list[int], until: threading.Event, durations: list[float]
+) -> None:
+    """Cards of groups 1 and 2 moved between those groups: group 3, on the phones, untouched."""
     while not until.is_set():
-        _done, took = facilitator.change()
+        _done, took = facilitator.change(cards, groups=("1", "2"))
         durations.append(took)
+
+
+COUNT = """
+import json
+from sqlalchemy import func, select
+from planapp import create_app
+from planapp.extensions import db
+from planapp.models import Ballot, BallotPick, Project
+app = create_app()
+with app.app_context():
+    used = db.session.scalar(select(func.count()).select_from(Ballot).where(
+        Ballot.round_id == {round_id}, Ballot.used_at.is_not(None)))
+    picks = dict(db.session.execute(
+        select(BallotPick.project_id, func.count()).join(Ballot)
+        .where(Ballot.round_id == {round_id}).group_by(BallotPick.project_id)).all())
+    votes = dict(db.session.execute(
+        select(Project.id, Project.votes).where(Project.id.in_({listed}))).all())
+    print(json.dumps({{"used": used, "picks": picks, "votes": votes}}))
+"""
 
 
 def main() -> None:
@@ -128,15 +157,13 @@ def main() -> None:
     server = Server(instance, gunicorn_args("gevent", 1), {})
     plan_id, token = server.prepare()
     code = SETUP.format(plan_id=plan_id, phones=args.phones, picks=args.picks)
-    import json
-
     setup = json.loads(
         subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, env=server.env, check=True,
             capture_output=True, text=True,
         ).stdout.splitlines()[-1]
     )  # fmt: skip
-    tokens = setup["tokens"]
+    tokens, others = setup["tokens"], setup["others"]
     server.start()
     streams = []
     try:
@@ -145,7 +172,8 @@ def main() -> None:
         listed = [int(i) for i in re.findall(r'name="project_id" value="(\d+)"', page)]
         alone: list[float] = []
         for _i in range(args.reference_moves):
-            alone.append(facilitator.change()[1])
+            alone.append(facilitator.change(others, groups=("1", "2"))[1])
+        refused_alone = facilitator.refused
         plain = urllib.request.build_opener()
         streams = [Stream(plain, f"{server.url}/live/{token}/events?layout=projector")]
         for _i in range(2):  # two tablets' boards, signed in as the facilitator
@@ -156,7 +184,9 @@ def main() -> None:
 
         during: list[float] = []
         stop = threading.Event()
-        mover = threading.Thread(target=moves, args=(facilitator, stop, during), daemon=True)
+        mover = threading.Thread(
+            target=moves, args=(facilitator, others, stop, during), daemon=True
+        )
         mover.start()
         results = []
         gap = args.seconds / max(len(tokens), 1)
@@ -173,44 +203,41 @@ def main() -> None:
         stop.set()
         mover.join()
         time.sleep(1)  # the last turnout event reaches the projector's stream
+        refused_during = facilitator.refused - refused_alone
         again = [vote(server.url, ballot, listed, args.picks)[2] for ballot in tokens]
         status, _body = facilitator.post(
             f"/plans/{plan_id}/rounds/{setup['round']}/close", {"csrf_token": facilitator.csrf}
         )
-        check = f"""
-from sqlalchemy import func, select
-from planapp import create_app
-from planapp.extensions import db
-from planapp.models import Ballot, BallotPick, Project
-app = create_app()
-with app.app_context():
-    used = db.session.scalar(select(func.count()).select_from(Ballot).where(
-        Ballot.round_id == {setup["round"]}, Ballot.used_at.is_not(None)))
-    picks = db.session.scalar(select(func.count()).select_from(BallotPick).join(Ballot).where(
-        Ballot.round_id == {setup["round"]}))
-    votes = db.session.scalar(select(func.sum(Project.votes)).where(Project.plan_id == {plan_id}))
-    print(used, picks, votes)
-"""
-        used, picks, votes = subprocess.run(
-            [sys.executable, "-c", check], cwd=ROOT, env=server.env, check=True,
-            capture_output=True, text=True,
-        ).stdout.split()  # fmt: skip
+        check = COUNT.format(round_id=setup["round"], listed=listed)
+        stored = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", check], cwd=ROOT, env=server.env, check=True,
+                capture_output=True, text=True,
+            ).stdout.splitlines()[-1]
+        )  # fmt: skip
     finally:
         for stream in streams:
             stream.stop.set()
         server.stop()
     sent = [r for r in results if r[2] == 200]
+    accepted = Counter(pid for r in sent for pid in r[3])
+    picks = {int(k): v for k, v in stored["picks"].items()}
+    votes = {int(k): v for k, v in stored["votes"].items()}
+    voted = all(votes.get(pid, 0) == accepted.get(pid, 0) for pid in set(listed) | set(accepted))
+    once = stored["used"] == len(sent) and picks == dict(accepted) and voted
     print(f"phones: {len(tokens)} over {elapsed:.1f} s; votes accepted {len(sent)}, "
-          f"refused {len(results) - len(sent)}")  # fmt: skip
+          f"refused {len(results) - len(sent)} {dict(Counter(r[2] for r in results))}")  # fmt: skip
     print(f"second use of every ballot: {sum(1 for s in again if s == 409)} refused (409) "
           f"of {len(again)}, accepted {sum(1 for s in again if s == 200)}")  # fmt: skip
-    print(f"database: ballots used {used}, picks stored {picks} "
-          f"(sent {len(sent) * min(args.picks, len(listed))}), "
-          f"projects' votes after closing {votes} (close answered {status})")  # fmt: skip
+    print(f"every vote counted once: {'yes' if once else 'NO'} (ballots used {stored['used']} "
+          f"of {len(sent)} accepted; picks stored {sum(picks.values())} of "
+          f"{sum(accepted.values())} accepted, equal per project: {picks == dict(accepted)}; "
+          f"votes after closing equal per project: {voted}; close answered {status})")  # fmt: skip
     print(f"vote POST: p50 {ms([r[1] for r in results])}, p95 {ms([r[1] for r in results], 0.95)}"
           f"; ballot page p95 {ms([r[0] for r in results], 0.95)}")  # fmt: skip
-    print(f"facilitator's move: during the vote p50 {ms(during)}, p95 {ms(during, 0.95)} "
-          f"({len(during)} moves)")  # fmt: skip
+    print(f"facilitator's move throughout the vote: p50 {ms(during)}, p95 {ms(during, 0.95)} "
+          f"({len(during)} moves of group 1/2 cards, {refused_during} refused as stale)"
+          )  # fmt: skip
     print(f"facilitator's move alone before it: p50 {ms(alone)}, p95 {ms(alone, 0.95)}")
     print(f"projector stream: {streams[0].events} events, last turnout {streams[0].turnout}; "
           f"tablet streams: {[s.events for s in streams[1:]]} events")  # fmt: skip
