@@ -143,15 +143,19 @@ FOLLOWUP_LABELS = {
     "dropped": _l("Dropped"),
 }
 
-# What the projector shows, one per step of the forum (design brief section 1).
-PROJECTOR_MODES = ["village", "overview", "board", "urgency", "summary"]
+# What the projector shows, one per step of the forum (design brief section 1), and at the close
+# each village's outcome (its projects' group and place, or why not feasible).
+PROJECTOR_MODES = ["village", "overview", "board", "urgency", "summary", "outcome"]
 PROJECTOR_MODE_LABELS = {
     "village": _l("A village's plan"),
     "overview": _l("Tambon overview"),
     "board": _l("Board"),
     "urgency": _l("Urgency and agencies"),
     "summary": _l("Closing summary"),
+    "outcome": _l("A village's outcome"),
 }
+# The modes that show one village (chosen with it).
+VILLAGE_MODES = ("village", "outcome")
 
 ROLES = ["admin", "facilitator"]
 ROLE_LABELS = {"admin": _l("Administrator"), "facilitator": _l("Facilitator")}

@@ -362,6 +362,7 @@ SCENES = {
     "overview": {"projector_mode": "overview"},
     "urgency": {"projector_mode": "urgency"},
     "summary": {"projector_mode": "summary", "meeting_step": 7},
+    "a village's outcome": {"projector_mode": "outcome", "meeting_step": 7},
     "pause": {"screen_paused": True},
 }
 
