@@ -145,6 +145,16 @@ with app.app_context():
 """
 
 
+def run_json(server: Server, code: str):
+    """Run `code` against the server's database; what it printed last, as JSON."""
+    return json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=server.env, check=True,
+            capture_output=True, text=True,
+        ).stdout.splitlines()[-1]
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--phones", type=int, default=300)
@@ -157,12 +167,7 @@ def main() -> None:
     server = Server(instance, gunicorn_args("gevent", 1), {})
     plan_id, token = server.prepare()
     code = SETUP.format(plan_id=plan_id, phones=args.phones, picks=args.picks)
-    setup = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=server.env, check=True,
-            capture_output=True, text=True,
-        ).stdout.splitlines()[-1]
-    )  # fmt: skip
+    setup = run_json(server, code)
     tokens, others = setup["tokens"], setup["others"]
     server.start()
     streams = []
@@ -209,12 +214,7 @@ def main() -> None:
             f"/plans/{plan_id}/rounds/{setup['round']}/close", {"csrf_token": facilitator.csrf}
         )
         check = COUNT.format(round_id=setup["round"], listed=listed)
-        stored = json.loads(
-            subprocess.run(
-                [sys.executable, "-c", check], cwd=ROOT, env=server.env, check=True,
-                capture_output=True, text=True,
-            ).stdout.splitlines()[-1]
-        )  # fmt: skip
+        stored = run_json(server, check)
     finally:
         for stream in streams:
             stream.stop.set()
