@@ -186,6 +186,7 @@ class Facilitator:
         self.projects = self._projects() if self.board else []
         self.modes = ["board", "summary", "urgency", "overview"]
         self.count = 0
+        self.refused = 0  # moves refused as stale (409) and sent again
 
     def get(self, path) -> str:
         return self.opener.open(self.base + path, timeout=30).read().decode()
@@ -215,12 +216,13 @@ class Facilitator:
         self.version = int(re.search(r'data-plan-version="(\d+)"', page).group(1))
         return [int(i) for i in dict.fromkeys(re.findall(r'data-project-id="(\d+)"', page))]
 
-    def change(self) -> tuple[float, float]:
-        """Save one change; return (when it was saved, how long the request took)."""
+    def change(self, projects=None, groups=("1", "2", "3")) -> tuple[float, float]:
+        """Save one change; return (when it was saved, how long the request took). A move takes
+        one of `projects` (by default any card) to one of `groups`."""
         self.count += 1
         if self.board:
-            project = random.choice(self.projects)
-            data = {"project_id": project, "group": random.choice(["1", "2", "3"]),
+            project = random.choice(projects or self.projects)
+            data = {"project_id": project, "group": random.choice(groups),
                     "before_id": "", "version": self.version}  # fmt: skip
             started = time.time()
             status, body = self.post(f"/plans/{self.plan_id}/moves", data, htmx=True)
@@ -229,8 +231,9 @@ class Facilitator:
             if status != 200 or not found:
                 if status != 409:
                     raise RuntimeError(f"move answered {status}: {body[:300]}")
+                self.refused += 1
                 self._projects()  # refused as stale: read the board again
-                return self.change()
+                return self.change(projects, groups)
             self.version = max(int(v) for v in found)
             return done, done - started
         mode = self.modes[self.count % len(self.modes)]

@@ -22,6 +22,7 @@ BLUEPRINTS = [
     "planapp.district.routes",
     "planapp.meeting.routes",
     "planapp.transfer.routes",
+    "planapp.ballots.routes",
 ]
 
 

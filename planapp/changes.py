@@ -34,8 +34,9 @@ from planapp.models import (
 # Named parts a change can touch besides cards and columns:
 # - "steps": the forum's step bar; "timer": the presentation countdown;
 # - "control": the facilitator's screen control (what the projector shows, public or not);
-# - "screen": the projector's and phones' whole screen (a mode, pause, message, address...).
-PARTS = ("steps", "timer", "control", "screen")
+# - "screen": the projector's and phones' whole screen (a mode, pause, message, address...);
+# - "turnout": a vote round's turnout and totals (a ballot cast, planapp/ballots).
+PARTS = ("steps", "timer", "control", "screen", "turnout")
 
 
 @dataclass

@@ -143,8 +143,9 @@ FOLLOWUP_LABELS = {
     "dropped": _l("Dropped"),
 }
 
-# What the projector shows, one per step of the forum (design brief section 1).
-PROJECTOR_MODES = ["village", "overview", "board", "group", "urgency", "summary"]
+# What the projector shows, one per step of the forum (design brief section 1), and at the close
+# each village's outcome (its projects' group and place, or why not feasible).
+PROJECTOR_MODES = ["village", "overview", "board", "group", "urgency", "summary", "outcome"]
 PROJECTOR_MODE_LABELS = {
     "village": _l("A village's plan"),
     "overview": _l("Tambon overview"),
@@ -152,7 +153,10 @@ PROJECTOR_MODE_LABELS = {
     "group": _l("One funding group"),
     "urgency": _l("Urgency and agencies"),
     "summary": _l("Closing summary"),
+    "outcome": _l("A village's outcome"),
 }
+# The modes that show one village (chosen with it).
+VILLAGE_MODES = ("village", "outcome")
 
 ROLES = ["admin", "facilitator"]
 ROLE_LABELS = {"admin": _l("Administrator"), "facilitator": _l("Facilitator")}

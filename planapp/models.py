@@ -612,3 +612,72 @@ class PresentationTimer(db.Model):
     @property
     def running(self) -> bool:
         return self.ends_at is not None
+
+
+# --- phone ballots (planapp/ballots) ------------------------------------------------------
+
+
+class VoteRound(db.Model):
+    """A vote of the hall on one funding group's projects: ballots printed per village, each
+    with up to `picks` choices. Not opened yet (opened_at NULL), open, or closed (closed_at);
+    the facilitator can reopen a closed round. One round of a plan is open at a time."""
+
+    __tablename__ = "vote_rounds"
+    __table_args__ = (
+        CheckConstraint(_in("funding_group", ["1", "2", "3"]), name="funding_group"),
+        CheckConstraint("picks BETWEEN 1 AND 20", name="picks_range"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    funding_group: Mapped[str] = mapped_column(String(20))
+    picks: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The projector shows this round's turnout (and, once chosen, the totals as bars).
+    on_screen: Mapped[bool] = mapped_column(Boolean, default=False)
+    show_totals: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    plan: Mapped[Plan] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None and self.closed_at is None
+
+
+class Ballot(db.Model):
+    """One printed ballot card: one person, one round, one use. `token` (the QR code's address,
+    128 random bits) and `code` (typed by hand) are kept as printed so a jammed print can be
+    printed again; `used_at` is set once, by a conditional UPDATE."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("vote_rounds.id", ondelete="CASCADE"), index=True
+    )
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # the card's number in its village: 1..n
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    round: Mapped[VoteRound] = relationship()
+    village: Mapped[Village] = relationship()
+
+
+class BallotPick(db.Model):
+    """A project chosen on a used ballot: every count is reproducible from these rows."""
+
+    __tablename__ = "ballot_picks"
+
+    ballot_id: Mapped[int] = mapped_column(
+        ForeignKey("ballots.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from planapp.ballots import rounds
 from planapp.extensions import db
 from planapp.models import (
     Agency,
@@ -22,6 +23,7 @@ from planapp.models import (
     Tambon,
     User,
     Village,
+    VoteRound,
 )
 
 CHANGING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -33,6 +35,9 @@ PUBLIC_CHANGES = {
     "accounts.logout",
     "main.set_language",
     "main.first_administrator",
+    # A phone's ballot: the ballot's secret is the permission (tests/test_ballots.py).
+    "ballots.cast",
+    "ballots.type_code",
 }
 # Routes any signed-in user may post to, whose check of who may do it depends on what is sent
 # (the tambon inside an uploaded plan file); each has its own test of that check.
@@ -89,8 +94,13 @@ def argument_values(plan: Plan) -> dict:
     project_id = _first_id(Project, Project.plan_id == plan.id, Project.merged_into_id.is_(None))
     project = db.session.get(Project, project_id)
     agency_id = project.lead_agency_id or _first_id(Agency)
+    vote_round = demo_vote_round(plan)
+    ballot = rounds.round_ballots(vote_round)[0]
     values = {
         "plan_id": plan.id,
+        "round_id": vote_round.id,
+        "ballot_id": ballot.id,
+        "ballot_token": ballot.token,
         "project_id": project_id,
         "other_project_id": _first_id(
             Project, Project.plan_id == plan.id, Project.id != project_id
@@ -113,6 +123,18 @@ def argument_values(plan: Plan) -> dict:
         "language": "th",
     }
     return {name: value for name, value in values.items() if value is not None}
+
+
+def demo_vote_round(plan: Plan) -> VoteRound:
+    """The plan's first vote round; made (group 1, two ballots of its first village) if none."""
+    found = db.session.scalar(
+        select(VoteRound).where(VoteRound.plan_id == plan.id).order_by(VoteRound.id).limit(1)
+    )
+    if found is None:
+        village = plan.tambon.villages[0]
+        found = rounds.create_round(plan, "1", 3, {village.id: 2}, actor=None)
+        db.session.commit()
+    return found
 
 
 def url_for_route(app, route: Route, values: dict) -> str:

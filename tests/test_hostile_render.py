@@ -103,6 +103,9 @@ NOT_USER_TEXT = {
     ("board_places", "funding_group"): "one of the groups (CHECK)",
     ("plan_groups", "funding_group"): "one of the groups (CHECK)",
     ("change_log", "action"): "a code written by the app",
+    ("vote_rounds", "funding_group"): "one of the groups (CHECK)",
+    ("ballots", "token"): "made by the app (secrets.token_urlsafe)",
+    ("ballots", "code"): "made by the app from its own alphabet",
     ("change_log", "regions"): "region names and ids written by the app",
     ("change_log", "before"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
     ("change_log", "after"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
@@ -360,6 +363,7 @@ SCENES = {
     "overview": {"projector_mode": "overview"},
     "urgency": {"projector_mode": "urgency"},
     "summary": {"projector_mode": "summary", "meeting_step": 7},
+    "a village's outcome": {"projector_mode": "outcome", "meeting_step": 7},
     "pause": {"screen_paused": True},
 }
 

@@ -220,6 +220,7 @@ def test_every_number_field_keeps_or_refuses_what_is_typed(app, demo_plan):
     # The walk found the number fields of every area (a new one is found the same way).
     assert tested >= {"people", "budget", "wanted", "number", "fiscal", "plan", "votes"}
     assert tested >= {"ceiling", "amount", "year"}
+    assert tested >= {"picks", "ballots"}  # a vote round: picks per ballot, ballots per village
 
     failures, checked, seen = [], 0, set()
     for url, action, name in fields:

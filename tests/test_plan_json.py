@@ -39,7 +39,9 @@ CARRIED_TABLES = {
     "project_supporting_agencies",
     "project_strategies",
 }
-LEFT_BEHIND = {"change_log"}  # stays on the server where it was written
+# Stay on the server where they were written: the log, and a vote round's printed ballots (with
+# their picks; the totals travel as the projects' votes).
+LEFT_BEHIND = {"change_log", "vote_rounds", "ballot_picks"}
 
 
 def plan_facts(plan: Plan) -> dict:

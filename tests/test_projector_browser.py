@@ -13,7 +13,7 @@ from tests.browser import PG_ADMIN_URL, assert_accessible, select_card
 
 pytestmark = pytest.mark.browser
 
-MODES = ["village", "overview", "board", "urgency", "summary"]
+MODES = ["village", "overview", "board", "urgency", "summary", "outcome"]
 
 
 @pytest.fixture

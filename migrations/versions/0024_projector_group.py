@@ -14,13 +14,13 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024_projector_group'
-down_revision = '0022_sector_strategies'
+down_revision = '0023_ballots'
 branch_labels = None
 depends_on = None
 
-MODES_BEFORE = "projector_mode IN ('village', 'overview', 'board', 'urgency', 'summary')"
+MODES_BEFORE = "projector_mode IN ('village', 'overview', 'board', 'urgency', 'summary', 'outcome')"
 MODES_AFTER = (
-    "projector_mode IN ('village', 'overview', 'board', 'group', 'urgency', 'summary')"
+    "projector_mode IN ('village', 'overview', 'board', 'group', 'urgency', 'summary', 'outcome')"
 )
 
 

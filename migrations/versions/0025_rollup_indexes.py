@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0025_rollup_indexes'
-down_revision = '0022_sector_strategies'
+down_revision = '0024_projector_group'
 branch_labels = None
 depends_on = None
 

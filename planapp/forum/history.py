@@ -351,6 +351,49 @@ def _carry_over(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
+def _vote_round(entry: ChangeLog, details: dict) -> str | None:
+    if "ballots" not in details:
+        return None
+    return _(
+        "Vote round for %(group)s: %(ballots)d ballots, %(picks)d picks each",
+        group=_group_label(details["group"]),
+        ballots=details["ballots"],
+        picks=details["picks"],
+    )
+
+
+def _vote_open(entry: ChangeLog, details: dict) -> str | None:
+    if "group" not in details:
+        return None
+    if details.get("reopened"):
+        return _("Vote round for %(group)s reopened", group=_group_label(details["group"]))
+    return _("Vote round for %(group)s opened", group=_group_label(details["group"]))
+
+
+def _vote_close(entry: ChangeLog, details: dict) -> str | None:
+    if "cast" not in details:
+        return None
+    return _(
+        "Vote round for %(group)s closed: %(cast)d of %(issued)d ballots cast",
+        group=_group_label(details["group"]),
+        cast=details["cast"],
+        issued=details["issued"],
+    )
+
+
+def _vote_screen(entry: ChangeLog, details: dict) -> str | None:
+    if "group" not in details:
+        return None
+    if details["group"] is None:
+        return _("Projector no longer shows the vote")
+    return _("Projector shows the vote round for %(group)s", group=_group_label(details["group"]))
+
+
+def _ballot(entry: ChangeLog, details: dict) -> str | None:
+    village = _village_label(details.get("village_id"))
+    return None if village is None else _("A ballot of village %(label)s was cast", label=village)
+
+
 WORDS = {
     "votes": _votes,
     "order_by_votes": _order_by_votes,
@@ -374,6 +417,11 @@ WORDS = {
     "plan_settings": lambda entry, details: _("Edited the plan's profile and settings"),
     "followup": _followup,
     "carry_over": _carry_over,
+    "vote_round": _vote_round,
+    "vote_open": _vote_open,
+    "vote_close": _vote_close,
+    "vote_screen": _vote_screen,
+    "ballot": _ballot,
 }
 
 

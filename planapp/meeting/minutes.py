@@ -26,6 +26,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from planapp.ballots.rounds import RoundView, closed_rounds
 from planapp.domain import FUNDING_GROUPS, GROUP_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS
 from planapp.extensions import db
 from planapp.formatting import baht
@@ -318,6 +319,26 @@ def decisions(plan: Plan, window: ForumWindow | None = None) -> list[Decision]:
     return result
 
 
+def rounds_closed_in(plan: Plan, window: ForumWindow) -> list[RoundView]:
+    """The ballot rounds the forum closed inside its window (a closing undone, or a round open
+    again, is no decision), in the order they were closed."""
+    if window.start is None:
+        return []
+    query = select(ChangeLog.id, ChangeLog.at, ChangeLog.details).where(
+        ChangeLog.plan_id == plan.id,
+        ChangeLog.action == "vote_close",
+        ChangeLog.undone.is_(False),
+    )
+    if window.start_id is not None:
+        query = query.where(ChangeLog.id >= window.start_id)
+    round_ids: list[int] = []
+    for entry_id, at, details in db.session.execute(query.order_by(ChangeLog.id)):
+        round_id = (details or {}).get("round")
+        if window.holds(entry_id, at) and round_id is not None:
+            round_ids = [r for r in round_ids if r != round_id] + [round_id]
+    return closed_rounds(plan, round_ids)
+
+
 def step_times(plan: Plan, window: ForumWindow | None = None, steps=None) -> list[StepTime]:
     """When the forum moved to each step during the forum (a step revisited shows each time)."""
     steps = _step_entries(plan) if steps is None else steps
@@ -381,6 +402,7 @@ class Minutes:
     not_feasible: list[Project]
     taken_forward: TakenForward
     last_change: datetime | None
+    vote_rounds: list[RoundView] = field(default_factory=list)  # ballot rounds closed in it
 
 
 def minutes(plan: Plan) -> Minutes:
@@ -400,4 +422,5 @@ def minutes(plan: Plan) -> Minutes:
         not_feasible=not_feasible_projects(plan),
         taken_forward=taken_forward(plan),
         last_change=last,
+        vote_rounds=rounds_closed_in(plan, window),
     )

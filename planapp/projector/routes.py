@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -31,6 +30,7 @@ from planapp.hall_address import hall_address
 from planapp.intake.values import whole_number_or_none
 from planapp.models import ChangeLog, Plan
 from planapp.projector import screens
+from planapp.qr import qr_response
 
 bp = Blueprint("projector", __name__)
 
@@ -221,21 +221,6 @@ def events(token: str):
 def qr_code(token: str):
     plan = public_plan_or_404(token)
     return qr_response(phone_url(plan))
-
-
-def qr_response(address: str) -> Response:
-    import io
-
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(address, error="m").save(
-        buffer, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False,
-        svgclass="qr", title=address,
-    )  # fmt: skip
-    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "no-store"  # the address depends on the host asked
-    return response
 
 
 # --- the facilitator's screen control ------------------------------------------------------

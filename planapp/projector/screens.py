@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from planapp.ballots import rounds as ballot_rounds
 from planapp.cards import Card, on_board, plan_cards, supporting_names
 from planapp.changes import Regions, record_change
 from planapp.domain import (
@@ -28,6 +29,7 @@ from planapp.domain import (
     SECTORS,
     URGENCY,
     URGENCY_LABELS,
+    VILLAGE_MODES,
 )
 from planapp.extensions import db
 from planapp.meeting.groups import group_status
@@ -128,12 +130,15 @@ def group_screen(screen: Screen, cards: list[Card]) -> None:
     )
 
 
-def village_screen(screen: Screen, cards: list[Card]) -> None:
-    plan = screen.plan
+def shown_village(plan: Plan) -> Village | None:
+    """The village the projector shows (village and outcome modes)."""
     villages = plan.tambon.villages
     village = next((v for v in villages if v.number == plan.projector_village_number), None)
-    village = village or (villages[0] if villages else None)  # the chosen one was removed
-    screen.village = village
+    return village or (villages[0] if villages else None)  # the chosen one was removed
+
+
+def village_screen(screen: Screen, cards: list[Card]) -> None:
+    village = screen.village = shown_village(screen.plan)
     own = []
     if village is not None:
         own = sorted(
@@ -141,6 +146,31 @@ def village_screen(screen: Screen, cards: list[Card]) -> None:
             key=lambda c: (c.village_rank is None, c.village_rank or 0, c.id),
         )
     screen.columns.append(Column("village", village.label if village else "", own))
+
+
+# Where a village's projects went, in the order the outcome screen lists them.
+OUTCOME_ORDER = {group: index for index, group in enumerate(FUNDING_GROUPS)}
+OUTCOME_ORDER |= {"unsorted": len(FUNDING_GROUPS), "not-feasible": len(FUNDING_GROUPS) + 1}
+
+
+def outcome_screen(screen: Screen, cards: list[Card]) -> None:
+    """The close, village by village: each of the village's projects with its group and place
+    in it (counted as the board shows it), or not feasible and why, its urgency and lead
+    agency."""
+    village = screen.village = shown_village(screen.plan)
+    places: dict[int, int] = {}
+    for group in FUNDING_GROUPS:
+        in_group = _by_rank(c for c in cards if c.funding_group == group)
+        places.update((card.id, number) for number, card in enumerate(in_group, 1))
+    own = []
+    if village is not None:
+        own = sorted(
+            (c for c in cards if village.number in c.village_numbers),
+            key=lambda c: (OUTCOME_ORDER.get(c.funding_group, 9), places.get(c.id, 0), c.id),
+        )
+    # Not one of the screen's lists of cards (each card says where it went, not a place in it).
+    screen.data["outcome"] = Column("outcome", village.label if village else "", own)
+    screen.data["places"] = places
 
 
 def overview_screen(plan: Plan, cards: list[Card]) -> dict:
@@ -228,6 +258,12 @@ def screen(plan: Plan, layout: str) -> Screen:
         shown.mode = "pause"  # the meeting's pause slide replaces the screen whole
         return shown
     shown.timer = timer_shown(plan)
+    vote = ballot_rounds.screen_round(plan)
+    if vote is not None:
+        # A vote round the facilitator put on screen replaces the mode until taken off.
+        shown.mode, shown.mode_label = "vote", _("Vote")
+        shown.data = {"vote": vote}
+        return shown
     if mode == "summary":
         shown.data = summary_screen(plan)
         return shown
@@ -238,6 +274,8 @@ def screen(plan: Plan, layout: str) -> Screen:
         group_screen(shown, cards)
     elif mode == "village":
         village_screen(shown, cards)
+    elif mode == "outcome":
+        outcome_screen(shown, cards)
     elif mode == "overview":
         shown.data = overview_screen(plan, cards)
     elif mode == "urgency":
@@ -270,7 +308,7 @@ def choose_screen(
     if mode not in PROJECTOR_MODES:
         raise ScreenChoiceError(_("Choose what the projector shows."))
     village = None
-    if mode == "village":
+    if mode in VILLAGE_MODES:
         village = db.session.get(Village, village_id) if village_id else None
         if village is None or village.tambon_id != plan.tambon_id:
             raise ScreenChoiceError(_("Choose a village of this tambon."))
@@ -278,10 +316,12 @@ def choose_screen(
         group = None
     elif group not in FUNDING_GROUPS:
         raise ScreenChoiceError(_("Choose group 1, 2 or 3."))
+    vote_taken_off = ballot_rounds.take_off_screen(plan)
     if (
         plan.projector_mode == mode
         and (village is None or plan.projector_village_number == village.number)
         and (group is None or plan.projector_group == group)
+        and not vote_taken_off
     ):
         return  # nothing changes: no version bump, no redraw on every screen
     plan.projector_mode = mode
@@ -329,6 +369,8 @@ class ScreenDelta:
     timer: bool = False
     overview: bool = False
     summary: bool = False
+    turnout: bool = False
+    outcome: bool = False
 
 
 def screen_delta(shown: Screen, base: int, version: int, regions: Regions) -> ScreenDelta:
@@ -339,11 +381,17 @@ def screen_delta(shown: Screen, base: int, version: int, regions: Regions) -> Sc
         delta.whole = shown.mode != "pause" or regions.everything or "screen" in regions.parts
         return delta
     delta.timer = "timer" in regions.parts
+    if shown.mode == "vote":
+        # Each ballot cast sends the turnout (and the totals when shown), nothing else.
+        delta.turnout = "turnout" in regions.parts
+        return delta
     touched = regions.moved | regions.cards
-    if shown.mode in ("overview", "summary"):
+    if shown.mode in ("overview", "summary", "outcome"):
         news = bool(touched or regions.groups or regions.columns)
         delta.overview = news and shown.mode == "overview"
         delta.summary = news and shown.mode == "summary"
+        # A village's outcome: a move elsewhere can change its places, so it is sent whole.
+        delta.outcome = news and shown.mode == "outcome"
         return delta
     lists = shown.lists()
     # The board and a group's screen list funding groups: a change resends only the groups it

@@ -24,7 +24,17 @@ from sqlalchemy.exc import DataError, IntegrityError
 from planapp.domain import FUNDING_GROUPS, GROUPS, PROJECTOR_MODES
 from planapp.extensions import db
 from planapp.i18n import gettext as _
-from planapp.models import Agency, ChangeLog, Plan, Project, Strategy, Tambon, User, Village
+from planapp.models import (
+    Agency,
+    ChangeLog,
+    Plan,
+    Project,
+    Strategy,
+    Tambon,
+    User,
+    Village,
+    VoteRound,
+)
 
 FORMAT = "planapp-plan"
 FORMAT_VERSION = 1
@@ -177,12 +187,17 @@ def export_plan(plan: Plan) -> dict:
 # --- other tables of a plan (the meeting's attendance, groups, timers, and any added later) ---
 
 
+# Stay on the server where they were made, as the change log does: a vote round's ballots are
+# printed secrets for that server's address (their counts travel as the projects' votes).
+LEFT_BEHIND = (ChangeLog, VoteRound)
+
+
 def plan_child_models() -> list:
-    """Every model, other than projects and the change log, whose rows belong to one plan."""
+    """Every model, other than projects and what stays behind, whose rows belong to one plan."""
     found = []
     for mapper in db.Model.registry.mappers:
         model = mapper.class_
-        if model in (Project, ChangeLog, Plan):
+        if model in (Project, Plan, *LEFT_BEHIND):
             continue
         if any(
             key.column.table.name == "plans" and key.parent.name == "plan_id"
