@@ -15,6 +15,9 @@ def test_create_a_village_and_a_project_through_the_forms(live_server, page):
     live_server.login(page, "facilitator")
     page.goto(live_server.url(f"/plans/{live_server.plan_id}"))
     page.get_by_role("link", name="หมู่บ้านของตำบล").click()
+    # axe runs on the page it finds: wait for the new one, not the one the click leaves.
+    expect(page).to_have_url(re.compile(r"/tambons/\d+$"))
+    expect(page.get_by_label("ชื่อหมู่บ้าน")).to_be_visible()
     assert_accessible(page)
 
     # Adding a village swaps the villages section in place (htmx), no page load.
@@ -31,6 +34,8 @@ def test_create_a_village_and_a_project_through_the_forms(live_server, page):
     expect(page.locator("h1")).to_contain_text("หมู่ที่ 12 บ้านทดสอบ")
     assert_accessible(page)
     page.get_by_role("link", name="เพิ่มโครงการ").first.click()
+    expect(page).to_have_url(re.compile(r"/projects/new$"))
+    expect(page.get_by_label("ชื่อโครงการ")).to_be_visible()
     assert_accessible(page)
 
     # A bad budget is refused next to the field and nothing is saved.
