@@ -2,6 +2,7 @@
 projects, through gunicorn on loopback. Prints figures; asserts nothing.
 
     .venv/bin/python bench/board.py [--sizes 300 3000] [--moves 200] [--renders 20] [--interleave]
+                                    [--new-connections]
 
 For each size it builds a scratch instance (SQLite file, WAL, as the laptop in the hall runs it)
 with one plan whose projects are spread over the five columns, starts gunicorn the way `make run`
@@ -12,7 +13,9 @@ does (one gevent worker) on a free loopback port, signs in as a facilitator and 
   its own: the cards that moved render anew, the others come from the card cache);
 - counts the SQL statements of one move of each kind (in this process, on the same database);
 - weighs the board page: HTML bytes a card, and what goes over the wire gzipped.
-Requests ask for gzip as Chromium does over the hall's plain HTTP, so compression is measured.
+Requests ask for gzip as Chromium does over the hall's plain HTTP, so compression is measured,
+and go over one connection kept open, as Chromium keeps it (`--new-connections`: a new one for
+every request, which adds the connect and the client's setup to every figure).
 Both are printed as p50/p95 per size and as ratios between sizes measured in the same run, which
 say more than absolute numbers on a shared machine; with `--interleave` every size's server runs
 at once and their requests take turns, so load from elsewhere falls on all sizes alike.
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.cookiejar
+import http.client
 import os
 import random
 import re
@@ -145,54 +148,77 @@ class Server:
 
 
 class Browser:
-    """Just enough of a browser: cookies, the CSRF token, form posts."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        self.token = ""
+    """Just enough of a browser: cookies, the CSRF token, form posts, and one connection kept
+    open between requests as Chromium keeps it (reopened before gunicorn's 5 s keep-alive would
+    close it). `keep_alive=False` opens a new connection for every request instead."""
 
     # What Chromium asks for over plain HTTP (br and zstd only over HTTPS).
     ACCEPT = {"Accept-Encoding": "gzip, deflate"}
+    IDLE = 4.0  # seconds: below gunicorn's keepalive (gunicorn.conf.py)
     wire = 0  # bytes of the last answer as sent
 
-    def _read(self, response) -> str:
-        body = response.read()
-        self.wire = len(body)
+    def __init__(self, base: str, keep_alive: bool = True):
+        address = urllib.parse.urlsplit(base)
+        self.host, self.port = address.hostname, address.port
+        self.keep_alive = keep_alive
+        self.cookies: dict[str, str] = {}
+        self.connection: http.client.HTTPConnection | None = None
+        self.last_used = 0.0
+        self.token = ""
+
+    def _request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple:
+        headers = {**self.ACCEPT, **headers}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if not self.keep_alive:
+            headers["Connection"] = "close"
+        if self.connection is not None and time.monotonic() - self.last_used > self.IDLE:
+            self.connection.close()
+            self.connection = None
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        self.last_used = time.monotonic()
+        if response.will_close:
+            self.connection.close()
+            self.connection = None
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "Max-Age=0" not in cookie:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        self.wire = len(data)
         if response.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        return body.decode()
+            data = gzip.decompress(data)
+        return response.status, data.decode()
 
     def get(self, path: str) -> str:
-        request = urllib.request.Request(self.base + path, headers=self.ACCEPT)
-        with self.opener.open(request) as response:
-            return self._read(response)
+        status, page = self._request("GET", path, None, {})
+        if status != 200:
+            raise SystemExit(f"GET {path} answered {status}")
+        return page
 
     def post(self, path: str, data: dict, htmx: bool = True) -> tuple[int, str]:
-        request = urllib.request.Request(
-            self.base + path,
-            data=urllib.parse.urlencode(data).encode(),
-            headers={
-                "X-CSRFToken": self.token,
-                **self.ACCEPT,
-                **({"HX-Request": "true"} if htmx else {}),
-            },
-        )
-        try:
-            with self.opener.open(request) as response:
-                return response.status, self._read(response)
-        except urllib.error.HTTPError as error:
-            return error.code, self._read(error)
+        headers = {
+            "X-CSRFToken": self.token,
+            "Content-Type": "application/x-www-form-urlencoded",
+            **({"HX-Request": "true"} if htmx else {}),
+        }
+        return self._request("POST", path, urllib.parse.urlencode(data).encode(), headers)
 
     def login(self) -> None:
         page = self.get("/login")
         self.token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         status, _body = self.post(
-            "/login", {"username": "facilitator", "password": PASSWORD, "csrf_token": self.token}
+            "/login",
+            {"username": "facilitator", "password": PASSWORD, "csrf_token": self.token},
+            htmx=False,
         )
-        if status not in (200, 302):
+        if status not in (200, 302, 303):
             raise SystemExit(f"could not sign in ({status})")
         # Signing in starts a new session, and with it a new CSRF token.
         page = self.get("/")
@@ -222,7 +248,7 @@ def percentile(samples: list[float], fraction: float) -> float:
 class BoardRun:
     """One size's scratch instance, server and signed-in browser, and our mirror of its board."""
 
-    def __init__(self, size: int, seed: int):
+    def __init__(self, size: int, seed: int, keep_alive: bool = True):
         self.size = size
         self.instance = Path(tempfile.mkdtemp(prefix=f"planapp-bench-board-{size}-"))
         self.server = None
@@ -230,7 +256,7 @@ class BoardRun:
         self.plan_id = build(self.instance, size)
         print(f"{size} projects built in {time.perf_counter() - started:.1f} s")
         self.server = Server(self.instance)
-        self.browser = Browser(self.server.base)
+        self.browser = Browser(self.server.base, keep_alive)
         self.browser.login()
         self.board_path = f"/plans/{self.plan_id}/board"
         self.columns, self.version = read_board(self.browser.get(self.board_path))
@@ -338,7 +364,9 @@ class BoardRun:
         shutil.rmtree(self.instance, ignore_errors=True)
 
 
-def measure(sizes: list[int], moves: int, renders: int, seed: int, interleave: bool) -> dict:
+def measure(
+    sizes: list[int], moves: int, renders: int, seed: int, interleave: bool, keep_alive: bool = True
+) -> dict:
     """Samples per size. One size after the other, or (`interleave`) every size's server up at
     once and the requests taken in turns, so a burst of load elsewhere on the machine falls on
     all sizes alike and the ratios between them hold."""
@@ -348,7 +376,7 @@ def measure(sizes: list[int], moves: int, renders: int, seed: int, interleave: b
         runs = []
         try:
             for size in group:
-                runs.append(BoardRun(size, seed))
+                runs.append(BoardRun(size, seed, keep_alive))
             for index in range(moves + 5):  # the first five warm up
                 for run in runs[index % len(runs) :] + runs[: index % len(runs)]:
                     run.move(keep=index >= 5)
@@ -377,12 +405,23 @@ def main() -> None:
         action="store_true",
         help="run every size's server at once and take their requests in turns",
     )
+    parser.add_argument(
+        "--new-connections",
+        action="store_true",
+        help="open a new connection for every request (a browser keeps one open)",
+    )
     args = parser.parse_args()
 
-    runs = measure(args.sizes, args.moves, args.renders, args.seed, args.interleave)
+    keep_alive = not args.new_connections
+    runs = measure(args.sizes, args.moves, args.renders, args.seed, args.interleave, keep_alive)
     results = {size: run.samples for size, run in runs.items()}
     if args.interleave:
         print("(sizes interleaved: their requests taken in turns)")
+    print(
+        "(one connection kept open, as a browser does)"
+        if keep_alive
+        else "(a new connection each request)"
+    )
     print()
     print(f"{'projects':>8} {'request':<8} {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for size, samples in results.items():

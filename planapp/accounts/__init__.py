@@ -20,6 +20,9 @@ def init_app(app) -> None:
 
     @app.before_request
     def load_user() -> None:
+        if request.endpoint == "static":  # a file is the same for everyone: no session lookup
+            g.user = None
+            return
         # Only a token the server still keeps: signed out, deactivated, a new password or a
         # forum day over, and the cookie (or any copy of it) signs in nobody.
         g.user = sessions.user_of(session.get("session_token"))

@@ -52,8 +52,9 @@ URGENCY_REGIONS = "forum/_urgency_view.html"  # the urgency view's regions, rend
 
 def board_plan(plan_id: int) -> Plan:
     """The plan, for a signed-in user who may change it, with its funding groups' rows (locks,
-    ceilings) in the same statement: every column of the request reads them from there."""
-    return plan_for_editing(plan_id, joinedload(Plan.groups))
+    ceilings) and its tambon in the same statement: every column of the request reads them from
+    there, and every page names the tambon."""
+    return plan_for_editing(plan_id, joinedload(Plan.groups), joinedload(Plan.tambon))
 
 
 @bp.get("/plans/<int:plan_id>/board")
