@@ -50,17 +50,16 @@ URGENCY_REGIONS = "forum/_urgency_view.html"  # the urgency view's regions, rend
 # --- the board ----------------------------------------------------------------------------
 
 
-def board_plan(plan_id: int) -> Plan:
+def board_plan(plan_id: int, *options) -> Plan:
     """The plan, for a signed-in user who may change it, with its funding groups' rows (locks,
-    ceilings) and its tambon in the same statement: every column of the request reads them from
-    there, and every page names the tambon."""
-    return plan_for_editing(plan_id, joinedload(Plan.groups), joinedload(Plan.tambon))
+    ceilings) in the same statement: every column of the request reads them from there."""
+    return plan_for_editing(plan_id, joinedload(Plan.groups), *options)
 
 
 @bp.get("/plans/<int:plan_id>/board")
 @login_required
 def board(plan_id: int):
-    plan = board_plan(plan_id)
+    plan = board_plan(plan_id, joinedload(Plan.tambon))  # the page names the tambon
     filters = BoardFilter.from_values(request.args)
     if is_htmx():
         return region(REGIONS, "board", full_board(plan, filters))
