@@ -2,8 +2,8 @@
 
 from functools import cached_property
 
-from flask import g
-from flask_babel import Babel, Domain, get_locale
+from flask import g, has_request_context
+from flask_babel import Babel, Domain
 from flask_compress import Compress
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,17 +22,28 @@ NAMING_CONVENTION = {
 
 class RequestCatalogDomain(Domain):
     """Flask-Babel's domain, with the request's catalog looked up once: Flask-Babel finds the
-    locale and its catalog anew for every string (~10 µs), and a board page has over a hundred
-    strings. Keyed by the locale object, so `force_locale` inside a request still switches."""
+    locale and its catalog anew for every string (some twenty calls each), and a board page has
+    over a hundred strings. Kept with the locale it was found for, so `force_locale` inside a
+    request still switches; if Flask-Babel's request state ever looks different, every string
+    takes Flask-Babel's own way again (slower, never wrong)."""
 
     def get_translations(self):
-        locale = get_locale()
-        if locale is None:  # outside a request
+        if not has_request_context():
             return super().get_translations()
-        kept = g.get("_request_catalog")
-        if kept is None or kept[0] is not locale:
-            kept = g._request_catalog = (locale, super().get_translations())
-        return kept[1]
+        state = g._get_current_object().__dict__
+        kept = state.get("_request_catalog")
+        if kept is not None and kept[0] is _babel_locale(state):
+            return kept[1]
+        translations = super().get_translations()
+        locale = _babel_locale(state)
+        if locale is not None:
+            state["_request_catalog"] = (locale, translations)
+        return translations
+
+
+def _babel_locale(state: dict):
+    """The locale Flask-Babel chose (or `force_locale` set) for this request, None before."""
+    return getattr(state.get("_flask_babel"), "babel_locale", None)
 
 
 class RequestCatalogBabel(Babel):

@@ -74,6 +74,19 @@ def init_app(app) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     babel.init_app(app, locale_selector=select_locale)
 
+    # Templates ask the domain straight away (Flask-Babel's own callables look the domain up
+    # for every string first).
+    def catalog():
+        return babel.domain_instance.get_translations()
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalog().ugettext(s),
+        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
+    )
+
     @app.context_processor
     def inject_language():
         return {"current_language": str(get_locale()), "request_path": request.full_path}

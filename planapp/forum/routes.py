@@ -19,7 +19,7 @@ from planapp import live, ranking, strategies
 from planapp.accounts import current_user, login_required, plan_for_editing
 from planapp.cards import on_board
 from planapp.changes import NothingToUndo, StaleVersion, UndoRefused, undo_last_change
-from planapp.domain import FUNDING_GROUPS, GROUPS, SECTOR_LABELS, SECTORS, URGENCY
+from planapp.domain import FUNDING_GROUPS, GROUPS, URGENCY
 from planapp.extensions import db
 from planapp.forum.board import (
     REGIONS,
@@ -43,7 +43,6 @@ from planapp.meeting.rules import GroupLocked
 from planapp.models import Agency, Plan, Project, board_places
 
 bp = Blueprint("forum", __name__)
-SECTOR_CHOICES = [(code, SECTOR_LABELS[code]) for code in SECTORS]
 URGENCY_REGIONS = "forum/_urgency_view.html"  # the urgency view's regions, rendered by name
 
 
@@ -67,7 +66,6 @@ def board(plan_id: int):
         "forum/board.html",
         plan=plan,
         filters=filters,
-        sectors=SECTOR_CHOICES,
         b=board_page(plan, filters),
     )
 
