@@ -46,6 +46,11 @@ def configure(app: Flask, overrides: dict) -> None:
         MAX_CONTENT_LENGTH=int(os.environ.get("PLANAPP_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
         # Live updates: "memory" (one worker process) or "postgres" (LISTEN/NOTIFY, many workers).
         LIVE_BROKER=os.environ.get("PLANAPP_LIVE_BROKER", "memory"),
+        # Report pages (planapp/reports.py): on PostgreSQL the database cancels a report's
+        # statement after this many milliseconds, so a heavy roll-up never holds up the forums.
+        REPORT_STATEMENT_TIMEOUT_MS=int(
+            os.environ.get("PLANAPP_REPORT_STATEMENT_TIMEOUT_MS", 20000)
+        ),
         # A sign-in lasts a forum day (planapp/accounts/sessions.py): it ends after this many
         # hours without a request (a long lunch break is fine), and this long after signing in
         # (an early start to an evening finish), so a copied cookie is worthless by the morning.
