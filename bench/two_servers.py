@@ -26,15 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.hall import CHROMIUM_ARGS, Facilitator, Server, gunicorn_args, ms  # noqa: E402
-
-SEEN = """() => { window.__seen = {};
-  new MutationObserver(() => {
-    const v = document.body.getAttribute('data-plan-version');
-    const now = performance.timeOrigin + performance.now();
-    if (!(v in window.__seen)) window.__seen[v] = now;
-  }).observe(document.body, {attributes: true, attributeFilter: ['data-plan-version']});
-}"""
+from bench.hall import (  # noqa: E402
+    CHROMIUM_ARGS,
+    RECORD_VERSIONS,
+    Facilitator,
+    Server,
+    gunicorn_args,
+    ms,
+)
 
 
 def measure(servers: dict[str, Server], plan_id: int, token: str, changes: int) -> dict:
@@ -50,7 +49,7 @@ def measure(servers: dict[str, Server], plan_id: int, token: str, changes: int) 
         for name, server in servers.items():
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(f"{server.url}/live/{token}")
-            page.evaluate(SEEN)
+            page.evaluate(RECORD_VERSIONS)
             pages[name] = page
         for page in pages.values():
             page.wait_for_timeout(500)  # the streams are open
