@@ -416,6 +416,16 @@ class Hall:
 # --- the two measurements ----------------------------------------------------------------------
 
 
+# Record when each version reaches the projector's DOM, in wall-clock milliseconds.
+RECORD_VERSIONS = """() => { window.__seen = {};
+  new MutationObserver(() => {
+    const v = document.body.getAttribute('data-plan-version');
+    const now = performance.timeOrigin + performance.now();
+    if (!(v in window.__seen)) window.__seen[v] = now;
+  }).observe(document.body, {attributes: true, attributeFilter: ['data-plan-version']});
+}"""
+
+
 def measure_delay(server: Server, plan_id: int, token: str, changes: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
@@ -427,16 +437,7 @@ def measure_delay(server: Server, plan_id: int, token: str, changes: int) -> lis
         )
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{server.url}/live/{token}")
-        # Record when each version reaches the projector's DOM, in wall-clock milliseconds.
-        page.evaluate(
-            """() => { window.__seen = {};
-              new MutationObserver(() => {
-                const v = document.body.getAttribute('data-plan-version');
-                const now = performance.timeOrigin + performance.now();
-                if (!(v in window.__seen)) window.__seen[v] = now;
-              }).observe(document.body, {attributes: true, attributeFilter: ['data-plan-version']});
-            }"""
-        )
+        page.evaluate(RECORD_VERSIONS)
         page.wait_for_timeout(500)  # the stream is open
         for _ in range(changes):
             saved, _took = facilitator.change()

@@ -32,10 +32,17 @@ def database_url(instance_path: str) -> str:
     return url
 
 
+def default_live_broker(url: str) -> str:
+    """On PostgreSQL a change must reach views held by any worker process or app server: the
+    postgres broker, unless PLANAPP_LIVE_BROKER says otherwise. On SQLite (one process) memory."""
+    return "postgres" if url.startswith("postgresql") else "memory"
+
+
 def configure(app: Flask, overrides: dict) -> None:
+    database = database_url(app.instance_path)
     app.config.update(
         SECRET_KEY=os.environ.get("SECRET_KEY") or _secret_key(app.instance_path),
-        SQLALCHEMY_DATABASE_URI=database_url(app.instance_path),
+        SQLALCHEMY_DATABASE_URI=database,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         BABEL_DEFAULT_LOCALE=os.environ.get("PLANAPP_LANGUAGE", "th"),
         BABEL_DEFAULT_TIMEZONE=os.environ.get("PLANAPP_TIMEZONE", "Asia/Bangkok"),
@@ -44,8 +51,14 @@ def configure(app: Flask, overrides: dict) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # a forum lasts hours; the token lives as long as the session
         MAX_CONTENT_LENGTH=int(os.environ.get("PLANAPP_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
-        # Live updates: "memory" (one worker process) or "postgres" (LISTEN/NOTIFY, many workers).
-        LIVE_BROKER=os.environ.get("PLANAPP_LIVE_BROKER", "memory"),
+        # Live updates: "memory" (one process) or "postgres" (LISTEN/NOTIFY: several workers
+        # or app servers on one database), the default on PostgreSQL.
+        LIVE_BROKER=os.environ.get("PLANAPP_LIVE_BROKER") or default_live_broker(database),
+        # Report pages (planapp/reports.py): on PostgreSQL the database cancels a report's
+        # statement after this many milliseconds, so a heavy roll-up never holds up the forums.
+        REPORT_STATEMENT_TIMEOUT_MS=int(
+            os.environ.get("PLANAPP_REPORT_STATEMENT_TIMEOUT_MS", 20000)
+        ),
         # A sign-in lasts a forum day (planapp/accounts/sessions.py): it ends after this many
         # hours without a request (a long lunch break is fine), and this long after signing in
         # (an early start to an evening finish), so a copied cookie is worthless by the morning.

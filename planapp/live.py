@@ -170,6 +170,10 @@ class PostgresBroker:
 
     def close(self) -> None:
         self._local.close()
+        with self._publish_lock:
+            if self._publisher is not None:
+                self._publisher.close()
+                self._publisher = None
         connection = self._connection
         if connection is not None:
             try:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -133,6 +134,21 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PendingImport(db.Model):
+    """An Excel file uploaded for a plan, waiting between its preview and the confirmation
+    (planapp/intake/import_routes.py). Kept in the database, not on the disk of the server
+    that received it: behind one address with several app servers, the preview and the
+    confirmation may reach another one. The uploading session holds the token; the row its
+    digest."""
+
+    __tablename__ = "pending_imports"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 # --- places -------------------------------------------------------------------------------

@@ -176,6 +176,21 @@ class LiveServer:
         with self.database() as connection:
             connection.execute(text(sql), params)
 
+    def twin(self, instance: Path) -> LiveServer:
+        """Another app server on this one's database (a second host behind the same address):
+        the same environment (DATABASE_URL, SECRET_KEY) with an instance folder of its own,
+        a copy of this one's, on another port. Not started."""
+        shutil.copytree(self.instance, instance, ignore=shutil.ignore_patterns("gunicorn.log"))
+        port = free_port()
+        return LiveServer(
+            base_url=f"http://127.0.0.1:{port}",
+            plan_id=self.plan_id,
+            instance=instance,
+            env={**self.env, "PLANAPP_INSTANCE_PATH": str(instance)},
+            port=port,
+            extra_args=list(self.extra_args),
+        )
+
     def login(self, page, role: str = "facilitator") -> None:
         page.goto(self.url("/login"))
         page.fill("input[name=username]", USERS[role])
@@ -378,7 +393,7 @@ def app_of(live_server, monkeypatch):
         monkeypatch.setenv("DATABASE_URL", live_server.env["DATABASE_URL"])
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
-    return create_app({"SECRET_KEY": "x"})
+    return create_app({"SECRET_KEY": "x", "LIVE_BROKER": "memory"})
 
 
 @pytest.fixture

@@ -103,7 +103,9 @@ def use_test_database(monkeypatch) -> None:
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(tmp_path / "instance"))
     use_test_database(monkeypatch)
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret"})
+    # One process: the in-process broker, also on PostgreSQL (where the default is the postgres
+    # broker; tests/test_live_broker.py tests that one itself).
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "LIVE_BROKER": "memory"})
     app.test_client_class = BrowserLikeClient
     with app.app_context():
         db.drop_all()

@@ -89,6 +89,7 @@ USER_TEXT = {
 NOT_USER_TEXT = {
     ("users", "password_hash"): "a hash",
     ("user_sessions", "token_hash"): "a digest made by the app",
+    ("pending_imports", "token_hash"): "a digest made by the app",
     ("users", "role"): "one of the roles (CHECK)",
     ("sector_strategies", "sector"): "one of the sectors (CHECK)",
     ("agencies", "kind"): "one of the kinds",

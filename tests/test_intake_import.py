@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from planapp.changes import undo_last_change
 from planapp.extensions import db
 from planapp.intake import importer
-from planapp.models import ChangeLog, Project, Village
+from planapp.models import ChangeLog, PendingImport, Project, Village
 
 HEADERS = ["หมู่ที่", "ชื่อโครงการ", "ด้าน", "งบประมาณ (บาท)"]
 
@@ -480,11 +480,7 @@ def test_the_waiting_file_belongs_to_the_session_that_uploaded_it(
     assert count_projects() == baseline
     # The owner still can; afterwards the file is gone.
     assert confirm(facilitator_client, demo_plan, preview).status_code == 302
-    assert not list(
-        (app.instance_path and __import__("pathlib").Path(app.instance_path) / "imports").glob(
-            "*.xlsx"
-        )
-    )
+    assert db.session.scalar(select(func.count()).select_from(PendingImport)) == 0
 
 
 def test_import_pages_need_a_signed_in_user_of_the_tambon(client, demo_plan):

@@ -172,3 +172,17 @@ def test_postgres_listener_catches_up_after_losing_its_connection(pg_brokers, ap
         )
     waiter.join(timeout=25)
     assert got == [1]
+
+
+def test_the_postgres_broker_is_the_default_on_postgresql(tmp_path, monkeypatch):
+    """Several app servers on one database need no setting for a move through one to reach the
+    views held by another; PLANAPP_LIVE_BROKER still chooses. (No database is opened.)"""
+    monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("PLANAPP_LIVE_BROKER", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://planapp@127.0.0.1:9/planapp")
+    assert isinstance(create_app({"SECRET_KEY": "x"}).extensions["live_broker"], PostgresBroker)
+    monkeypatch.setenv("PLANAPP_LIVE_BROKER", "memory")
+    assert isinstance(create_app({"SECRET_KEY": "x"}).extensions["live_broker"], MemoryBroker)
+    monkeypatch.delenv("PLANAPP_LIVE_BROKER")
+    monkeypatch.delenv("DATABASE_URL")
+    assert isinstance(create_app({"SECRET_KEY": "x"}).extensions["live_broker"], MemoryBroker)

@@ -39,9 +39,10 @@ CARRIED_TABLES = {
     "project_supporting_agencies",
     "project_strategies",
 }
-# Stay on the server where they were written: the log, and a vote round's printed ballots (with
-# their picks; the totals travel as the projects' votes).
-LEFT_BEHIND = {"change_log", "vote_rounds", "ballot_picks"}
+# Stay on the server where they were written: the log, a vote round's printed ballots (with
+# their picks; the totals travel as the projects' votes), and an Excel file waiting for the
+# confirmation of the session that uploaded it.
+LEFT_BEHIND = {"change_log", "vote_rounds", "ballot_picks", "pending_imports"}
 
 
 def plan_facts(plan: Plan) -> dict:

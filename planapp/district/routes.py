@@ -32,6 +32,7 @@ from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
 from planapp.intake.values import whole_number_or_none
 from planapp.models import Agency, Plan, Project
+from planapp.reports import report_query
 
 bp = Blueprint("district", __name__)
 
@@ -215,6 +216,7 @@ def chosen_level() -> dashboard.Level:
 
 @bp.route("/district")
 @admin_required
+@report_query
 def district_dashboard():
     years = dashboard.fiscal_years()
     year, year_error = chosen_year(years)
@@ -244,6 +246,7 @@ def district_dashboard():
 
 @bp.route("/district/strategies")
 @admin_required
+@report_query
 def strategy_alignment():
     year, year_error = chosen_year(dashboard.fiscal_years())
     level = chosen_level()
@@ -270,6 +273,7 @@ def strategy_alignment():
 
 @bp.route("/agencies")
 @admin_required
+@report_query
 def agency_list():
     year, year_error = chosen_year(dashboard.fiscal_years())
     level = chosen_level()
@@ -294,6 +298,7 @@ def agency_and_year(agency_id: int) -> tuple[Agency, int, list[int], str | None]
 
 @bp.route("/agencies/<int:agency_id>")
 @admin_required
+@report_query
 def agency_view(agency_id: int):
     agency, year, years, year_error = agency_and_year(agency_id)
     level = chosen_level()
@@ -315,6 +320,7 @@ def agency_view(agency_id: int):
 
 @bp.route("/agencies/<int:agency_id>/export.xlsx")
 @admin_required
+@report_query
 def agency_export(agency_id: int):
     agency, year, _years, year_error = agency_and_year(agency_id)
     if year_error:

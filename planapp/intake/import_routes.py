@@ -1,18 +1,20 @@
 """The Excel import pages: upload, preview, confirm, and the blank template.
 
-Between preview and confirm the uploaded file waits in the instance folder under a random name;
-only the session that uploaded it knows the name (kept in the signed session cookie), and it is
-removed once imported. Old leftovers are swept on the next upload.
+Between preview and confirm the uploaded file waits in the database (`pending_imports`), not in
+one server's folder: with several app servers behind one address the preview or the confirmation
+may reach another server than the upload. Only the session that uploaded it knows its random
+token (kept in the signed session cookie; the row keeps a digest), and it is removed once
+imported. Old leftovers are swept on the next upload.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
-import time
+from datetime import timedelta
 from io import BytesIO
-from pathlib import Path
 
 from flask import (
     current_app,
@@ -25,23 +27,22 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy import delete, select
 
 from planapp.accounts import current_user, login_required, plan_for_editing
 from planapp.extensions import db
 from planapp.intake import importer
 from planapp.intake.forms import ImportConfirmForm, ImportUploadForm
 from planapp.intake.routes import bp
-from planapp.models import Plan
+from planapp.models import PendingImport, Plan, utcnow
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_MAX_AGE_SECONDS = 24 * 3600
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
-def _pending_dir() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _session_key(plan: Plan) -> str:
@@ -53,27 +54,39 @@ def _name_key(plan: Plan) -> str:
 
 
 def _keep_upload(plan: Plan, data: bytes) -> str:
-    folder = _pending_dir()
-    cutoff = time.time() - PENDING_MAX_AGE_SECONDS
-    for old in folder.glob("*.xlsx"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+    """Keep the file for this session's preview and confirmation (committed by the caller)."""
+    db.session.execute(
+        delete(PendingImport).where(
+            PendingImport.created_at < utcnow() - timedelta(seconds=PENDING_MAX_AGE_SECONDS)
+        )
+    )
     previous = session.get(_session_key(plan))
     if previous and TOKEN_PATTERN.match(previous):
-        (folder / f"{previous}.xlsx").unlink(missing_ok=True)
+        _forget_upload(previous)
     token = secrets.token_urlsafe(24)
-    (folder / f"{token}.xlsx").write_bytes(data)
+    db.session.add(
+        PendingImport(token_hash=_digest(token), plan_id=plan.id, data=data, created_at=utcnow())
+    )
     session[_session_key(plan)] = token
     return token
 
 
-def _pending_upload(plan: Plan, token: str) -> Path | None:
+def _forget_upload(token: str) -> None:
+    db.session.execute(delete(PendingImport).where(PendingImport.token_hash == _digest(token)))
+
+
+def _pending_upload(plan: Plan, token: str) -> bytes | None:
     """The waiting file, only for the session that uploaded it for this plan."""
     expected = session.get(_session_key(plan)) or ""
     if not token or not TOKEN_PATTERN.match(token) or not hmac.compare_digest(token, expected):
         return None
-    path = _pending_dir() / f"{token}.xlsx"
-    return path if path.exists() else None
+    return db.session.scalar(
+        select(PendingImport.data).where(
+            PendingImport.token_hash == _digest(token),
+            PendingImport.plan_id == plan.id,
+            PendingImport.created_at >= utcnow() - timedelta(seconds=PENDING_MAX_AGE_SECONDS),
+        )
+    )
 
 
 def _max_upload_mb() -> str:
@@ -118,6 +131,7 @@ def import_upload(plan_id: int):
     if reading.problems:
         return _preview(plan, reading, "", upload.filename)  # 400: nothing kept
     _keep_upload(plan, data)
+    db.session.commit()
     session[_name_key(plan)] = upload.filename[:200]
     # Post, redirect, get: back from the next page returns to the preview, not to a
     # "confirm form resubmission" of the upload.
@@ -130,12 +144,12 @@ def import_preview(plan_id: int):
     """The file waiting for this session, read again (villages or projects may have changed)."""
     plan = plan_for_editing(plan_id)
     token = session.get(_session_key(plan)) or ""
-    path = _pending_upload(plan, token)
-    if path is None:
+    data = _pending_upload(plan, token)
+    if data is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("intake.import_upload", plan_id=plan.id))
     try:
-        reading = importer.read_workbook(plan, path.read_bytes())
+        reading = importer.read_workbook(plan, data)
     except importer.ImportRefused as refused:
         return _upload_page(plan, error=str(refused), status=400)
     filename = session.get(_name_key(plan), "")
@@ -164,14 +178,14 @@ def _preview(
 def import_confirm(plan_id: int):
     plan = plan_for_editing(plan_id)
     form = ImportConfirmForm()
-    path = _pending_upload(plan, form.token.data or "")
-    if path is None:
+    data = _pending_upload(plan, form.token.data or "")
+    if data is None:
         return _upload_page(
             plan, error=_("The uploaded file has expired; please upload it again."), status=400
         )
     # Read again: villages or projects may have changed since the preview.
     try:
-        reading = importer.read_workbook(plan, path.read_bytes())
+        reading = importer.read_workbook(plan, data)
     except importer.ImportRefused as refused:
         return _upload_page(plan, error=str(refused), status=400)
     if reading.problems:
@@ -189,8 +203,8 @@ def import_confirm(plan_id: int):
     except Exception:
         db.session.rollback()  # all or nothing: no half-imported file
         raise
+    _forget_upload(form.token.data)  # with the import: imported once, whatever happens next
     db.session.commit()
-    path.unlink(missing_ok=True)
     session.pop(_session_key(plan), None)
     flash(
         _(

@@ -27,6 +27,7 @@ from planapp.i18n import gettext as _
 from planapp.models import (
     Agency,
     ChangeLog,
+    PendingImport,
     Plan,
     Project,
     Strategy,
@@ -188,8 +189,9 @@ def export_plan(plan: Plan) -> dict:
 
 
 # Stay on the server where they were made, as the change log does: a vote round's ballots are
-# printed secrets for that server's address (their counts travel as the projects' votes).
-LEFT_BEHIND = (ChangeLog, VoteRound)
+# printed secrets for that server's address (their counts travel as the projects' votes); an
+# Excel file waiting for its confirmation belongs to the session that uploaded it.
+LEFT_BEHIND = (ChangeLog, VoteRound, PendingImport)
 
 
 def plan_child_models() -> list:
