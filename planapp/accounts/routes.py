@@ -96,9 +96,18 @@ def _tambon_choices() -> list[SelectChoice]:
     ]
 
 
+def _known_areas() -> tuple[list[str], list[str]]:
+    """The provinces and districts of the tambons known: the officer's area is chosen from
+    them (or typed, for an area whose tambons are not entered yet)."""
+    rows = db.session.execute(select(Tambon.province, Tambon.district).distinct()).all()
+    return sorted({p for p, _d in rows}), sorted({d for _p, d in rows})
+
+
 def _user_form_page(form, user=None, status=200):
     template = "accounts/user_form.html"
-    return render_template(template, form=form, user=user), status
+    provinces, districts = _known_areas()
+    page = render_template(template, form=form, user=user, provinces=provinces, districts=districts)
+    return page, status
 
 
 def _users_page(row_errors=None, status=200):
@@ -130,6 +139,8 @@ def new_user():
                 form.password.data,
                 display_name=form.display_name.data,
                 tambon_ids=form.tambons.data,
+                area_province=form.area_province.data,
+                area_district=form.area_district.data,
             )
         except accounts_users.UserRuleError as error:
             db.session.rollback()
@@ -158,6 +169,8 @@ def edit_user(user_id: int):
                 role=form.role.data,
                 display_name=form.display_name.data,
                 tambon_ids=form.tambons.data,
+                area_province=form.area_province.data,
+                area_district=form.area_district.data,
             )
         except accounts_users.UserRuleError as error:
             db.session.rollback()

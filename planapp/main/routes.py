@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
-from planapp.accounts import plan_for_reading, sign_in
+from planapp import areas
+from planapp.accounts import current_user, plan_for_reading, sign_in
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import FirstAdministratorForm
 from planapp.cards import on_board
@@ -33,7 +34,9 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def index():
     tambons = db.session.scalars(
-        select(Tambon).order_by(Tambon.province, Tambon.district, Tambon.name)
+        select(Tambon)
+        .where(areas.tambon_visible(current_user()))  # an officer: their area's tambons
+        .order_by(Tambon.province, Tambon.district, Tambon.name)
     ).all()
     first_run = accounts_users.no_user_yet()
     form = FirstAdministratorForm(formdata=None) if first_run and from_this_machine() else None
