@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, false, or_, select, true
 
+from planapp.extensions import db
 from planapp.models import (
+    Agency,
     Plan,
     Project,
     Strategy,
@@ -144,3 +148,90 @@ def strategies_for_tambon(tambon: Tambon):
     if tambon.local_admin_agency_id is not None:
         condition = or_(condition, Strategy.area_agency_id == tambon.local_admin_agency_id)
     return condition
+
+
+def nearest_area_first():
+    """ORDER BY terms: among strategies that apply to a tambon, its อปท.'s first, then its
+    district's, its province's, the national ones (a plan file names a strategy by level and
+    code; the nearest one is the tambon's own)."""
+    return (
+        Strategy.area_agency_id.is_(None),
+        Strategy.area_district == "",
+        Strategy.area_province == "",
+        Strategy.id,
+    )
+
+
+def strategy_area_label(strategy: Strategy) -> str:
+    """The area a strategy belongs to, in words (the strategies pages)."""
+    if strategy.area_agency_id is not None:
+        return strategy.area_agency.name
+    if strategy.area_district:
+        return _(
+            "District %(district)s, %(province)s",
+            district=strategy.area_district,
+            province=strategy.area_province,
+        )
+    if strategy.area_province:
+        return _("Province %(province)s", province=strategy.area_province)
+    return _("National")
+
+
+# The areas a strategy may belong to, as the strategies page offers them.
+STRATEGY_AREA_KINDS = ["national", "province", "district", "local"]
+
+
+class AreaRefused(ValueError):
+    """The strategy's area cannot be read; `field` says next to which form field."""
+
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def known_areas() -> tuple[list[str], list[str]]:
+    """The provinces and districts of the tambons entered: offered while an administrator
+    types an officer's or a strategy's area (which may also be one with no tambon yet)."""
+    rows = db.session.execute(select(Tambon.province, Tambon.district).distinct()).all()
+    return sorted({p for p, _d in rows}), sorted({d for _p, d in rows})
+
+
+def strategy_area(
+    kind: str, province: str | None, district: str | None, agency_id: int | None
+) -> tuple[str, str, int | None]:
+    """(area_province, area_district, area_agency_id) of a strategy from the page's choice;
+    what the chosen kind does not use is dropped. Raises AreaRefused next to the field."""
+
+    def name(text, field):
+        value = " ".join((text or "").split())
+        if len(value) > 200 or not value.isprintable():
+            raise AreaRefused(field, _l("Type the name again: at most 200 visible characters."))
+        return value
+
+    if kind == "national":
+        return "", "", None
+    if kind == "local":
+        agency = db.session.get(Agency, agency_id) if agency_id else None
+        if agency is None or agency.kind != "local":
+            raise AreaRefused("area_agency_id", _l("Choose the local administration."))
+        return "", "", agency.id
+    if kind not in ("province", "district"):
+        raise AreaRefused("area_kind", _l("Choose the area of the strategy."))
+    province_name = name(province, "area_province")
+    if not province_name:
+        raise AreaRefused("area_province", _l("Type or choose the province."))
+    if kind == "province":
+        return province_name, "", None
+    district_name = name(district, "area_district")
+    if not district_name:
+        raise AreaRefused("area_district", _l("Type or choose the district."))
+    return province_name, district_name, None
+
+
+def strategy_area_kind(strategy: Strategy) -> str:
+    if strategy.area_agency_id is not None:
+        return "local"
+    if strategy.area_district:
+        return "district"
+    return "province" if strategy.area_province else "national"

@@ -18,6 +18,7 @@ from planapp.accounts import admin_required, current_user, sessions, sign_in, si
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import ConfirmForm, LoginForm, NewUserForm, PasswordForm, UserForm
 from planapp.accounts.throttle import throttle
+from planapp.areas import known_areas
 from planapp.extensions import db
 from planapp.models import Tambon, User
 from planapp.urls import safe_redirect_target
@@ -96,16 +97,9 @@ def _tambon_choices() -> list[SelectChoice]:
     ]
 
 
-def _known_areas() -> tuple[list[str], list[str]]:
-    """The provinces and districts of the tambons known: the officer's area is chosen from
-    them (or typed, for an area whose tambons are not entered yet)."""
-    rows = db.session.execute(select(Tambon.province, Tambon.district).distinct()).all()
-    return sorted({p for p, _d in rows}), sorted({d for _p, d in rows})
-
-
 def _user_form_page(form, user=None, status=200):
     template = "accounts/user_form.html"
-    provinces, districts = _known_areas()
+    provinces, districts = known_areas()
     page = render_template(template, form=form, user=user, provinces=provinces, districts=districts)
     return page, status
 
