@@ -110,8 +110,14 @@ def plan_for_editing(plan_id: int, *options) -> Plan:
 
 
 def plan_for_reading(plan_id: int, *options) -> Plan:
-    """Plan pages (not the public projector): for the users who may change the plan, and for
-    the officers of the plan's area, who read (and export) but never change it."""
+    """Plan pages (not the public projector): for the users who may change that plan (the
+    facilitator's working pages show controls; officers get plan_for_viewing's pages)."""
+    return _plan_if(plan_id, options, reading=False)
+
+
+def plan_for_viewing(plan_id: int, *options) -> Plan:
+    """The plan's read-only views (its hub, follow-up, minutes, print and exports): also for
+    the officers of the plan's area (planapp/areas.py), who read and export, never change."""
     return _plan_if(plan_id, options, reading=True)
 
 

@@ -26,7 +26,7 @@ from planapp import areas
 from planapp.accounts import (
     current_user,
     plan_for_editing,
-    plan_for_reading,
+    plan_for_viewing,
     rollup_reader_required,
 )
 from planapp.district import agencies, carryover, dashboard, followup, strategies
@@ -112,7 +112,7 @@ def next_plan(plan: Plan) -> Plan | None:
 
 @bp.route("/plans/<int:plan_id>/followup")
 def plan_followup(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)
     return render_followup_page(plan)
 
 

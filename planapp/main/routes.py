@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
 from planapp import areas
-from planapp.accounts import current_user, plan_for_reading, sign_in
+from planapp.accounts import current_user, plan_for_viewing, sign_in
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import FirstAdministratorForm
 from planapp.cards import on_board
@@ -82,7 +82,9 @@ def group_totals(plan: Plan) -> dict[str, dict]:
 
 @bp.route("/plans/<int:plan_id>")
 def plan(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)
+    if not current_user().can_edit_plan(plan):
+        return render_template("main/plan_view.html", plan=plan)  # an officer of its area
     return render_template(
         "main/plan.html",
         plan=plan,
