@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from planapp import strategies as plan_strategies
 from planapp.extensions import db
 from planapp.models import Agency, Plan, Project, Strategy, Tambon, User, Village
-from tests.conftest import make_user, password_hash
+from tests.conftest import add_officer, make_user
 from tests.district_helpers import place
 from tests.route_walk import (
     CHANGING_METHODS,
@@ -77,20 +77,6 @@ def area_tambon(name: str, district: str, province: str, year: int, shared: Agen
     db.session.add(plan)
     db.session.commit()
     return plan
-
-
-def add_officer(username: str, role: str, province: str, district: str | None = None) -> User:
-    user = User(
-        username=username,
-        role=role,
-        display_name=username,
-        area_province=province,
-        area_district=district,
-    )
-    user.password_hash = password_hash()
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 @pytest.fixture
@@ -265,7 +251,9 @@ def test_an_officer_changes_no_plan(app, world):
                 before = database_state()
                 form = plausible_form(world["home"], plan.version)
                 status = client.open(url, method=method, data=form).status_code
-                allowed = {400, 403, 404} if route.endpoint in CONTENT_CHECKED_CHANGES else {403, 404}
+                allowed = (
+                    {400, 403, 404} if route.endpoint in CONTENT_CHECKED_CHANGES else {403, 404}
+                )
                 if status not in allowed:
                     failures.append(f"{who}: {method} {url} ({route.endpoint}) answered {status}")
                 if database_state() != before:
@@ -395,9 +383,7 @@ def test_a_tambon_sees_only_the_strategies_that_apply_to_it(app, world, demo_pla
     ).all()
     assert national  # the demo's strategies migrated to (are) national ones
     seen = {s.id for s in plan_strategies.strategies_in_order(demo_plan.tambon)}
-    applies = {made[k].id for k in ("province", "district", "own_local")} | {
-        s.id for s in national
-    }
+    applies = {made[k].id for k in ("province", "district", "own_local")} | {s.id for s in national}
     assert seen == applies
     # The facilitator's project panel offers exactly those.
     project = demo_plan.active_projects()[0]
