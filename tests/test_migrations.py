@@ -129,3 +129,47 @@ def test_the_migrations_give_sqlite_autoincrement_and_keep_the_highest_id(app):
     missing = [t.name for t in rows_named_by_id() if "AUTOINCREMENT" not in schema[t.name]]
     assert missing == []
     assert new_id == 8
+
+
+def test_existing_strategies_become_national_and_codes_are_unique_per_area(app):
+    """0026 (issue 18): strategies already there belong to the whole country, users keep their
+    roles with no area; a code is unique per level within an area, not nationwide."""
+    from sqlalchemy.exc import IntegrityError
+
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="0025_rollup_indexes")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO strategies (level, code, name) VALUES ('province', '1', 'ก')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (username, display_name, password_hash, role, active,"
+                " created_at) VALUES ('somchai', '', 'x', 'facilitator', :yes,"
+                " CURRENT_TIMESTAMP)"
+            ),
+            {"yes": True},
+        )
+    upgrade()
+    insert = text(
+        "INSERT INTO strategies (level, code, name, area_province, area_district)"
+        " VALUES ('province', '1', 'ข', :province, :district)"
+    )
+    with db.engine.begin() as connection:
+        row = connection.execute(
+            text("SELECT area_province, area_district, area_agency_id FROM strategies")
+        ).one()
+        user = connection.execute(text("SELECT area_province, area_district FROM users")).one()
+        connection.execute(insert, {"province": "มหาสารคาม", "district": ""})
+        connection.execute(insert, {"province": "มหาสารคาม", "district": "กุดรัง"})
+    assert tuple(row) == ("", "", None)
+    assert tuple(user) == (None, None)
+    for area in ({"province": "", "district": ""}, {"province": "มหาสารคาม", "district": ""}):
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(insert, area)
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(  # a district with no province
+            insert.bindparams(province="", district="กุดรัง")
+        )
