@@ -49,7 +49,7 @@ AREA_MAX = 200
 def _area_name(text: str | None, field: str) -> str:
     name = " ".join((text or "").split())  # as typed, without stray or doubled spaces
     if len(name) > AREA_MAX:
-        raise UserRuleError(field, _l("Keep the name under %(max)d characters.", max=AREA_MAX))
+        raise UserRuleError(field, _l("Keep the name under 200 characters."))
     if not name.isprintable():
         raise UserRuleError(field, _l("The name has invisible characters: type it again."))
     return name
