@@ -66,6 +66,11 @@ AGENCY_KIND_LABELS = {
     "community": _l("Community group"),
 }
 
+# Who signs in: the national administrator, a facilitator of tambons, and the officers who read
+# the roll-ups of their area (a district's พัฒนากรอำเภอ, a province's officer).
+OFFICER_ROLES = ["district_officer", "provincial_officer"]
+ROLES = ["admin", "facilitator", *OFFICER_ROLES]
+
 STRATEGY_LEVELS = ["province", "district", "local"]
 STRATEGY_LEVEL_LABELS = {
     "province": _l("Province"),
@@ -158,8 +163,12 @@ PROJECTOR_MODE_LABELS = {
 # The modes that show one village (chosen with it).
 VILLAGE_MODES = ("village", "outcome")
 
-ROLES = ["admin", "facilitator"]
-ROLE_LABELS = {"admin": _l("Administrator"), "facilitator": _l("Facilitator")}
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "facilitator": _l("Facilitator"),
+    "district_officer": _l("District officer"),
+    "provincial_officer": _l("Provincial officer"),
+}
 
 
 def fiscal_year_be(day) -> int:

@@ -29,11 +29,12 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from planapp.domain import FUNDING_GROUPS, GROUPS, PROJECTOR_MODES, SECTORS
+from planapp.domain import FUNDING_GROUPS, GROUPS, OFFICER_ROLES, PROJECTOR_MODES, ROLES, SECTORS
 from planapp.extensions import db
 
 
@@ -88,7 +89,18 @@ user_tambons = Table(
 class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(_in("role", ["admin", "facilitator"]), name="role"),
+        CheckConstraint(_in("role", ROLES), name="role"),
+        # An officer's area is their role's own: a district officer one district (of a
+        # province), a provincial officer one province; the other roles have none.
+        CheckConstraint(
+            "(role = 'district_officer' AND area_province IS NOT NULL"
+            " AND area_district IS NOT NULL)"
+            " OR (role = 'provincial_officer' AND area_province IS NOT NULL"
+            " AND area_district IS NULL)"
+            " OR (role IN ('admin', 'facilitator') AND area_province IS NULL"
+            " AND area_district IS NULL)",
+            name="role_area",
+        ),
         NEVER_REUSE_IDS,
     )
 
@@ -97,6 +109,9 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="facilitator")
+    # An officer's area, named as Tambon names it (planapp/areas.py reads it).
+    area_province: Mapped[str | None] = mapped_column(String(200))
+    area_district: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -115,6 +130,11 @@ class User(db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_officer(self) -> bool:
+        """A district or provincial officer: reads the roll-ups of their area, edits nothing."""
+        return self.role in OFFICER_ROLES
 
     def can_edit_tambon(self, tambon: Tambon) -> bool:
         return self.active and (self.is_admin or tambon in self.tambons)
@@ -215,8 +235,34 @@ class Agency(db.Model):
 class Strategy(db.Model):
     __tablename__ = "strategies"
     __table_args__ = (
-        UniqueConstraint("level", "code"),
+        # A code is unique per level within its area. '' (not NULL) for "no province/district"
+        # so that a unique index can compare them; an อปท.'s strategies by its agency.
+        Index(
+            "uq_strategies_level_code_place",
+            "level",
+            "code",
+            "area_province",
+            "area_district",
+            unique=True,
+            sqlite_where=text("area_agency_id IS NULL"),
+            postgresql_where=text("area_agency_id IS NULL"),
+        ),
+        Index(
+            "uq_strategies_level_code_agency",
+            "level",
+            "code",
+            "area_agency_id",
+            unique=True,
+            sqlite_where=text("area_agency_id IS NOT NULL"),
+            postgresql_where=text("area_agency_id IS NOT NULL"),
+        ),
         CheckConstraint(_in("level", ["province", "district", "local"]), name="level"),
+        # National (nothing), a province, a district of it, or an อปท. (alone).
+        CheckConstraint(
+            "(area_district = '' OR area_province <> '')"
+            " AND (area_agency_id IS NULL OR (area_province = '' AND area_district = ''))",
+            name="area",
+        ),
         NEVER_REUSE_IDS,
     )
 
@@ -229,7 +275,15 @@ class Strategy(db.Model):
     # tactic's strategy, then the tactic.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("strategies.id", ondelete="SET NULL"))
 
+    # The area the strategy belongs to (planapp/areas.py: which tambons it applies to).
+    area_province: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    area_district: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    area_agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE")
+    )
+
     parent: Mapped[Strategy | None] = relationship(remote_side=[id])
+    area_agency: Mapped[Agency | None] = relationship()
 
 
 class SectorStrategy(db.Model):

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, insert, select
+from sqlalchemy.orm import selectinload
 
+from planapp.areas import strategies_for_tambon
 from planapp.cards import on_board
 from planapp.changes import Regions, bump_version, record_change
 from planapp.domain import GROUPS, SECTORS, STRATEGY_LEVELS, code_key
@@ -26,6 +28,7 @@ from planapp.models import (
     Project,
     SectorStrategy,
     Strategy,
+    Tambon,
     User,
     project_strategies,
 )
@@ -54,11 +57,20 @@ def sector_strategies() -> dict[str, Strategy]:
     return {sector: strategy for sector, strategy in rows}
 
 
-def _existing(ids) -> dict[int, Strategy]:
+def _existing(ids, tambon: Tambon | None = None) -> dict[int, Strategy]:
+    """The strategies of these ids (that apply to the tambon, if given: planapp/areas.py)."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {s.id: s for s in db.session.scalars(select(Strategy).where(Strategy.id.in_(wanted)))}
+    query = select(Strategy).where(Strategy.id.in_(wanted))
+    if tambon is not None:
+        query = query.where(strategies_for_tambon(tambon))
+    return {s.id: s for s in db.session.scalars(query)}
+
+
+def applicable_strategy_ids(tambon: Tambon, ids) -> list[int]:
+    """Those of `ids` that name a strategy the tambon's plan may align with."""
+    return list(_existing(ids, tambon))
 
 
 def set_sector_strategies(choices: dict[str, int | None], *, actor: User) -> None:
@@ -110,6 +122,9 @@ def proposals(plan: Plan) -> list[Proposal]:
     """Every project of the plan on the board that has no strategy, with its proposal, in the
     board's order."""
     mapping = sector_strategies()
+    # The mapping is shared by every tambon: it proposes only a strategy that applies here.
+    applies = _existing([strategy.id for strategy in mapping.values()], plan.tambon)
+    mapping = {sector: s for sector, s in mapping.items() if s.id in applies}
     rows = db.session.execute(
         select(
             Project.id, Project.title, Project.sector, Project.funding_group, Project.rank
@@ -123,9 +138,14 @@ def proposals(plan: Plan) -> list[Proposal]:
     ]
 
 
-def strategies_in_order() -> list[Strategy]:
-    """By level, each strategy followed by its tactics, codes in the order people number them."""
-    rows = db.session.scalars(select(Strategy)).all()
+def strategies_in_order(tambon: Tambon | None = None) -> list[Strategy]:
+    """By level, each strategy followed by its tactics, codes in the order people number them.
+    With a tambon, only those its plan may align with (planapp/areas.py): national, its
+    province's, its district's and its อปท.'s."""
+    query = select(Strategy).options(selectinload(Strategy.parent))
+    if tambon is not None:
+        query = query.where(strategies_for_tambon(tambon))
+    rows = db.session.scalars(query).all()
     levels = {level: n for n, level in enumerate(STRATEGY_LEVELS)}
 
     def key(s: Strategy):
@@ -146,7 +166,7 @@ def confirm_proposals(plan: Plan, choices: dict[int, int], *, actor: User | None
     excluded projects are left out) its strategy, in one logged change; the caller commits.
     Raises UnknownStrategy (nothing saved) for an id that names no strategy. Projects that are
     not this plan's, left the board, or got a strategy since the page was read are skipped."""
-    found = _existing(choices.values())
+    found = _existing(choices.values(), plan.tambon)
     for project_id, strategy_id in choices.items():
         if strategy_id not in found:
             raise UnknownStrategy(project_id)

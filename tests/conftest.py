@@ -134,6 +134,21 @@ def make_user(username: str, role: str, tambons=()) -> User:
     return user
 
 
+def add_officer(username: str, role: str, province: str, district: str | None = None) -> User:
+    """A district or provincial officer (issue 18) with their area."""
+    user = User(
+        username=username,
+        role=role,
+        display_name=username.title(),
+        area_province=province,
+        area_district=district,
+    )
+    user.password_hash = password_hash()
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
 @pytest.fixture
 def client(app) -> BrowserLikeClient:
     return app.test_client()

@@ -42,7 +42,7 @@ from planapp.meeting import groups as meeting_groups
 from planapp.meeting import record as meeting_record
 from planapp.models import Plan
 from planapp.ranking import move_project
-from tests.conftest import make_user
+from tests.conftest import add_officer, make_user
 from tests.route_walk import argument_values, reading_routes, url_for_route
 from tests.test_export import arrange_forum
 
@@ -61,11 +61,11 @@ FILLER = "ก"
 
 # Every text column a person can write: in a form, or through a plan file or a workbook.
 USER_TEXT = {
-    "users": {"username", "display_name"},
+    "users": {"username", "display_name", "area_province", "area_district"},
     "tambons": {"name", "district", "province"},
     "villages": {"name"},
     "agencies": {"name"},
-    "strategies": {"code", "name"},
+    "strategies": {"code", "name", "area_province", "area_district"},
     # The profile and the ผ.02 preamble (the demo fills them all), the forum record, the message.
     "plans": {*PLAN_PROFILE, *PLAN_PREAMBLE, "forum_place", "forum_chair", "screen_message"},
     "projects": {
@@ -145,6 +145,8 @@ def play_the_forum(app) -> dict:
     plan = load_demo()
     make_user("admin", "admin")
     facilitator = make_user("somchai", "facilitator", tambons=[plan.tambon])
+    # An officer, so that the users page shows an area (issue 18, scoped roles).
+    add_officer("amphoe", "district_officer", plan.tambon.province, plan.tambon.district)
     arrange_forum(plan)
     with app.test_request_context():
         g.user = facilitator

@@ -9,11 +9,16 @@ from sqlalchemy import Integer, text
 from planapp.extensions import db
 
 
-def test_migrations_match_models(app):
+def migrated_to(revision: str) -> None:
+    """An empty database, migrated from nothing up to `revision`."""
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade()
+    upgrade(revision=revision)
+
+
+def test_migrations_match_models(app):
+    migrated_to("head")
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert differences == []
@@ -24,10 +29,7 @@ def test_upgrading_a_database_keeps_its_projects_links_and_places(app):
     """SQLite rebuilds a table to alter it (copy, DROP, rename): with foreign keys on, the DROP
     would cascade and empty the tables that refer to it (0006 rebuilds strategies, 0007
     projects). An upgrade keeps every row, and 0007 gives each project its board place."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(revision="0004_projector")
+    migrated_to("0004_projector")
     with db.engine.begin() as connection:
         run = connection.execute
         run(text("INSERT INTO tambons (id, name, district, province) VALUES (1, 'ก', 'ข', 'ค')"))
@@ -106,10 +108,7 @@ def test_every_table_named_by_id_never_reuses_ids():
 def test_the_migrations_give_sqlite_autoincrement_and_keep_the_highest_id(app):
     """compare_metadata cannot see AUTOINCREMENT: read the schema SQLite keeps. A database
     upgraded with rows in it continues above its highest id, even after deleting that row."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(revision="0007_board_places")
+    migrated_to("0007_board_places")
     with db.engine.begin() as connection:
         connection.execute(
             text("INSERT INTO agencies (id, name, kind) VALUES (7, 'อบต.', 'local')")
@@ -129,3 +128,44 @@ def test_the_migrations_give_sqlite_autoincrement_and_keep_the_highest_id(app):
     missing = [t.name for t in rows_named_by_id() if "AUTOINCREMENT" not in schema[t.name]]
     assert missing == []
     assert new_id == 8
+
+
+def test_existing_strategies_become_national_and_codes_are_unique_per_area(app):
+    """0026 (issue 18): strategies already there belong to the whole country, users keep their
+    roles with no area; a code is unique per level within an area, not nationwide."""
+    from sqlalchemy.exc import IntegrityError
+
+    migrated_to("0025_rollup_indexes")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO strategies (level, code, name) VALUES ('province', '1', 'ก')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (username, display_name, password_hash, role, active,"
+                " created_at) VALUES ('somchai', '', 'x', 'facilitator', :yes,"
+                " CURRENT_TIMESTAMP)"
+            ),
+            {"yes": True},
+        )
+    upgrade()
+    insert = text(
+        "INSERT INTO strategies (level, code, name, area_province, area_district)"
+        " VALUES ('province', '1', 'ข', :province, :district)"
+    )
+    with db.engine.begin() as connection:
+        row = connection.execute(
+            text("SELECT area_province, area_district, area_agency_id FROM strategies")
+        ).one()
+        user = connection.execute(text("SELECT area_province, area_district FROM users")).one()
+        connection.execute(insert, {"province": "มหาสารคาม", "district": ""})
+        connection.execute(insert, {"province": "มหาสารคาม", "district": "กุดรัง"})
+    assert tuple(row) == ("", "", None)
+    assert tuple(user) == (None, None)
+    for area in ({"province": "", "district": ""}, {"province": "มหาสารคาม", "district": ""}):
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(insert, area)
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(  # a district with no province
+            insert.bindparams(province="", district="กุดรัง")
+        )

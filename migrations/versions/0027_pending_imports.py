@@ -5,7 +5,7 @@ reach another server than the upload: the file can no longer wait in one server'
 folder (issue 18).
 
 Revision ID: 0027_pending_imports
-Revises: 0025_rollup_indexes
+Revises: 0026_scoped_roles
 Create Date: 2026-12-06 03:50:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0027_pending_imports'
-down_revision = '0025_rollup_indexes'
+down_revision = '0026_scoped_roles'
 branch_labels = None
 depends_on = None
 

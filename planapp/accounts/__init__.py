@@ -8,6 +8,7 @@ from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy import exists, literal, select
 
 from planapp.accounts import sessions
+from planapp.areas import reads_plan_clause, reads_rollups
 from planapp.extensions import db
 from planapp.models import Plan, Tambon, User, user_tambons
 
@@ -79,6 +80,21 @@ def admin_required(view):
     return wrapped
 
 
+def rollup_reader_required(view):
+    """The roll-ups: the administrator, or an officer (their own area: planapp/areas.py)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not reads_rollups(current_user()):
+            abort(403)
+        return view(*args, **kwargs)
+
+    # Lets the URL-map test check that facilitators are refused here, and walk it as officers.
+    wrapped.rollup_only = True
+    return wrapped
+
+
 def tambon_for_editing(tambon_id: int) -> Tambon:
     """The tambon, if the signed-in user may change it; 404, 401 or 403 otherwise."""
     tambon = db.get_or_404(Tambon, tambon_id)
@@ -93,12 +109,30 @@ def tambon_for_editing(tambon_id: int) -> Tambon:
 def plan_for_editing(plan_id: int, *options) -> Plan:
     """The plan, if the signed-in user may change it; 404, 401 or 403 otherwise. One
     statement, permission included; `options` load more with it (e.g. the plan's groups)."""
+    return _plan_if(plan_id, options, reading=False)
+
+
+def plan_for_reading(plan_id: int, *options) -> Plan:
+    """Plan pages (not the public projector): for the users who may change that plan (the
+    facilitator's working pages show controls; officers get plan_for_viewing's pages)."""
+    return _plan_if(plan_id, options, reading=False)
+
+
+def plan_for_viewing(plan_id: int, *options) -> Plan:
+    """The plan's read-only views (its hub, follow-up, minutes, print and exports): also for
+    the officers of the plan's area (planapp/areas.py), who read and export, never change."""
+    return _plan_if(plan_id, options, reading=True)
+
+
+def _plan_if(plan_id: int, options, *, reading: bool) -> Plan:
     user = current_user()
     if user is None:
         abort(401)
     allowed = literal(user.is_admin) | exists().where(
         user_tambons.c.user_id == user.id, user_tambons.c.tambon_id == Plan.tambon_id
     ).correlate(Plan)
+    if reading:
+        allowed = allowed | reads_plan_clause(user)
     row = (
         db.session.execute(select(Plan, allowed).where(Plan.id == plan_id).options(*options))
         .unique()
@@ -110,7 +144,3 @@ def plan_for_editing(plan_id: int, *options) -> Plan:
     if not (user.active and may):
         abort(403)
     return plan
-
-
-# Plan pages (not the public projector) are for the signed-in users who may change that plan.
-plan_for_reading = plan_for_editing

@@ -38,6 +38,14 @@ def _strip(value):
 
 ROLE_CHOICES = [
     SelectChoice("facilitator", _l("Facilitator: edits the plans of the tambons assigned")),
+    SelectChoice(
+        "district_officer",
+        _l("District officer: reads and exports the plans and roll-ups of one district"),
+    ),
+    SelectChoice(
+        "provincial_officer",
+        _l("Provincial officer: reads and exports the plans and roll-ups of one province"),
+    ),
     SelectChoice("admin", _l("Administrator: manages users, tambons and every plan")),
 ]
 
@@ -55,6 +63,9 @@ class UserForm(AppForm):
     )
     role = RadioField(_l("Role"), choices=ROLE_CHOICES, default="facilitator")
     tambons = CheckboxListField(_l("Tambons this facilitator edits"), coerce=int)
+    # Checked by planapp/accounts/users.py (officer_area), which says which field is at fault.
+    area_province = StringField(_l("Officer's province"), filters=[_strip])
+    area_district = StringField(_l("District officer's district"), filters=[_strip])
 
 
 def new_password_field(label) -> PasswordField:
@@ -100,3 +111,5 @@ class FirstAdministratorForm(NewUserForm):
 
     role = None
     tambons = None
+    area_province = None
+    area_district = None

@@ -18,6 +18,7 @@ from planapp.accounts import admin_required, current_user, sessions, sign_in, si
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import ConfirmForm, LoginForm, NewUserForm, PasswordForm, UserForm
 from planapp.accounts.throttle import throttle
+from planapp.areas import known_areas
 from planapp.extensions import db
 from planapp.models import Tambon, User
 from planapp.urls import safe_redirect_target
@@ -98,7 +99,9 @@ def _tambon_choices() -> list[SelectChoice]:
 
 def _user_form_page(form, user=None, status=200):
     template = "accounts/user_form.html"
-    return render_template(template, form=form, user=user), status
+    provinces, districts = known_areas()
+    page = render_template(template, form=form, user=user, provinces=provinces, districts=districts)
+    return page, status
 
 
 def _users_page(row_errors=None, status=200):
@@ -130,6 +133,8 @@ def new_user():
                 form.password.data,
                 display_name=form.display_name.data,
                 tambon_ids=form.tambons.data,
+                area_province=form.area_province.data,
+                area_district=form.area_district.data,
             )
         except accounts_users.UserRuleError as error:
             db.session.rollback()
@@ -158,6 +163,8 @@ def edit_user(user_id: int):
                 role=form.role.data,
                 display_name=form.display_name.data,
                 tambon_ids=form.tambons.data,
+                area_province=form.area_province.data,
+                area_district=form.area_district.data,
             )
         except accounts_users.UserRuleError as error:
             db.session.rollback()

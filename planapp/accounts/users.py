@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from planapp.accounts import sessions
+from planapp.domain import OFFICER_ROLES
 from planapp.extensions import db
 from planapp.models import Tambon, User
 
@@ -42,14 +43,51 @@ def _tambons(ids: list[int]) -> list[Tambon]:
     return list(db.session.scalars(select(Tambon).where(Tambon.id.in_(ids))).all())
 
 
+AREA_MAX = 200
+
+
+def _area_name(text: str | None, field: str) -> str:
+    name = " ".join((text or "").split())  # as typed, without stray or doubled spaces
+    if len(name) > AREA_MAX:
+        raise UserRuleError(field, _l("Keep the name under 200 characters."))
+    if not name.isprintable():
+        raise UserRuleError(field, _l("The name has invisible characters: type it again."))
+    return name
+
+
+def officer_area(role: str, province: str | None, district: str | None):
+    """(area_province, area_district) the role keeps: a district officer's district of a
+    province, a provincial officer's province, nothing for the other roles (what the form had
+    in those fields is dropped). Raises UserRuleError next to the field at fault."""
+    if role not in OFFICER_ROLES:
+        return None, None
+    province = _area_name(province, "area_province")
+    if not province:
+        raise UserRuleError("area_province", _l("Type or choose the officer's province."))
+    if role == "provincial_officer":
+        return province, None
+    district = _area_name(district, "area_district")
+    if not district:
+        raise UserRuleError("area_district", _l("Type or choose the officer's district."))
+    return province, district
+
+
 def create_user(
-    username: str, role: str, password: str, display_name: str = "", tambon_ids=()
+    username: str,
+    role: str,
+    password: str,
+    display_name: str = "",
+    tambon_ids=(),
+    area_province: str | None = None,
+    area_district: str | None = None,
 ) -> User:
     if username_taken(username):
         raise UserRuleError("username", _l("This username is already taken."))
+    area = officer_area(role, area_province, area_district)
     user = User(username=username, role=role, display_name=display_name or username, active=True)
+    user.area_province, user.area_district = area
     user.set_password(password)
-    # Administrators edit every plan; an assignment would only mislead.
+    # Administrators edit every plan, officers none; an assignment would only mislead.
     user.tambons = _tambons(list(tambon_ids)) if role == "facilitator" else []
     db.session.add(user)
     db.session.flush()
@@ -57,8 +95,17 @@ def create_user(
 
 
 def update_user(
-    user: User, *, acting: User, username: str, role: str, display_name: str, tambon_ids=()
+    user: User,
+    *,
+    acting: User,
+    username: str,
+    role: str,
+    display_name: str,
+    tambon_ids=(),
+    area_province: str | None = None,
+    area_district: str | None = None,
 ) -> None:
+    area = officer_area(role, area_province, area_district)
     if username_taken(username, except_user=user):
         raise UserRuleError("username", _l("This username is already taken."))
     if user.is_admin and user.active and role != "admin" and _active_admin_count() <= 1:
@@ -67,6 +114,7 @@ def update_user(
         raise UserRuleError("role", _l("You cannot take away your own administrator role."))
     user.username = username
     user.role = role
+    user.area_province, user.area_district = area
     user.display_name = display_name or username
     user.tambons = _tambons(list(tambon_ids)) if role == "facilitator" else []
     db.session.flush()

@@ -105,10 +105,11 @@ class AgencyCount:
 
 
 def agency_counts(
-    fiscal_year: int, province: str | None = None, district: str | None = None
+    fiscal_year: int, province: str | None = None, district: str | None = None, only=None
 ) -> list[AgencyCount]:
-    """Every agency with how many projects taken forward it leads and supports in the year (in
-    the province or district, if given)."""
+    """Every agency (or those whose ids the subquery `only` gives: an officer's area's) with
+    how many projects taken forward it leads and supports in the year (in the province or
+    district, if given)."""
     in_year = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
     lead = dict(
         (agency_id, (count, satang))
@@ -130,7 +131,10 @@ def agency_counts(
             .group_by(project_supporting_agencies.c.agency_id)
         ).all()
     )
-    agencies = db.session.scalars(select(Agency).order_by(Agency.kind, Agency.name)).all()
+    listed = select(Agency).order_by(Agency.kind, Agency.name)
+    if only is not None:
+        listed = listed.where(Agency.id.in_(only))
+    agencies = db.session.scalars(listed).all()
     return [
         AgencyCount(
             agency,

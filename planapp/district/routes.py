@@ -22,7 +22,13 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from planapp.accounts import admin_required, current_user, plan_for_editing, plan_for_reading
+from planapp import areas
+from planapp.accounts import (
+    current_user,
+    plan_for_editing,
+    plan_for_viewing,
+    rollup_reader_required,
+)
 from planapp.district import agencies, carryover, dashboard, followup, strategies
 from planapp.district.agency_export import agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
@@ -107,7 +113,7 @@ def next_plan(plan: Plan) -> Plan | None:
 
 @bp.route("/plans/<int:plan_id>/followup")
 def plan_followup(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)
     return render_followup_page(plan)
 
 
@@ -210,12 +216,24 @@ def chosen_year(years: list[int]) -> tuple[int, str | None]:
 
 
 def chosen_level() -> dashboard.Level:
-    """The area of `?province=` and `?district=`: every roll-up page keeps it on its links."""
-    return dashboard.level_of(request.args.get("province"), request.args.get("district"))
+    """The area of `?province=` and `?district=`: every roll-up page keeps it on its links.
+    Within the signed-in user's own area (planapp/areas.py): an officer's page opens at their
+    area, and a filter naming another area is refused with 403, never answered with its data."""
+    user = current_user()
+    try:
+        area = areas.scoped_filter(user, request.args.get("province"), request.args.get("district"))
+    except areas.OutsideArea:
+        abort(403)
+    level = dashboard.level_of(area.province, area.district)
+    if user.is_officer:
+        # The trail starts at the officer's own area: nothing above it is theirs to open.
+        level.other_provinces = False
+        level.other_districts = level.other_districts and user.role == "provincial_officer"
+    return level
 
 
 @bp.route("/district")
-@admin_required
+@rollup_reader_required
 @report_query
 def district_dashboard():
     years = dashboard.fiscal_years()
@@ -245,7 +263,7 @@ def district_dashboard():
 
 
 @bp.route("/district/strategies")
-@admin_required
+@rollup_reader_required
 @report_query
 def strategy_alignment():
     year, year_error = chosen_year(dashboard.fiscal_years())
@@ -272,7 +290,7 @@ def strategy_alignment():
 
 
 @bp.route("/agencies")
-@admin_required
+@rollup_reader_required
 @report_query
 def agency_list():
     year, year_error = chosen_year(dashboard.fiscal_years())
@@ -282,26 +300,43 @@ def agency_list():
         year=year,
         years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
         year_error=year_error,
-        counts=agencies.agency_counts(year, level.province, level.district),
+        counts=agencies.agency_counts(
+            year, level.province, level.district, only=officer_agencies(level)
+        ),
         level=level,
         province=level.province,
         district=level.district,
     ), (400 if year_error else 200)
 
 
-def agency_and_year(agency_id: int) -> tuple[Agency, int, list[int], str | None]:
+def officer_agencies(level: dashboard.Level):
+    """For an officer, the agencies that act in the area of the page (planapp/areas.py); None
+    (every agency) for the administrator."""
+    if not current_user().is_officer:
+        return None
+    return areas.agencies_in_area(areas.Area(level.province, level.district))
+
+
+def agency_and_year(
+    agency_id: int, level: dashboard.Level
+) -> tuple[Agency, int, list[int], str | None]:
     agency = db.get_or_404(Agency, agency_id)
+    only = officer_agencies(level)
+    if only is not None and not db.session.scalar(
+        select(Agency.id).where(Agency.id == agency.id, Agency.id.in_(only))
+    ):
+        abort(404)  # another area's agency (its อปท. is named after its tambon)
     own_years = agencies.agency_years(agency)
     year, year_error = chosen_year(own_years or dashboard.fiscal_years())
     return agency, year, sorted(set(own_years) | {year}, reverse=True), year_error
 
 
 @bp.route("/agencies/<int:agency_id>")
-@admin_required
+@rollup_reader_required
 @report_query
 def agency_view(agency_id: int):
-    agency, year, years, year_error = agency_and_year(agency_id)
     level = chosen_level()
+    agency, year, years, year_error = agency_and_year(agency_id, level)
     rows = agencies.agency_projects(agency, year, level.province, level.district)
     return render_template(
         "district/agency.html",
@@ -319,13 +354,13 @@ def agency_view(agency_id: int):
 
 
 @bp.route("/agencies/<int:agency_id>/export.xlsx")
-@admin_required
+@rollup_reader_required
 @report_query
 def agency_export(agency_id: int):
-    agency, year, _years, year_error = agency_and_year(agency_id)
+    level = chosen_level()
+    agency, year, _years, year_error = agency_and_year(agency_id, level)
     if year_error:
         abort(400, year_error)
-    level = chosen_level()
     rows = agencies.agency_projects(agency, year, level.province, level.district)
     return download(
         agency_workbook_bytes(agency, year, rows),

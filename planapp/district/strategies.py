@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import exists, func, select
 
+from planapp.areas import strategies_of_level
 from planapp.district.dashboard import plans_in_area, thai_sort_key
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Tambon, project_strategies
@@ -32,7 +33,9 @@ def strategy_alignment(
     in_plans = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
     strategies = db.session.scalars(
         select(Strategy)
-        .where(Strategy.level.in_(LEVELS))
+        # The strategies of the level's area (planapp/areas.py): national, the province's,
+        # the district's; not every area's of the country.
+        .where(Strategy.level.in_(LEVELS), strategies_of_level(province, district))
         .order_by(Strategy.level.desc(), Strategy.code)  # province first, then district
     ).all()
     lines = {strategy.id: StrategyLine(strategy) for strategy in strategies}

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template
 
-from planapp.accounts import login_required, plan_for_reading
+from planapp.accounts import login_required, plan_for_viewing
 from planapp.export.csv_export import CSV_MIMETYPE, projects_csv
 from planapp.export.printable import printable_plan
 from planapp.export.workbook import XLSX_MIMETYPE, workbook_bytes
@@ -33,19 +33,19 @@ def file_stem(plan) -> str:
 @bp.route("/plans/<int:plan_id>/export.xlsx")
 @login_required
 def workbook(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)
     return download(workbook_bytes(plan), XLSX_MIMETYPE, f"{file_stem(plan)}.xlsx")
 
 
 @bp.route("/plans/<int:plan_id>/export.csv")
 @login_required
 def csv(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)
     return download(projects_csv(plan), CSV_MIMETYPE, f"{file_stem(plan)}.csv")
 
 
 @bp.route("/plans/<int:plan_id>/print")
 @login_required
 def print_plan(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)
     return render_template("export/print.html", **printable_plan(plan))

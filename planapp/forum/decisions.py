@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from planapp import ranking
+from planapp.areas import strategies_for_tambon
 from planapp.changes import Regions, StaleVersion, bump_version, project_snapshot, record_change
 from planapp.extensions import db
 from planapp.forum.history import describe_edit
@@ -93,8 +94,11 @@ def save_decisions(
     project.supporting_agencies = db.session.scalars(
         select(Agency).where(Agency.id.in_(supporting_ids))
     ).all()
+    # Only strategies that apply to the tambon (the panel offers no other).
     project.strategies = db.session.scalars(
-        select(Strategy).where(Strategy.id.in_(decisions.strategy_ids))
+        select(Strategy).where(
+            Strategy.id.in_(decisions.strategy_ids), strategies_for_tambon(plan.tambon)
+        )
     ).all()
     if decisions.programme is not None:
         project.programme = decisions.programme

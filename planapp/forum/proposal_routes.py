@@ -78,5 +78,5 @@ def strategy_proposals(plan_id: int):
         errors=errors,
         message=message,
         groups=GROUP_SHORT_LABELS,
-        strategies=strategies.strategies_in_order(),
+        strategies=strategies.strategies_in_order(plan.tambon),
     ), (400 if message else 200)

@@ -212,7 +212,7 @@ def panel_form(project: Project, formdata=None) -> ProjectPanelForm:
         form.strategy_ids.data = [strategy.id for strategy in project.strategies]
     form.set_choices(
         db.session.scalars(select(Agency).order_by(Agency.kind, Agency.name)).all(),
-        strategies.strategies_in_order(),
+        strategies.strategies_in_order(project.plan.tambon),  # those that apply to it
     )
     return form
 

@@ -144,6 +144,22 @@ class StrategyForm(AppForm):
     name = StringField(_l("Strategy"), validators=[_required(), _length(500)])
     # A tactic (กลยุทธ์) names the strategy it belongs to; 0: a strategy of its own.
     parent_id = SelectField(_l("Tactic of the strategy"), coerce=int, default=0)
+    # The area it belongs to: which tambons' plans see it (planapp/areas.py checks the rest).
+    area_kind = SelectField(
+        _l("Area"),
+        choices=[
+            ("national", _l("National: every tambon")),
+            ("province", _l("A province: its tambons")),
+            ("district", _l("A district: its tambons")),
+            ("local", _l("A local administration (อปท.): the tambons it serves")),
+        ],
+        default="national",
+    )
+    area_province = StringField(_l("Province of the area"))
+    area_district = StringField(_l("District of the area"))
+    area_agency_id = SelectField(
+        _l("Local administration of the area"), coerce=int, default=0, validate_choice=False
+    )
 
     def set_parents(self, strategies, editing=None) -> None:
         """The strategies a tactic can belong to: those that are not tactics themselves."""
@@ -152,6 +168,9 @@ class StrategyForm(AppForm):
             for s in strategies
             if s.parent_id is None and (editing is None or s.id != editing.id)
         ]
+
+    def set_agencies(self, agencies) -> None:
+        self.area_agency_id.choices = [(0, _l("None"))] + [(a.id, a.name) for a in agencies]
 
 
 class ProjectForm(AppForm):

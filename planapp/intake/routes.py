@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from planapp import areas
 from planapp.accounts import (
     admin_required,
     current_user,
@@ -317,12 +318,46 @@ def agency_name_taken(name: str, agency: Agency | None = None) -> bool:
     return clash is not None and (agency is None or clash != agency.id)
 
 
-def strategy_code_taken(level: str, code: str, strategy: Strategy | None = None) -> bool:
-    """Another strategy of this level already has this code (codes are unique per level)."""
+def strategy_code_taken(
+    level: str, code: str, strategy: Strategy | None = None, area=("", "", None)
+) -> bool:
+    """Another strategy of this level already has this code in the same area (codes are unique
+    per level within an area: two provinces may both have their strategy 1)."""
+    province, district, agency_id = area
+    same_area = (
+        Strategy.area_agency_id == agency_id
+        if agency_id is not None
+        else (Strategy.area_agency_id.is_(None))
+        & (Strategy.area_province == province)
+        & (Strategy.area_district == district)
+    )
     clash = db.session.scalar(
-        select(Strategy.id).where(Strategy.level == level, Strategy.code == code)
+        select(Strategy.id).where(Strategy.level == level, Strategy.code == code, same_area)
     )
     return clash is not None and (strategy is None or clash != strategy.id)
+
+
+def _local_agencies() -> list[Agency]:
+    return list(
+        db.session.scalars(select(Agency).where(Agency.kind == "local").order_by(Agency.name))
+    )
+
+
+def _strategy_area(form: StrategyForm, parent: Strategy | None):
+    """The area from the form, or the strategy's it is a tactic of; None (with the message
+    next to its field) if it cannot be read."""
+    if parent is not None:
+        return parent.area_province, parent.area_district, parent.area_agency_id
+    try:
+        return areas.strategy_area(
+            form.area_kind.data,
+            form.area_province.data,
+            form.area_district.data,
+            form.area_agency_id.data,
+        )
+    except areas.AreaRefused as refused:
+        getattr(form, refused.field).errors.append(refused.message)
+        return None
 
 
 @bp.route("/setup/agencies", methods=["GET", "POST"])
@@ -384,15 +419,19 @@ def _save_strategy(form: StrategyForm, strategy: Strategy | None) -> Strategy | 
         return None
     level = parent.level if parent is not None else form.level.data
     code = form.code.data.strip()
-    if strategy_code_taken(level, code, strategy):
+    area = _strategy_area(form, parent)
+    if area is None:
+        return None
+    if strategy_code_taken(level, code, strategy, area):
         form.code.errors.append(_("This level already has a strategy with this code."))
         return None
-    # A strategy moving to another level takes its tactics along.
+    # A strategy moving to another level or area takes its tactics along.
     tactics = []
-    if strategy is not None and level != strategy.level:
+    old_place = None if strategy is None else (strategy.level, strategy_area_of(strategy))
+    if strategy is not None and (level, area) != old_place:
         tactics = db.session.scalars(select(Strategy).where(Strategy.parent_id == strategy.id))
         tactics = list(tactics)
-        if any(strategy_code_taken(level, t.code, t) for t in tactics):
+        if any(strategy_code_taken(level, t.code, t, area) for t in tactics):
             form.level.errors.append(
                 _("A tactic of this strategy has a code this level already uses.")
             )
@@ -402,8 +441,9 @@ def _save_strategy(form: StrategyForm, strategy: Strategy | None) -> Strategy | 
         db.session.add(strategy)
     strategy.level, strategy.code, strategy.name = level, code, form.name.data.strip()
     strategy.parent = parent
-    for tactic in tactics:
-        tactic.level = level
+    for row in [strategy, *tactics]:
+        row.level = level
+        row.area_province, row.area_district, row.area_agency_id = area
     db.session.commit()
     return strategy
 
@@ -414,13 +454,16 @@ def strategies():
     rows = strategies_in_order()
     form = StrategyForm()
     form.set_parents(rows)
+    form.set_agencies(_local_agencies())
     if form.validate_on_submit():
         strategy = _save_strategy(form, None)
         if strategy is not None:
             flash(_("Strategy %(code)s added.", code=strategy.code), "success")
             return redirect(url_for("intake.strategies"))
     status = 400 if form.errors else 200
-    return render_template("intake/strategies.html", form=form, strategies=rows), status
+    return render_template(
+        "intake/strategies.html", form=form, strategies=rows, **_area_choices()
+    ), status
 
 
 @bp.route("/setup/strategies/<int:strategy_id>/edit", methods=["GET", "POST"])
@@ -429,12 +472,30 @@ def edit_strategy(strategy_id: int):
     strategy = db.get_or_404(Strategy, strategy_id)
     form = StrategyForm(obj=strategy)
     form.set_parents(strategies_in_order(), editing=strategy)
+    form.set_agencies(_local_agencies())
     form.parent_id.data = form.parent_id.data or 0  # a strategy of its own: no parent
+    if request.method == "GET":
+        form.area_kind.data = areas.strategy_area_kind(strategy)
+        form.area_agency_id.data = strategy.area_agency_id or 0
     if form.validate_on_submit() and _save_strategy(form, strategy) is not None:
         flash(_("Saved."), "success")
         return redirect(url_for("intake.strategies"))
     status = 400 if form.errors else 200
-    return render_template("intake/strategy_form.html", form=form, strategy=strategy), status
+    return render_template(
+        "intake/strategy_form.html", form=form, strategy=strategy, **_area_choices()
+    ), status
+
+
+def _area_choices() -> dict:
+    provinces, districts = areas.known_areas()
+    return {"provinces": provinces, "districts": districts}
+
+
+bp.add_app_template_global(areas.strategy_area_label, "strategy_area_label")
+
+
+def strategy_area_of(strategy: Strategy) -> tuple[str, str, int | None]:
+    return strategy.area_province, strategy.area_district, strategy.area_agency_id
 
 
 # --- a village's projects -------------------------------------------------------------------

@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
-from planapp.accounts import plan_for_reading, sign_in
+from planapp import areas
+from planapp.accounts import current_user, plan_for_viewing, sign_in
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import FirstAdministratorForm
 from planapp.cards import on_board
@@ -33,7 +34,9 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def index():
     tambons = db.session.scalars(
-        select(Tambon).order_by(Tambon.province, Tambon.district, Tambon.name)
+        select(Tambon)
+        .where(areas.tambon_visible(current_user()))  # an officer: their area's tambons
+        .order_by(Tambon.province, Tambon.district, Tambon.name)
     ).all()
     first_run = accounts_users.no_user_yet()
     form = FirstAdministratorForm(formdata=None) if first_run and from_this_machine() else None
@@ -79,7 +82,9 @@ def group_totals(plan: Plan) -> dict[str, dict]:
 
 @bp.route("/plans/<int:plan_id>")
 def plan(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)
+    if not current_user().can_edit_plan(plan):
+        return render_template("main/plan_view.html", plan=plan)  # an officer of its area
     return render_template(
         "main/plan.html",
         plan=plan,

@@ -19,7 +19,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from planapp.accounts import current_user, login_required, plan_for_editing, plan_for_reading
+from planapp.accounts import (
+    current_user,
+    login_required,
+    plan_for_editing,
+    plan_for_reading,
+    plan_for_viewing,
+)
 from planapp.changes import StaleVersion
 from planapp.domain import FUNDING_GROUPS, GROUP_SHORT_LABELS
 from planapp.extensions import db
@@ -429,7 +435,7 @@ def shares(plan_id: int):
 @bp.route("/plans/<int:plan_id>/minutes")
 @login_required
 def minutes(plan_id: int):
-    plan = plan_for_reading(plan_id)
+    plan = plan_for_viewing(plan_id)  # officers of the area read the minutes too
     return render_template("meeting/minutes.html", plan=plan, minutes=build_minutes(plan))
 
 

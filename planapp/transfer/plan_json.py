@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, sel
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
 
+from planapp.areas import nearest_area_first, strategies_for_tambon
 from planapp.domain import FUNDING_GROUPS, GROUPS, PROJECTOR_MODES
 from planapp.extensions import db
 from planapp.i18n import gettext as _
@@ -451,14 +452,25 @@ def _texts(*values) -> bool:
 
 
 def _strategy(
-    level: str, code: str, names: dict, parents: dict | None = None, *, may_create: bool
+    level: str,
+    code: str,
+    names: dict,
+    parents: dict | None = None,
+    *,
+    may_create: bool,
+    tambon: Tambon,
 ) -> Strategy:
-    """The strategy this server has under (level, code), else created from the document: with
-    the strategy it is a tactic of, when the document names one (one level deep). A strategy
-    this server already has keeps its name and place. Strategies are the district's, set up by
-    administrators: a facilitator's file may only name those the server has."""
+    """The strategy this server has under (level, code) among those that apply to the tambon
+    (planapp/areas.py; the nearest area first: its อปท.'s, district's, province's, national),
+    else created from the document as a national one: with the strategy it is a tactic of, when
+    the document names one (one level deep). A strategy this server already has keeps its name
+    and place. Strategies are set up by administrators: a facilitator's file may only name
+    those the server has."""
     strategy = db.session.scalar(
-        select(Strategy).where(Strategy.level == level, Strategy.code == code)
+        select(Strategy)
+        .where(Strategy.level == level, Strategy.code == code, strategies_for_tambon(tambon))
+        .order_by(*nearest_area_first())
+        .limit(1)
     )
     if strategy is None and not may_create:
         raise PlanImportError(
@@ -477,7 +489,7 @@ def _strategy(
         strategy = Strategy(level=level, code=code, name=name)
         parent = (parents or {}).get((level, code))
         if parent is not None and parent != (level, code):
-            strategy.parent = _strategy(*parent, names, may_create=may_create)
+            strategy.parent = _strategy(*parent, names, may_create=may_create, tambon=tambon)
             if strategy.parent.parent_id is not None:
                 strategy.parent = None  # tactics are one level deep
         db.session.add(strategy)
@@ -623,7 +635,14 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
         ):
             raise PlanImportError(_("%(where)s: unreadable strategies.", where=where))
         project.strategies = [
-            _strategy(level, code, strategy_names, strategy_parents, may_create=actor.is_admin)
+            _strategy(
+                level,
+                code,
+                strategy_names,
+                strategy_parents,
+                may_create=actor.is_admin,
+                tambon=tambon,
+            )
             for level, code in strategies
         ]
         # Ranks are written once every project exists (and the column is renumbered), so no
