@@ -50,6 +50,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery"
+# How the test apps hash new passwords (config PASSWORD_HASH_METHOD; conftest.TEST_CONFIG): a
+# sign-in still checks the hash for real, without scrypt's deliberate cost in each of the suite's
+# hundreds of sign-ins. The hash names its method; the check reads it from there.
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
 USERS = {"admin": "admin", "facilitator": "facilitator"}
 
 
@@ -73,6 +77,9 @@ def flask(*args, stdin=None):
     return result.output
 
 password = sys.argv[1] + "\\n"
+# The test users' passwords hashed the cheap way the test apps use (conftest.FAST_PASSWORD_HASH):
+# every browser test signs in, and the server checks the hash for real each time.
+app.config["PASSWORD_HASH_METHOD"] = sys.argv[2]
 flask("db", "upgrade")
 plan_id = int(flask("demo").strip().splitlines()[-1])
 flask("create-user", "admin", "--role", "admin", stdin=password)
@@ -254,7 +261,7 @@ def server_env(instance: Path, database: str | None = None) -> dict:
 def _prepare(instance: Path, database: str | None) -> int:
     """Migrate, load the demo tambon and the test users; the demo plan's id."""
     result = subprocess.run(
-        [sys.executable, "-c", PREPARE, PASSWORD],
+        [sys.executable, "-c", PREPARE, PASSWORD, FAST_PASSWORD_HASH],
         cwd=ROOT,
         env=server_env(instance, database),
         capture_output=True,

@@ -11,14 +11,21 @@ import flask_babel
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from planapp import create_app
 from planapp.extensions import db
 from planapp.models import User
+from tests.browser import FAST_PASSWORD_HASH
 
 pytest_plugins = ["tests.browser"]
 
 PASSWORD = "correct horse battery"
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+}
 # The PostgreSQL run (.ci/with-postgres): TEST_DATABASE_URL for the app fixture, the admin URL for
 # the browser tests' databases.
 PG_ADMIN_URL = os.environ.get("PLANAPP_TEST_PG_ADMIN_URL")
@@ -103,7 +110,7 @@ def use_test_database(monkeypatch) -> None:
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(tmp_path / "instance"))
     use_test_database(monkeypatch)
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret"})
+    app = create_app(TEST_CONFIG)
     app.test_client_class = BrowserLikeClient
     with app.app_context():
         db.drop_all()
@@ -116,11 +123,9 @@ def app(tmp_path, monkeypatch):
 
 @functools.cache
 def password_hash() -> str:
-    """PASSWORD hashed once as the app hashes it (User.set_password). Signing in still checks it
-    for real; only the deliberately slow hash is not paid again for every user of every test."""
-    user = User()
-    user.set_password(PASSWORD)
-    return user.password_hash
+    """PASSWORD hashed once as the test apps hash it (User.set_password with TEST_CONFIG).
+    Signing in still checks it for real."""
+    return generate_password_hash(PASSWORD, method=FAST_PASSWORD_HASH)
 
 
 def make_user(username: str, role: str, tambons=()) -> User:
