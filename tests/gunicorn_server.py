@@ -27,11 +27,14 @@ for _name in [
     *planapp.BLUEPRINTS,
     "planapp.backup",
     "planapp.cli",
+    "planapp.i18n",
     "planapp.models",
     "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlalchemy.dialects.postgresql.psycopg",
 ]:
     importlib.import_module(_name)
+# The Thai catalog compiled once here too: every server writes it into its instance folder.
+planapp.i18n.compiled_catalog("th")
 
 # gunicorn 25.1+ opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl):
 # servers running side by side would take it from each other. The tests never use it.
