@@ -50,10 +50,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery"
-# How the test apps hash new passwords (config PASSWORD_HASH_METHOD; conftest.TEST_CONFIG): a
-# sign-in still checks the hash for real, without scrypt's deliberate cost in each of the suite's
-# hundreds of sign-ins. The hash names its method; the check reads it from there.
-FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
 USERS = {"admin": "admin", "facilitator": "facilitator"}
 
 
@@ -260,6 +256,8 @@ def server_env(instance: Path, database: str | None = None) -> dict:
 
 def _prepare(instance: Path, database: str | None) -> int:
     """Migrate, load the demo tambon and the test users; the demo plan's id."""
+    from tests.conftest import FAST_PASSWORD_HASH
+
     result = subprocess.run(
         [sys.executable, "-c", PREPARE, PASSWORD, FAST_PASSWORD_HASH],
         cwd=ROOT,
