@@ -96,6 +96,7 @@ class LiveServer:
     log: Path | None = None
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
+    template_cache: str | None = None  # Jinja's compiled templates, shared by the test run
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -118,6 +119,7 @@ class LiveServer:
             env=self.env,
             cwd=str(ROOT),
             log=str(self.log),
+            template_cache=self.template_cache,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -291,8 +293,16 @@ def template_database(tmp_path_factory) -> Iterator[tuple[Path, str, int]]:
     pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def template_cache(tmp_path_factory) -> str:
+    """A folder where Jinja keeps the templates it compiled (jinja2.FileSystemBytecodeCache),
+    for the servers and the apps of this worker: each compiles a template only if its source
+    is new to the folder, instead of every template in every app."""
+    return str(tmp_path_factory.mktemp("jinja-bytecode"))
+
+
 @pytest.fixture
-def live_server(request, tmp_path) -> Iterator[LiveServer]:
+def live_server(request, tmp_path, template_cache) -> Iterator[LiveServer]:
     """The app under gunicorn over its own copy of the prepared database: SQLite, or PostgreSQL
     in the PostgreSQL run."""
     database = None
@@ -311,12 +321,15 @@ def live_server(request, tmp_path) -> Iterator[LiveServer]:
         instance=instance,
         env=server_env(instance, database),
         port=port,
+        template_cache=template_cache,
     )
     try:
         server.start()
         yield server
     finally:
-        server.stop()
+        # Quick shutdown: the test is over, and a graceful one waits up to a second for the
+        # gevent worker's loop to notice (tests of a graceful stop call stop() themselves).
+        server.stop(signal.SIGQUIT)
         if database:
             pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 

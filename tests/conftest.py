@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import flask_babel
+import jinja2
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
@@ -194,7 +195,7 @@ DEMO_LOADED = pytest.StashKey[int]()
 
 
 @pytest.fixture
-def app(request, tmp_path, monkeypatch, starting_databases):
+def app(request, tmp_path, monkeypatch, starting_databases, template_cache):
     """An app over a database of its own: a copy of the starting database, with the demo tambon
     when the test asks for `demo_plan`. On PostgreSQL the copy takes TEST_DATABASE_URL's name
     (the worker's database, made anew for each test): connect to it after this fixture."""
@@ -220,6 +221,7 @@ def app(request, tmp_path, monkeypatch, starting_databases):
             shutil.copyfile(source, instance / "planapp.sqlite")
     app = create_app(TEST_CONFIG)
     app.test_client_class = BrowserLikeClient
+    app.jinja_env.bytecode_cache = jinja2.FileSystemBytecodeCache(template_cache)
     with app.app_context():
         if not copied:
             db.drop_all()
