@@ -82,6 +82,10 @@ def configure(app: Flask, overrides: dict) -> None:
         COMPRESS_BR_LEVEL=2,
         COMPRESS_ZSTD_LEVEL=3,
         COMPRESS_STREAMS=False,
+        # werkzeug's method for new password hashes (a check reads the method from the hash).
+        # The tests set a cheap one for their users: scrypt costs a good part of a second of CPU
+        # per sign-in by design, and the suite signs in hundreds of times.
+        PASSWORD_HASH_METHOD="scrypt",
     )
     app.config.update(overrides)
 

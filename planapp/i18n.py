@@ -8,6 +8,8 @@ so a new string needs no build step and areas never edit one shared file.
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 from pathlib import Path
 
@@ -38,14 +40,31 @@ def merged_catalog(language: str) -> Catalog:
     return merged
 
 
+def compiled_catalog(language: str) -> bytes:
+    """The merged catalog as a .mo file. Kept per process while its sources are unchanged (same
+    path, size and mtime each): the tests create hundreds of apps in one process."""
+    sources = tuple(
+        (str(path), stat.st_size, stat.st_mtime_ns)
+        for path in catalog_files(language)
+        for stat in [path.stat()]
+    )
+    return _compiled(language, sources)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(language: str, _sources: tuple) -> bytes:
+    compiled = io.BytesIO()
+    write_mo(compiled, merged_catalog(language))
+    return compiled.getvalue()
+
+
 def compile_catalogs(target: Path, languages: list[str]) -> None:
     for language in languages:
         out_dir = target / language / "LC_MESSAGES"
         out_dir.mkdir(parents=True, exist_ok=True)
         # Write then rename: other worker processes may be reading the old file right now.
         scratch = out_dir / f"messages.mo.{os.getpid()}"
-        with scratch.open("wb") as handle:
-            write_mo(handle, merged_catalog(language))
+        scratch.write_bytes(compiled_catalog(language))
         os.replace(scratch, out_dir / "messages.mo")
 
 

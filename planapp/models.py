@@ -10,6 +10,7 @@ import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -118,7 +119,9 @@ class User(db.Model):
     tambons: Mapped[list[Tambon]] = relationship(secondary=user_tambons, back_populates="users")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

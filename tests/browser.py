@@ -73,6 +73,9 @@ def flask(*args, stdin=None):
     return result.output
 
 password = sys.argv[1] + "\\n"
+# The test users' passwords hashed the cheap way the test apps use (conftest.FAST_PASSWORD_HASH):
+# every browser test signs in, and the server checks the hash for real each time.
+app.config["PASSWORD_HASH_METHOD"] = sys.argv[2]
 flask("db", "upgrade")
 plan_id = int(flask("demo").strip().splitlines()[-1])
 flask("create-user", "admin", "--role", "admin", stdin=password)
@@ -93,6 +96,7 @@ class LiveServer:
     log: Path | None = None
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
+    template_cache: str | None = None  # Jinja's compiled templates, shared by the test run
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -115,6 +119,7 @@ class LiveServer:
             env=self.env,
             cwd=str(ROOT),
             log=str(self.log),
+            template_cache=self.template_cache,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -268,8 +273,10 @@ def server_env(instance: Path, database: str | None = None) -> dict:
 
 def _prepare(instance: Path, database: str | None) -> int:
     """Migrate, load the demo tambon and the test users; the demo plan's id."""
+    from tests.conftest import FAST_PASSWORD_HASH
+
     result = subprocess.run(
-        [sys.executable, "-c", PREPARE, PASSWORD],
+        [sys.executable, "-c", PREPARE, PASSWORD, FAST_PASSWORD_HASH],
         cwd=ROOT,
         env=server_env(instance, database),
         capture_output=True,
@@ -301,8 +308,16 @@ def template_database(tmp_path_factory) -> Iterator[tuple[Path, str, int]]:
     pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def template_cache(tmp_path_factory) -> str:
+    """A folder where Jinja keeps the templates it compiled (jinja2.FileSystemBytecodeCache),
+    for the servers and the apps of this worker: each compiles a template only if its source
+    is new to the folder, instead of every template in every app."""
+    return str(tmp_path_factory.mktemp("jinja-bytecode"))
+
+
 @pytest.fixture
-def live_server(request, tmp_path) -> Iterator[LiveServer]:
+def live_server(request, tmp_path, template_cache) -> Iterator[LiveServer]:
     """The app under gunicorn over its own copy of the prepared database: SQLite, or PostgreSQL
     in the PostgreSQL run."""
     database = None
@@ -321,12 +336,15 @@ def live_server(request, tmp_path) -> Iterator[LiveServer]:
         instance=instance,
         env=server_env(instance, database),
         port=port,
+        template_cache=template_cache,
     )
     try:
         server.start()
         yield server
     finally:
-        server.stop()
+        # Quick shutdown: the test is over, and a graceful one waits up to a second for the
+        # gevent worker's loop to notice (tests of a graceful stop call stop() themselves).
+        server.stop(signal.SIGQUIT)
         if database:
             pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import flask_babel
+import jinja2
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from planapp import create_app
 from planapp.extensions import db
@@ -19,6 +25,18 @@ from planapp.models import User
 pytest_plugins = ["tests.browser"]
 
 PASSWORD = "correct horse battery"
+# How the test apps hash new passwords (config PASSWORD_HASH_METHOD): a sign-in still checks the
+# hash for real, without scrypt's deliberate cost in each of the suite's hundreds of sign-ins.
+# The hash names its method; the check reads it from there.
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+    # One process: the in-process broker, also on PostgreSQL (where the default is the postgres
+    # broker; tests/test_live_broker.py tests that one itself).
+    "LIVE_BROKER": "memory",
+}
 # The PostgreSQL run (.ci/with-postgres): TEST_DATABASE_URL for the app fixture, the admin URL for
 # the browser tests' databases.
 PG_ADMIN_URL = os.environ.get("PLANAPP_TEST_PG_ADMIN_URL")
@@ -99,30 +117,130 @@ def use_test_database(monkeypatch) -> None:
         monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
+@dataclass
+class StartingDatabases:
+    """What the app fixture copies for each test, made once per worker as each test made it
+    before: the models' tables (`db.create_all`), and the same with the demo tambon
+    (`load_demo`). SQLite: files; PostgreSQL: template databases."""
+
+    schema: str
+    demo: str
+    demo_plan_id: int
+
+
+def _build_databases(instance: Path, urls: dict[str, str | None], copy) -> int:
+    """Make the starting databases: `urls` by kind (None: SQLite in `instance`), and `copy(kind)`
+    keeps the database as it is now as `kind`. Returns the demo plan's id."""
+    from planapp.demo import load_demo
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLANAPP_INSTANCE_PATH", str(instance))
+        for kind in ("schema", "demo"):
+            if urls[kind]:
+                patch.setenv("DATABASE_URL", urls[kind])
+            else:
+                patch.delenv("DATABASE_URL", raising=False)
+            app = create_app(TEST_CONFIG)
+            with app.app_context():
+                if kind == "schema":
+                    db.drop_all()
+                    db.create_all()
+                else:
+                    plan_id = load_demo().id
+                db.session.remove()
+                db.engine.dispose()
+            copy(kind)
+    return plan_id
+
+
+@pytest.fixture(scope="session")
+def starting_databases(tmp_path_factory) -> Iterator[StartingDatabases | None]:
+    """None when on PostgreSQL without the cluster's admin URL (each test then builds its own)."""
+    instance = tmp_path_factory.mktemp("starting-databases")
+    shared = os.environ.get("TEST_DATABASE_URL", "")
+    if not shared:
+        sqlite = instance / "planapp.sqlite"
+
+        def copy(kind):
+            # The last connection closed has folded the write-ahead log into the file.
+            assert not Path(f"{sqlite}-wal").exists()
+            shutil.copyfile(sqlite, instance / f"{kind}.sqlite")
+
+        plan_id = _build_databases(instance, {"schema": None, "demo": None}, copy)
+        yield StartingDatabases(
+            str(instance / "schema.sqlite"), str(instance / "demo.sqlite"), plan_id
+        )
+        return
+    if not PG_ADMIN_URL:
+        yield None
+        return
+    from tests.browser import pg_admin, pg_database_url
+
+    # The schema's template, then the demo's made from it (a template has no open connection).
+    name = shared.rpartition("/")[2]
+    names = {kind: f"{name}_start_{kind}" for kind in ("schema", "demo")}
+    for database in names.values():
+        pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{names["schema"]}"')
+
+    def copy(kind):
+        if kind == "schema":
+            pg_admin(f'CREATE DATABASE "{names["demo"]}" TEMPLATE "{names["schema"]}"')
+
+    urls = {kind: pg_database_url(names[kind]) for kind in names}
+    plan_id = _build_databases(instance, urls, copy)
+    yield StartingDatabases(names["schema"], names["demo"], plan_id)
+    for database in names.values():
+        pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+DEMO_LOADED = pytest.StashKey[int]()
+
+
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(tmp_path / "instance"))
+def app(request, tmp_path, monkeypatch, starting_databases, template_cache):
+    """An app over a database of its own: a copy of the starting database, with the demo tambon
+    when the test asks for `demo_plan`. On PostgreSQL the copy takes TEST_DATABASE_URL's name
+    (the worker's database, made anew for each test): connect to it after this fixture."""
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(instance))
     use_test_database(monkeypatch)
-    # One process: the in-process broker, also on PostgreSQL (where the default is the postgres
-    # broker; tests/test_live_broker.py tests that one itself).
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "LIVE_BROKER": "memory"})
+    start = starting_databases
+    copied = start is not None
+    if copied:
+        demo = "demo_plan" in request.fixturenames
+        source = start.demo if demo else start.schema
+        if demo:
+            request.node.stash[DEMO_LOADED] = start.demo_plan_id
+        url = os.environ.get("TEST_DATABASE_URL")
+        if url:
+            from tests.browser import pg_admin
+
+            name = url.rpartition("/")[2]
+            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        else:
+            instance.mkdir()
+            shutil.copyfile(source, instance / "planapp.sqlite")
+    app = create_app(TEST_CONFIG)
     app.test_client_class = BrowserLikeClient
+    app.jinja_env.bytecode_cache = jinja2.FileSystemBytecodeCache(template_cache)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        if not copied:
+            db.drop_all()
+            db.create_all()
         yield app
         db.session.remove()
-        db.drop_all()
+        if not copied:
+            db.drop_all()
         db.engine.dispose()
 
 
 @functools.cache
 def password_hash() -> str:
-    """PASSWORD hashed once as the app hashes it (User.set_password). Signing in still checks it
-    for real; only the deliberately slow hash is not paid again for every user of every test."""
-    user = User()
-    user.set_password(PASSWORD)
-    return user.password_hash
+    """PASSWORD hashed once as the test apps hash it (User.set_password with TEST_CONFIG).
+    Signing in still checks it for real."""
+    return generate_password_hash(PASSWORD, method=FAST_PASSWORD_HASH)
 
 
 def make_user(username: str, role: str, tambons=()) -> User:
@@ -155,10 +273,13 @@ def client(app) -> BrowserLikeClient:
 
 
 @pytest.fixture
-def demo_plan(app):
+def demo_plan(request, app):
+    """The demo tambon's plan: loaded in the database the app fixture copied, else loaded now."""
     from planapp.demo import load_demo
+    from planapp.models import Plan
 
-    return load_demo()
+    plan_id = request.node.stash.get(DEMO_LOADED, None)
+    return load_demo() if plan_id is None else db.session.get(Plan, plan_id)
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ import signal
 import subprocess
 import sys
 
+import flask
 import gunicorn.app.wsgiapp
 import gunicorn.config
 import gunicorn.workers.ggevent  # noqa: F401  (the worker class the tests use, as `make run`)
+import jinja2
 
 import planapp
 
@@ -27,11 +29,14 @@ for _name in [
     *planapp.BLUEPRINTS,
     "planapp.backup",
     "planapp.cli",
+    "planapp.i18n",
     "planapp.models",
     "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlalchemy.dialects.postgresql.psycopg",
 ]:
     importlib.import_module(_name)
+# The Thai catalog compiled once here too: every server writes it into its instance folder.
+planapp.i18n.compiled_catalog("th")
 
 # gunicorn 25.1+ opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl):
 # servers running side by side would take it from each other. The tests never use it.
@@ -45,8 +50,14 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
 
 
-def _serve(args: list[str], env: dict, cwd: str, log: str) -> None:
+def _serve(args: list[str], env: dict, cwd: str, log: str, template_cache: str | None) -> None:
     """In the forked process: become `python -m gunicorn ARGS` with this environment."""
+    if template_cache:
+        # Jinja keeps each template it compiles in this folder, shared by the servers and apps
+        # of the test run, and compiles it again when its source changed: the same code, without
+        # compiling every template afresh in every server.
+        cache = jinja2.FileSystemBytecodeCache(template_cache)
+        flask.Flask.jinja_options = {**flask.Flask.jinja_options, "bytecode_cache": cache}
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -64,8 +75,12 @@ def _serve(args: list[str], env: dict, cwd: str, log: str) -> None:
 class ServerProcess:
     """The part of subprocess.Popen the tests use, over a process from the fork server."""
 
-    def __init__(self, args: list[str], env: dict, cwd: str, log: str):
-        self._process = _CONTEXT.Process(target=_serve, args=(args, env, cwd, log), daemon=True)
+    def __init__(
+        self, args: list[str], env: dict, cwd: str, log: str, template_cache: str | None = None
+    ):
+        self._process = _CONTEXT.Process(
+            target=_serve, args=(args, env, cwd, log, template_cache), daemon=True
+        )
         self._process.start()
         self.pid = self._process.pid
 

@@ -147,9 +147,10 @@ def test_postgres_publish_reaches_the_other_process(pg_brokers):
 
 
 @needs_postgres
-def test_postgres_listener_catches_up_after_losing_its_connection(pg_brokers, app, demo_plan):
+def test_postgres_listener_catches_up_after_losing_its_connection(app, demo_plan, pg_brokers):
     """Notifications sent while the LISTEN connection is down are lost; on reconnecting the
-    listener reads the current version of the plans its views are watching."""
+    listener reads the current version of the plans its views are watching. (The brokers
+    connect after `app` has made the database anew.)"""
     import psycopg
 
     from planapp.changes import record_change

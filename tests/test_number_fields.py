@@ -136,10 +136,11 @@ def form_data(form: Form, fiscal_year: int, tested: str, typed: str) -> list[tup
 
 
 def changed_cells(before: dict, after: dict) -> set[str]:
+    """The values (as repr) of every row that is new or changed."""
     cells = set()
     for table, rows in after.items():
         for row in set(rows) - set(before.get(table, [])):
-            cells.update(row)
+            cells.update(map(repr, row))
     return cells
 
 

@@ -65,13 +65,13 @@ def test_session_cookie_is_httponly_and_samesite(app, client):
 
 
 def test_secure_cookies_and_hsts_behind_https(tmp_path, monkeypatch):
-    from tests.conftest import BrowserLikeClient, use_test_database
+    from tests.conftest import TEST_CONFIG, BrowserLikeClient, use_test_database
 
     monkeypatch.setenv("PLANAPP_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("PLANAPP_SECURE_COOKIES", "1")
     monkeypatch.setenv("PLANAPP_TRUSTED_PROXIES", "1")
     use_test_database(monkeypatch)
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret"})
+    app = create_app(TEST_CONFIG)
     app.test_client_class = BrowserLikeClient
     from planapp.extensions import db
 
