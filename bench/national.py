@@ -379,6 +379,30 @@ def old_forms(fiscal_year: int, agency_id: int):
     return [("unaligned count, NOT IN", unaligned), ("agency projects, OR EXISTS", agency_rows)]
 
 
+def load(scale: float, seed: int) -> dict:
+    """The national-shaped year into the app's database (bulk COPY), an administrator, and fresh
+    planner statistics; in an app context. Returns build()'s shape."""
+    from sqlalchemy import text
+
+    from planapp.extensions import db
+    from planapp.models import User
+
+    raw = db.engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            shape = build(cursor, scale, seed)
+        raw.commit()
+    finally:
+        raw.close()
+    admin = User(username="admin", role="admin")
+    admin.set_password(PASSWORD)
+    db.session.add(admin)
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    return shape
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.05, help="fraction of the country")
@@ -397,27 +421,15 @@ def main() -> None:
     from planapp import create_app
     from planapp.district import agencies, strategies
     from planapp.extensions import db
-    from planapp.models import Agency, User
+    from planapp.models import Agency
 
     app = create_app({"SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     with app.app_context():
         upgrade()
         started = time.perf_counter()
-        raw = db.engine.raw_connection()
-        try:
-            with raw.cursor() as cursor:
-                shape = build(cursor, args.scale, args.seed)
-            raw.commit()
-        finally:
-            raw.close()
+        shape = load(args.scale, args.seed)
         loaded = time.perf_counter() - started
-        admin = User(username="admin", role="admin")
-        admin.set_password(PASSWORD)
-        db.session.add(admin)
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-            size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar()
+        size = db.session.execute(text("SELECT pg_database_size(current_database())")).scalar()
         counts = shape["counts"]
         print(
             f"scale {args.scale:g} of the national year: {counts['tambons']:,} tambons, "

@@ -33,34 +33,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.hall import Facilitator, Server, gunicorn_args, ms  # noqa: E402
-from bench.national import FISCAL_YEAR, PASSWORD, build  # noqa: E402
+from bench.national import FISCAL_YEAR, PASSWORD, load  # noqa: E402
 
 
 def load_national(scale: float) -> None:
     """The national-shaped year, written with COPY, and an administrator (bench/national.py)."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from planapp import create_app
     from planapp.extensions import db
-    from planapp.models import User
 
     app = create_app({"SECRET_KEY": "bench"})
     with app.app_context():
         upgrade()
-        raw = db.engine.raw_connection()
-        try:
-            with raw.cursor() as cursor:
-                shape = build(cursor, scale, 18)
-            raw.commit()
-        finally:
-            raw.close()
-        admin = User(username="admin", role="admin")
-        admin.set_password(PASSWORD)
-        db.session.add(admin)
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
+        shape = load(scale, 18)
         db.engine.dispose()
     counts = shape["counts"]
     print(
