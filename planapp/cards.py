@@ -126,7 +126,16 @@ def plan_cards(plan_id: int, ids=None, groups=None) -> list[Card]:
         by, params["ids"] = "ids", list(ids)
     elif groups is not None:
         by, params["groups"] = "groups", list(groups)
-    return [_card(row) for row in db.session.execute(_query(dialect, by), params)]
+    return [_card(row) for row in db.session.execute(_query(dialect, by), params).all()]
+
+
+def village_choices(tambon_id: int) -> list:
+    """The tambon's villages as (number, name) rows in number order, for the board's village
+    filter (rows, not ORM objects: read on every board page)."""
+    V = villages_table.c
+    return db.session.execute(
+        select(V.number, V.name).where(V.tambon_id == tambon_id).order_by(V.number)
+    ).all()
 
 
 def columns_of(cards: list[Card], groups) -> dict[str, list[Card]]:

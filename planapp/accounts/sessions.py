@@ -47,8 +47,11 @@ def init_app(app) -> None:
         longest=timedelta(hours=app.config["SIGN_IN_MAX_HOURS"]),
     )
     app.extensions["sign_in_sessions"] = policy
-    # The cookie ends with the longest sign-in, not after Flask's default month.
+    # The cookie ends with the longest sign-in, not after Flask's default month. It is set when
+    # it changes (sign-in, language, first form) and not re-signed and resent on every answer:
+    # the sign-in's end is fixed at its start on the server, so a later expiry would add nothing.
     app.config["PERMANENT_SESSION_LIFETIME"] = policy.longest
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
 
 
 def policy() -> SessionPolicy:

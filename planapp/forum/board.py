@@ -22,10 +22,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
 
 from planapp import live
-from planapp.cards import Card, columns_of, next_cards, on_board, plan_cards
+from planapp.cards import Card, columns_of, next_cards, on_board, plan_cards, village_choices
 from planapp.changes import Regions
 from planapp.domain import (
     FEASIBILITY_LABELS,
@@ -37,7 +36,7 @@ from planapp.domain import (
     URGENCY_LABELS,
 )
 from planapp.extensions import db
-from planapp.forum.history import HistoryItem, history_item, recent_changes
+from planapp.forum.history import WORDING_OPTIONS, HistoryItem, history_item, recent_changes
 from planapp.fragments import region
 from planapp.htmx import answer, version_field
 from planapp.intake.values import whole_number_or_none
@@ -151,6 +150,7 @@ class Board:
     message: str = ""
     alert: bool = False
     history: list[HistoryItem] = field(default_factory=list)
+    villages: list = field(default_factory=list)  # (number, name) rows, for the filters
     groups: tuple = tuple(GROUPS)
     locale: str = field(default_factory=lambda: str(get_locale()))
 
@@ -216,6 +216,7 @@ def full_board(plan: Plan, filters: BoardFilter, message: str = "", alert: bool 
 def board_page(plan: Plan, filters: BoardFilter) -> Board:
     board = full_board(plan, filters)
     board.history = recent_changes(plan)
+    board.villages = village_choices(plan.tambon_id)
     return board
 
 
@@ -278,7 +279,7 @@ def _delta_at(plan, filters, base, version, message, alert, forced):
                 ChangeLog.plan_version > base,
                 ChangeLog.plan_version <= version,
             )
-            .options(selectinload(ChangeLog.user), selectinload(ChangeLog.project))
+            .options(*WORDING_OPTIONS)
             .order_by(ChangeLog.plan_version.desc())
             .limit(MOST_CHANGES + 1)
         ).all()
@@ -299,7 +300,7 @@ def _delta_at(plan, filters, base, version, message, alert, forced):
         undone = db.session.scalars(
             select(ChangeLog)
             .where(ChangeLog.plan_id == plan.id, ChangeLog.id.in_(regions.undid))
-            .options(selectinload(ChangeLog.user), selectinload(ChangeLog.project))
+            .options(*WORDING_OPTIONS)
         ).all()
         delta.undone = [history_item(entry) for entry in undone]
     fill_delta(plan, board, delta, regions)

@@ -11,7 +11,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from planapp.domain import (
     FEASIBILITY_LABELS,
@@ -24,7 +24,7 @@ from planapp.domain import (
 from planapp.extensions import db
 from planapp.formatting import baht
 from planapp.meeting.rules import STEP_LABELS
-from planapp.models import Agency, ChangeLog, Plan, Village
+from planapp.models import Agency, ChangeLog, Plan, Project, User, Village
 from planapp.strategies import CONFIRM_ACTION
 
 FIELD_LABELS = {
@@ -62,11 +62,19 @@ def history_item(entry: ChangeLog, text: str | None = None) -> HistoryItem:
     )
 
 
+# What wording an entry needs of its user and project (their names, not whole rows: the
+# board page shows fifteen entries, most of them moves of some project).
+WORDING_OPTIONS = (
+    joinedload(ChangeLog.user).load_only(User.username, User.display_name),
+    joinedload(ChangeLog.project).load_only(Project.title),
+)
+
+
 def recent_changes(plan: Plan, limit: int = 15) -> list[HistoryItem]:
     entries = db.session.scalars(
         select(ChangeLog)
         .where(ChangeLog.plan_id == plan.id)
-        .options(selectinload(ChangeLog.user), selectinload(ChangeLog.project))
+        .options(*WORDING_OPTIONS)
         .order_by(ChangeLog.id.desc())
         .limit(limit)
     ).all()
