@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import selectinload
 
-from planapp.district.dashboard import in_area, plans_in_area, thai_sort_key
+from planapp.district.dashboard import in_area, level_figures, thai_sort_key
 from planapp.extensions import db
 from planapp.models import (
     Agency,
@@ -51,13 +51,15 @@ class AgencyProject:
     role: str  # "lead" or "support"
 
 
-def agency_projects(
-    agency: Agency, fiscal_year: int, province: str | None = None, district: str | None = None
-) -> list[AgencyProject]:
-    """The projects taken forward that the agency leads or supports, in the plans of the year
-    (of the province or district, if given), urgent first, then by tambon and forum order."""
-    rows = db.session.execute(
-        select(Project, Tambon)
+# Rows on one page of an agency's projects, and agencies on one page of the list.
+PROJECTS_PER_PAGE = 100
+AGENCIES_PER_PAGE = 100
+
+
+def _agency_rows(agency: Agency, fiscal_year: int, province, district, *columns):
+    return (
+        select(*columns)
+        .select_from(Project)
         .join(Plan, Project.plan_id == Plan.id)
         .join(Tambon, Plan.tambon_id == Tambon.id)
         .where(
@@ -65,22 +67,103 @@ def agency_projects(
             taken_forward_clause(),
             Project.id.in_(_agency_project_ids(agency.id)),
         )
-        .order_by(URGENCY_ORDER, Tambon.name, Project.funding_group, Project.rank, Project.id)
-        .options(
-            selectinload(Project.villages),
-            selectinload(Project.supporting_agencies),
-            selectinload(Project.lead_agency),
-        )
-    ).all()
-    result = [
-        AgencyProject(project, tambon, "lead" if project.lead_agency_id == agency.id else "support")
-        for project, tambon in rows
-    ]
-    # SQL gave the urgency order; tambons in Thai dictionary order within it (a stable sort).
-    result.sort(
-        key=lambda row: (URGENCY_RANK.get(row.project.urgency, 3), thai_sort_key(row.tambon.name))
     )
-    return result
+
+
+def _ordered_ids(agency: Agency, fiscal_year: int, province, district) -> list[int]:
+    """The ids of the agency's projects in page order: urgent first, then by tambon in Thai
+    dictionary order, then in the forum's order. Only the few columns of the order are read
+    (tens of thousands of rows for a national department), so any page is a slice of it."""
+    rows = db.session.execute(
+        _agency_rows(
+            agency, fiscal_year, province, district,
+            Project.id, Project.urgency, Tambon.name, Project.funding_group, Project.rank,
+        ).order_by(URGENCY_ORDER, Tambon.name, Project.funding_group, Project.rank, Project.id)
+    ).all()  # fmt: skip
+    # SQL gave the urgency order; tambons in Thai dictionary order within it (a stable sort).
+    names = {name: thai_sort_key(name) for name in {row.name for row in rows}}
+    rows.sort(key=lambda row: (URGENCY_RANK.get(row.urgency, 3), names[row.name]))
+    return [row[0] for row in rows]
+
+
+def _load(agency: Agency, ids: list[int]) -> list[AgencyProject]:
+    """The projects of `ids` with their tambons, villages and agencies, in the order of `ids`."""
+    if not ids:
+        return []
+    loaded = {
+        project.id: (project, tambon)
+        for project, tambon in db.session.execute(
+            select(Project, Tambon)
+            .join(Plan, Project.plan_id == Plan.id)
+            .join(Tambon, Plan.tambon_id == Tambon.id)
+            .where(Project.id.in_(ids))
+            .options(
+                selectinload(Project.villages),
+                selectinload(Project.supporting_agencies),
+                selectinload(Project.lead_agency),
+            )
+        ).all()
+    }
+    return [
+        AgencyProject(project, tambon, "lead" if project.lead_agency_id == agency.id else "support")
+        for project, tambon in (loaded[i] for i in ids)
+    ]
+
+
+def agency_projects(
+    agency: Agency, fiscal_year: int, province: str | None = None, district: str | None = None
+) -> list[AgencyProject]:
+    """The projects taken forward that the agency leads or supports, in the plans of the year
+    (of the province or district, if given), urgent first, then by tambon and forum order."""
+    return _load(agency, _ordered_ids(agency, fiscal_year, province, district))
+
+
+@dataclass
+class AgencyPage:
+    """One page of an agency's projects, and what it leads and supports in all."""
+
+    rows: list[AgencyProject]
+    page: int
+    pages: int
+    total: int
+    lead: int
+    lead_satang: int
+
+
+def agency_page(
+    agency: Agency, fiscal_year: int, province: str | None, district: str | None, page: int
+) -> AgencyPage:
+    """Page `page` (from 1; past the end: the last) of agency_projects, PROJECTS_PER_PAGE rows,
+    with the agency's figures of the whole area (from the plans' summaries)."""
+    ids = _ordered_ids(agency, fiscal_year, province, district)
+    pages = max(1, -(-len(ids) // PROJECTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PROJECTS_PER_PAGE
+    counts = agency_figures(fiscal_year, province, district, [agency.id]).get(agency.id)
+    lead, lead_satang, _support = counts or (0, 0, 0)
+    return AgencyPage(
+        _load(agency, ids[start : start + PROJECTS_PER_PAGE]),
+        page, pages, len(ids), lead, lead_satang,
+    )  # fmt: skip
+
+
+def agency_figures(fiscal_year: int, province, district, agency_ids) -> dict[int, tuple]:
+    """{agency id: (projects it leads, their budget, projects it supports)} in the area's plans
+    of the year, from the plans' summaries (planapp/district/dashboard.py, level_figures)."""
+    result: dict[int, list[int]] = {}
+    for _year, figure, key, count, satang, _ordinance in level_figures(
+        Plan.fiscal_year,
+        in_area(fiscal_year, province, district),
+        ("lead", "support"),
+        keys=[str(agency_id) for agency_id in agency_ids],
+    ):
+        cell = result.setdefault(int(key), [0, 0, 0])
+        if figure == "lead":
+            cell[0] += count
+            cell[1] += satang
+        else:
+            cell[2] += count
+    return {agency_id: tuple(cell) for agency_id, cell in result.items()}
 
 
 def agency_years(agency: Agency) -> list[int]:
@@ -105,42 +188,30 @@ class AgencyCount:
 
 
 def agency_counts(
-    fiscal_year: int, province: str | None = None, district: str | None = None, only=None
-) -> list[AgencyCount]:
-    """Every agency (or those whose ids the subquery `only` gives: an officer's area's) with
-    how many projects taken forward it leads and supports in the year (in the province or
-    district, if given)."""
-    in_year = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
-    lead = dict(
-        (agency_id, (count, satang))
-        for agency_id, count, satang in db.session.execute(
-            select(
-                Project.lead_agency_id,
-                func.count(),
-                func.coalesce(func.sum(Project.budget_satang), 0),
-            )
-            .where(in_year, taken_forward_clause(), Project.lead_agency_id.is_not(None))
-            .group_by(Project.lead_agency_id)
-        )
-    )
-    support = dict(
-        db.session.execute(
-            select(project_supporting_agencies.c.agency_id, func.count())
-            .join(Project, Project.id == project_supporting_agencies.c.project_id)
-            .where(in_year, taken_forward_clause())
-            .group_by(project_supporting_agencies.c.agency_id)
-        ).all()
-    )
-    listed = select(Agency).order_by(Agency.kind, Agency.name)
+    fiscal_year: int,
+    province: str | None = None,
+    district: str | None = None,
+    only=None,
+    page: int = 1,
+) -> tuple[list[AgencyCount], int, int]:
+    """One page of the agencies (or of those whose ids the subquery `only` gives: an officer's
+    area's), AGENCIES_PER_PAGE in order of kind and name, each with how many projects taken
+    forward it leads and supports in the year (in the province or district, if given).
+    Returns the rows, the page shown and the number of pages."""
+    listed = select(Agency)
     if only is not None:
         listed = listed.where(Agency.id.in_(only))
-    agencies = db.session.scalars(listed).all()
-    return [
-        AgencyCount(
-            agency,
-            lead.get(agency.id, (0, 0))[0],
-            support.get(agency.id, 0),
-            lead.get(agency.id, (0, 0))[1],
-        )
-        for agency in agencies
-    ]
+    total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
+    pages = max(1, -(-total // AGENCIES_PER_PAGE))
+    page = min(max(page, 1), pages)
+    agencies = db.session.scalars(
+        listed.order_by(Agency.kind, Agency.name, Agency.id)
+        .limit(AGENCIES_PER_PAGE)
+        .offset((page - 1) * AGENCIES_PER_PAGE)
+    ).all()
+    figures = agency_figures(fiscal_year, province, district, [a.id for a in agencies])
+    rows = []
+    for agency in agencies:
+        lead, lead_satang, support = figures.get(agency.id, (0, 0, 0))
+        rows.append(AgencyCount(agency, lead, support, lead_satang))
+    return rows, page, pages

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
+from planapp.district.agency_figures import agency_rows, support_rows
 from planapp.district.followup import GroupProgress, add_row, progress_rows
 from planapp.domain import GROUPS, SECTORS, URGENCY
 from planapp.extensions import db
-from planapp.models import Plan, Project, Tambon
+from planapp.models import Plan, Project, Tambon, plan_summaries, plan_summary_figures
 
 # A count of projects and their budget (satang): the same figure as the plan's own outputs.
 from planapp.taken_forward import Tally as Cell
@@ -143,11 +144,16 @@ def plans_in_area(fiscal_year: int, province: str | None = None, district: str |
     )
 
 
-def _add_figures(rows: dict, key, condition) -> None:
-    """Add to rows[k] the figures of the projects of the plans under `condition`, grouped in SQL
-    by `key` (a plan id, or a province or district for the roll-ups): five GROUP BY queries,
-    whatever the number of projects, each answering one row per key and column."""
+def figure_rows(key, condition, figures=None):
+    """(k, figure, figure key, count, satang, ordinance satang) of the projects of the plans under
+    `condition`, grouped in SQL by `key` (a plan id, or a province or district): the one
+    definition of every roll-up figure, whether counted live or kept per plan
+    (planapp/district/summaries.py). Five GROUP BY queries whatever the number of projects:
+    ("group", funding group) of the projects on the board; ("urgency", tier or NO_URGENCY) and
+    ("sector", sector) of those taken forward; ("followup", status) with the budget requested
+    and the ordinance amount; ("lead", agency id) and ("support", agency id) of the agencies."""
     budget = func.coalesce(func.sum(Project.budget_satang), 0)
+    wanted = set(figures or ALL_FIGURES)
 
     def grouped(column, *where):
         return db.session.execute(
@@ -159,16 +165,93 @@ def _add_figures(rows: dict, key, condition) -> None:
             .group_by(key, column)
         )
 
-    for k, group, count, satang in grouped(Project.funding_group, Project.merged_into_id.is_(None)):
-        rows[k].groups[group].add(count, satang)
-    for k, tier, count, satang in grouped(
-        func.coalesce(Project.urgency, NO_URGENCY), taken_forward_clause()
-    ):
-        rows[k].urgency[tier].add(count, satang)
-    for k, sector, count, satang in grouped(Project.sector, taken_forward_clause()):
-        rows[k].sectors.setdefault(sector, Cell()).add(count, satang)
-    for k, _group, status, count, requested, ordinance in progress_rows(condition, by=key):
-        add_row(rows[k].followup, status, count, requested, ordinance)
+    if "group" in wanted:
+        for k, group, count, satang in grouped(
+            Project.funding_group, Project.merged_into_id.is_(None)
+        ):
+            yield k, "group", group, count, satang, 0
+    if "urgency" in wanted:
+        for k, tier, count, satang in grouped(
+            func.coalesce(Project.urgency, NO_URGENCY), taken_forward_clause()
+        ):
+            yield k, "urgency", tier, count, satang, 0
+    if "sector" in wanted:
+        for k, sector, count, satang in grouped(Project.sector, taken_forward_clause()):
+            yield k, "sector", sector, count, satang, 0
+    if "followup" in wanted:
+        for k, _group, status, count, requested, ordinance in progress_rows(condition, by=key):
+            yield k, "followup", status, count, requested, ordinance
+    if "lead" in wanted:
+        for k, agency_id, count, satang in agency_rows(key, condition):
+            yield k, "lead", str(agency_id), count, satang, 0
+    if "support" in wanted:
+        for k, agency_id, count in support_rows(key, condition):
+            yield k, "support", str(agency_id), count, 0, 0
+
+
+def add_figure(row: TambonRow, figure: str, key: str, count: int, satang: int, ordinance: int):
+    """Add one of figure_rows' figures into a row of the page."""
+    if figure == "group":
+        row.groups[key].add(count, satang)
+    elif figure == "urgency":
+        row.urgency[key].add(count, satang)
+    elif figure == "sector":
+        row.sectors.setdefault(key, Cell()).add(count, satang)
+    elif figure == "followup":
+        add_row(row.followup, key, count, satang, ordinance)
+
+
+# The figures of the roll-up pages; the agency list reads "lead" and "support".
+PAGE_FIGURES = ("group", "urgency", "sector", "followup")
+ALL_FIGURES = (*PAGE_FIGURES, "lead", "support")
+
+
+def current_summary():
+    """A condition on Plan: its summary (planapp/district/summaries.py) is of its version."""
+    return exists().where(
+        plan_summaries.c.plan_id == Plan.id, plan_summaries.c.version == Plan.version
+    )
+
+
+def level_figures(key, condition, figures=PAGE_FIGURES, keys=None):
+    """figure_rows of the plans under `condition`, grouped by `key`: the plans whose summary is
+    current add up their kept figures (one indexed GROUP BY over a few dozen rows a plan,
+    whatever the number of projects); the others (changed without one, or none yet) are counted
+    from their projects. `keys` narrows the figures to those keys (an agency list's page)."""
+    f = plan_summary_figures
+    wanted = [f.c.figure.in_(figures)]
+    if keys is not None:
+        wanted.append(f.c.key.in_(keys))
+    yield from db.session.execute(
+        select(
+            key,
+            f.c.figure,
+            f.c.key,
+            func.sum(f.c.count),
+            func.sum(f.c.satang),
+            func.sum(f.c.ordinance_satang),
+        )
+        .select_from(f)
+        .join(Plan, Plan.id == f.c.plan_id)
+        .join(Tambon, Tambon.id == Plan.tambon_id)
+        .join(
+            plan_summaries,
+            (plan_summaries.c.plan_id == Plan.id) & (plan_summaries.c.version == Plan.version),
+        )
+        .where(condition, *wanted)
+        .group_by(key, f.c.figure, f.c.key)
+    )
+    stale = condition & ~current_summary()
+    if db.session.scalar(select(Plan.id).join(Tambon).where(stale).limit(1)) is not None:
+        for row in figure_rows(key, stale, figures):
+            if keys is None or row[2] in keys:
+                yield row
+
+
+def _add_figures(rows: dict, key, condition) -> None:
+    """Add to rows[k] the figures of the plans under `condition`, grouped by `key`."""
+    for k, figure, figure_key, count, satang, ordinance in level_figures(key, condition):
+        add_figure(rows[k], figure, figure_key, count, satang, ordinance)
 
 
 def district_picture(
@@ -198,7 +281,7 @@ def district_picture(
             by_plan[plan_id] = row
 
     if by_plan:
-        _add_figures(by_plan, Project.plan_id, in_area(fiscal_year, province, district))
+        _add_figures(by_plan, Plan.id, in_area(fiscal_year, province, district))
 
     for picture in pictures.values():
         picture.tambons.sort(key=lambda row: thai_sort_key(row.name))

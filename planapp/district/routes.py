@@ -29,7 +29,7 @@ from planapp.accounts import (
     plan_for_viewing,
     rollup_reader_required,
 )
-from planapp.district import agencies, carryover, dashboard, followup, strategies
+from planapp.district import agencies, carryover, dashboard, followup, strategies, summaries
 from planapp.district.agency_export import agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
 from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
@@ -289,20 +289,28 @@ def strategy_alignment():
     ), (400 if year_error else 200)
 
 
+def chosen_page() -> int:
+    """`?page=` of a paginated roll-up (from 1; anything else is the first page)."""
+    return whole_number_or_none(request.args.get("page") or "") or 1
+
+
 @bp.route("/agencies")
 @rollup_reader_required
 @report_query
 def agency_list():
     year, year_error = chosen_year(dashboard.fiscal_years())
     level = chosen_level()
+    counts, page, pages = agencies.agency_counts(
+        year, level.province, level.district, only=officer_agencies(level), page=chosen_page()
+    )
     return render_template(
         "district/agencies.html",
         year=year,
         years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
         year_error=year_error,
-        counts=agencies.agency_counts(
-            year, level.province, level.district, only=officer_agencies(level)
-        ),
+        counts=counts,
+        page=page,
+        pages=pages,
         level=level,
         province=level.province,
         district=level.district,
@@ -337,7 +345,7 @@ def agency_and_year(
 def agency_view(agency_id: int):
     level = chosen_level()
     agency, year, years, year_error = agency_and_year(agency_id, level)
-    rows = agencies.agency_projects(agency, year, level.province, level.district)
+    shown = agencies.agency_page(agency, year, level.province, level.district, chosen_page())
     return render_template(
         "district/agency.html",
         level=level,
@@ -347,9 +355,10 @@ def agency_view(agency_id: int):
         year=year,
         years=years,
         year_error=year_error,
-        rows=rows,
-        lead_count=sum(1 for row in rows if row.role == "lead"),
-        lead_satang=sum(row.project.budget_satang for row in rows if row.role == "lead"),
+        shown=shown,
+        rows=shown.rows,
+        page=shown.page,
+        pages=shown.pages,
     ), (400 if year_error else 200)
 
 
@@ -367,3 +376,10 @@ def agency_export(agency_id: int):
         XLSX_MIMETYPE,
         f"agency-{agency.id}-{agency.name}-{year}.xlsx",
     )
+
+
+@bp.cli.command("refresh-summaries")
+def refresh_summaries():
+    """Write every plan's roll-up summary (after a bulk load or an upgrade; changes made through
+    the app keep them current themselves)."""
+    print(f"{summaries.refresh_all()} plans summarised")
