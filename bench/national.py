@@ -45,6 +45,7 @@ NATIONAL = {
     "villages": 75086,
     "projects": 508345,
 }
+NATIONAL_STRATEGIES = 6
 COLUMNS = ["1", "2", "2", "3", "3", "3", "unsorted", "not-feasible"]
 OFFICES_PER_PROVINCE = ["สำนักงานเกษตรจังหวัด", "สำนักงานพัฒนาชุมชนจังหวัด", "แขวงทางหลวงชนบท"]
 OFFICES_PER_DISTRICT = ["สำนักงานเกษตรอำเภอ", "สำนักงานพัฒนาชุมชนอำเภอ", "โรงพยาบาลส่งเสริมสุขภาพ"]
@@ -108,7 +109,9 @@ def build(cursor, scale: float, seed: int) -> dict:
     folder = tempfile.mkdtemp(prefix="planapp-national-")
     tables = {
         "agencies": Table(folder, "agencies", ["id", "name", "kind"]),
-        "strategies": Table(folder, "strategies", ["id", "level", "code", "name"]),
+        "strategies": Table(
+            folder, "strategies", ["id", "level", "code", "name", "area_province", "area_district"]
+        ),
         "tambons": Table(
             folder, "tambons", ["id", "name", "district", "province", "local_admin_agency_id"]
         ),
@@ -151,6 +154,12 @@ def build(cursor, scale: float, seed: int) -> dict:
         return agency_id
 
     departments = [agency(name) for name in DEPARTMENTS]
+    # National strategies (no area): every tambon's plan may serve them.
+    national = [next_id("strategy") for _ in range(NATIONAL_STRATEGIES)]
+    for number, strategy_id in enumerate(national, 1):
+        tables["strategies"].add(
+            strategy_id, "province", f"N{number}", f"ยุทธศาสตร์ชาติ {number}", "", ""
+        )
     districts_per_province = spread(rng, n["districts"], n["provinces"])
     tambons_per_district = spread(rng, n["tambons"], n["districts"])
     projects_per_tambon = spread(rng, n["projects"], n["tambons"])
@@ -168,7 +177,9 @@ def build(cursor, scale: float, seed: int) -> dict:
             (next_id("strategy"), "province", f"P{p + 1}.{s}") for s in range(1, 15)
         ]
         for strategy_id, level, code in province_strategies:
-            tables["strategies"].add(strategy_id, level, code, f"ยุทธศาสตร์จังหวัด {code}")
+            tables["strategies"].add(
+                strategy_id, level, code, f"ยุทธศาสตร์จังหวัด {code}", province, ""
+            )
         for _d in range(districts_per_province[p]):
             district = f"ทดสอบ{district_index + 1:03d}"
             district_offices = [agency(f"{office}{district}") for office in OFFICES_PER_DISTRICT]
@@ -176,8 +187,11 @@ def build(cursor, scale: float, seed: int) -> dict:
                 (next_id("strategy"), "district", f"D{district_index + 1}.{s}") for s in (1, 2)
             ]
             for strategy_id, level, code in district_strategies:
-                tables["strategies"].add(strategy_id, level, code, f"ยุทธศาสตร์อำเภอ {code}")
+                tables["strategies"].add(
+                    strategy_id, level, code, f"ยุทธศาสตร์อำเภอ {code}", province, district
+                )
             area_strategies = [s[0] for s in province_strategies + district_strategies]
+            area_strategies = (area_strategies, national)
             area_agencies = offices + district_offices
             for _t in range(tambons_per_district[district_index]):
                 name = f"ตำบลทดสอบ{tambon_index + 1:04d}"
@@ -274,8 +288,12 @@ def add_projects(
             supporters.add(departments[0])
         for agency_id in supporters - {lead}:
             tables["project_supporting_agencies"].add(project_id, agency_id)
+        own, national = area_strategies
         how_many = rng.choices((0, 1, 2, 3), (10, 30, 45, 15))[0]
-        for strategy_id in rng.sample(area_strategies, how_many):
+        chosen = rng.sample(own, how_many)
+        if rng.random() < 0.3:
+            chosen.append(rng.choice(national))
+        for strategy_id in chosen:
             tables["project_strategies"].add(project_id, strategy_id)
         previous = project_id
 
@@ -384,6 +402,7 @@ def load(scale: float, seed: int) -> dict:
     planner statistics; in an app context. Returns build()'s shape."""
     from sqlalchemy import text
 
+    from planapp.district import summaries
     from planapp.extensions import db
     from planapp.models import User
 
@@ -400,6 +419,12 @@ def load(scale: float, seed: int) -> dict:
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
+    # The plans' roll-up summaries (the app writes them with each change; COPY does not).
+    started = time.perf_counter()
+    summaries.refresh_all()
+    shape["summaries_seconds"] = time.perf_counter() - started
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE plan_summaries, plan_summary_figures"))
     return shape
 
 
@@ -416,12 +441,12 @@ def main() -> None:
     os.environ["PLANAPP_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="planapp-bench-")
 
     from flask_migrate import upgrade
-    from sqlalchemy import text
+    from sqlalchemy import func, select, text
 
     from planapp import create_app
     from planapp.district import agencies, strategies
     from planapp.extensions import db
-    from planapp.models import Agency
+    from planapp.models import Agency, Plan, Strategy, Tambon, plan_summary_figures
 
     app = create_app({"SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -441,15 +466,33 @@ def main() -> None:
             f"loaded with COPY in {loaded:.1f} s (+ VACUUM ANALYZE), database "
             f"{size / 1e6:.0f} MB, PostgreSQL {db.session.scalar(text('SHOW server_version'))}"
         )
+        print(f"plan summaries written in {shape['summaries_seconds']:.1f} s")
         # The agency with the most projects in the year (a national department at scale 1).
-        largest = max(agencies.agency_counts(FISCAL_YEAR), key=lambda c: c.lead + c.support)
-        shape["largest"] = largest.agency.id
-        largest = largest.agency
+        f = plan_summary_figures
+        largest_id = db.session.execute(
+            select(f.c.key)
+            .where(f.c.figure.in_(("lead", "support")))
+            .group_by(f.c.key)
+            .order_by(func.sum(f.c.count).desc())
+            .limit(1)
+        ).scalar_one()
+        shape["largest"] = int(largest_id)
+        largest = db.session.get(Agency, shape["largest"])
         provincial = db.session.get(Agency, shape["provincial"])
         sizes = {
             agency.id: len(agencies.agency_projects(agency, FISCAL_YEAR))
             for agency in (largest, provincial)
         }
+        plan_id = db.session.scalar(
+            select(Plan.id)
+            .join(Tambon, Tambon.id == Plan.tambon_id)
+            .where(Tambon.district == shape["district"])
+            .order_by(Plan.id)
+            .limit(1)
+        )
+        strategy_id = db.session.scalar(
+            select(Strategy.id).where(Strategy.area_province == shape["province"]).limit(1)
+        )
 
     client = app.test_client()
     response = client.post("/login", data={"username": "admin", "password": PASSWORD})
@@ -457,21 +500,30 @@ def main() -> None:
         raise SystemExit("could not sign in")
     year = f"year={FISCAL_YEAR}"
     area = f"province={shape['province']}"
+    district = f"{area}&district={shape['district']}"
     pages = [
-        ("/district", f"/district?{year}"),
-        ("/district one province", f"/district?{year}&{area}"),
-        ("/district one district", f"/district?{year}&{area}&district={shape['district']}"),
-        ("/district/strategies", f"/district/strategies?{year}"),
-        ("/district/strategies province", f"/district/strategies?{year}&{area}"),
-        ("/agencies", f"/agencies?{year}"),
+        ("/district the country", f"/district?{year}"),
+        ("/district a province", f"/district?{year}&{area}"),
+        ("/district a district", f"/district?{year}&{district}"),
+        ("a tambon's plan page", f"/plans/{plan_id}"),
+        ("/district/strategies the country", f"/district/strategies?{year}"),
+        ("/district/strategies a province", f"/district/strategies?{year}&{area}"),
+        ("/district/strategies a district", f"/district/strategies?{year}&{district}"),
         (
-            f"largest agency ({sizes[largest.id]:,} projects)",
+            "/district/strategies one strategy, page 1",
+            f"/district/strategies?{year}&{area}&strategy={strategy_id}",
+        ),
+        ("/agencies (page 1)", f"/agencies?{year}"),
+        ("/agencies a province (page 1)", f"/agencies?{year}&{area}"),
+        (
+            f"largest agency ({sizes[largest.id]:,} projects), page 1",
             f"/agencies/{largest.id}?{year}",
         ),
         (
-            f"provincial agency ({sizes[provincial.id]:,})",
+            f"provincial agency ({sizes[provincial.id]:,}), page 1",
             f"/agencies/{provincial.id}?{year}",
         ),
+        ("largest agency's workbook", f"/agencies/{largest.id}/export.xlsx?{year}"),
     ]
     print(
         f"\n{'page (signed-in administrator, Flask test client)':<50} {'runs':>4} "

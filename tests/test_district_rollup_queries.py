@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import event, inspect
 
+from planapp.changes import record_change
 from planapp.district import agencies, strategies
 from planapp.extensions import db
 from planapp.models import Agency, Plan, Strategy
@@ -62,6 +63,7 @@ def test_local_strategy_alone_does_not_align_a_project(district):
     before = strategies.strategy_alignment(2570, province="ทดสอบ", district="เมืองทดสอบ")[1]
     district_strategy = db.session.scalar(db.select(Strategy).where(Strategy.code == "TD1"))
     only_local.strategies = [*only_local.strategies, district_strategy]
+    record_change(plans[0], "edit", actor=None)  # every change to a plan goes through it
     db.session.commit()
     after = strategies.strategy_alignment(2570, province="ทดสอบ", district="เมืองทดสอบ")[1]
     assert after == before - 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import selectinload
 
-from planapp.district.dashboard import in_area, level_figures, thai_sort_key
+from planapp.district.dashboard import area_figures, in_area, thai_sort_key
 from planapp.extensions import db
 from planapp.models import (
     Agency,
@@ -120,42 +120,37 @@ def agency_projects(
 
 @dataclass
 class AgencyPage:
-    """One page of an agency's projects, and what it leads and supports in all."""
+    """One page of an agency's projects in a district."""
 
     rows: list[AgencyProject]
     page: int
     pages: int
     total: int
-    lead: int
-    lead_satang: int
 
 
 def agency_page(
     agency: Agency, fiscal_year: int, province: str | None, district: str | None, page: int
 ) -> AgencyPage:
-    """Page `page` (from 1; past the end: the last) of agency_projects, PROJECTS_PER_PAGE rows,
-    with the agency's figures of the whole area (from the plans' summaries)."""
+    """Page `page` (from 1; past the end: the last) of agency_projects, PROJECTS_PER_PAGE rows:
+    the page of a district (a district's agency has a few hundred projects at most)."""
     ids = _ordered_ids(agency, fiscal_year, province, district)
     pages = max(1, -(-len(ids) // PROJECTS_PER_PAGE))
     page = min(max(page, 1), pages)
     start = (page - 1) * PROJECTS_PER_PAGE
-    counts = agency_figures(fiscal_year, province, district, [agency.id]).get(agency.id)
-    lead, lead_satang, _support = counts or (0, 0, 0)
-    return AgencyPage(
-        _load(agency, ids[start : start + PROJECTS_PER_PAGE]),
-        page, pages, len(ids), lead, lead_satang,
-    )  # fmt: skip
+    return AgencyPage(_load(agency, ids[start : start + PROJECTS_PER_PAGE]), page, pages, len(ids))
 
 
 def agency_figures(fiscal_year: int, province, district, agency_ids) -> dict[int, tuple]:
     """{agency id: (projects it leads, their budget, projects it supports)} in the area's plans
-    of the year, from the plans' summaries (planapp/district/dashboard.py, level_figures)."""
+    of the year, from the plans' summaries (planapp/district/dashboard.py, area_figures)."""
     result: dict[int, list[int]] = {}
-    for _year, figure, key, count, satang, _ordinance in level_figures(
-        Plan.fiscal_year,
-        in_area(fiscal_year, province, district),
+    for _year, figure, key, count, satang, _ordinance in area_figures(
+        fiscal_year,
+        province,
+        district,
+        "all",
         ("lead", "support"),
-        keys=[str(agency_id) for agency_id in agency_ids],
+        keys={str(agency_id) for agency_id in agency_ids},
     ):
         cell = result.setdefault(int(key), [0, 0, 0])
         if figure == "lead":
@@ -167,12 +162,13 @@ def agency_figures(fiscal_year: int, province, district, agency_ids) -> dict[int
 
 
 def agency_years(agency: Agency) -> list[int]:
-    """Fiscal years in which the agency leads or supports a project, latest first."""
+    """Fiscal years in which the agency leads or supports a project, latest first. From the
+    projects' own table (not joined to their board places: their place does not matter here)."""
     return list(
         db.session.scalars(
             select(Plan.fiscal_year)
-            .join(Project, Project.plan_id == Plan.id)
-            .where(Project.id.in_(_agency_project_ids(agency.id)))
+            .join(projects_table, projects_table.c.plan_id == Plan.id)
+            .where(projects_table.c.id.in_(_agency_project_ids(agency.id)))
             .distinct()
             .order_by(Plan.fiscal_year.desc())
         ).all()
@@ -215,3 +211,48 @@ def agency_counts(
         lead, lead_satang, support = figures.get(agency.id, (0, 0, 0))
         rows.append(AgencyCount(agency, lead, support, lead_satang))
     return rows, page, pages
+
+
+@dataclass
+class AgencyArea:
+    """A province (of the country) or a district (of a province) where the agency acts, with
+    what it leads and supports there."""
+
+    name: str
+    province: str
+    district: str | None
+    lead: int = 0
+    lead_satang: int = 0
+    support: int = 0
+
+
+def agency_areas(
+    agency: Agency, fiscal_year: int, province: str | None
+) -> tuple[list[AgencyArea], AgencyArea]:
+    """The provinces (or the districts of `province`) where the agency leads or supports a
+    project taken forward in the year, with its figures there, and their total: an agency's page
+    above a district lists these, never the projects of a whole province or country (a national
+    department has tens of thousands)."""
+    areas: dict[str, AgencyArea] = {}
+    for name, figure, _key, count, satang, _ordinance in area_figures(
+        fiscal_year,
+        province,
+        None,
+        "district" if province else "province",
+        ("lead", "support"),
+        keys={str(agency.id)},
+    ):
+        area = areas.setdefault(
+            name, AgencyArea(name, province or name, name if province else None)
+        )
+        if figure == "lead":
+            area.lead += count
+            area.lead_satang += satang
+        else:
+            area.support += count
+    total = AgencyArea("", province or "", None)
+    for area in areas.values():
+        total.lead += area.lead
+        total.lead_satang += area.lead_satang
+        total.support += area.support
+    return sorted(areas.values(), key=lambda area: thai_sort_key(area.name)), total

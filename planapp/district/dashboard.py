@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import exists, func, select
 
-from planapp.district.agency_figures import agency_rows, support_rows
+from planapp.district.agency_figures import (
+    agency_rows,
+    strategy_rows,
+    support_rows,
+    unaligned_rows,
+)
 from planapp.district.followup import GroupProgress, add_row, progress_rows
 from planapp.domain import GROUPS, SECTORS, URGENCY
 from planapp.extensions import db
@@ -151,7 +157,8 @@ def figure_rows(key, condition, figures=None):
     (planapp/district/summaries.py). Five GROUP BY queries whatever the number of projects:
     ("group", funding group) of the projects on the board; ("urgency", tier or NO_URGENCY) and
     ("sector", sector) of those taken forward; ("followup", status) with the budget requested
-    and the ordinance amount; ("lead", agency id) and ("support", agency id) of the agencies."""
+    and the ordinance amount; ("lead", agency id) and ("support", agency id) of the agencies;
+    ("strategy", strategy id) and ("unaligned", "") of the strategies."""
     budget = func.coalesce(func.sum(Project.budget_satang), 0)
     wanted = set(figures or ALL_FIGURES)
 
@@ -187,6 +194,12 @@ def figure_rows(key, condition, figures=None):
     if "support" in wanted:
         for k, agency_id, count in support_rows(key, condition):
             yield k, "support", str(agency_id), count, 0, 0
+    if "strategy" in wanted:
+        for k, strategy_id, count, satang in strategy_rows(key, condition):
+            yield k, "strategy", str(strategy_id), count, satang, 0
+    if "unaligned" in wanted:
+        for k, count, satang in unaligned_rows(key, condition):
+            yield k, "unaligned", "", count, satang, 0
 
 
 def add_figure(row: TambonRow, figure: str, key: str, count: int, satang: int, ordinance: int):
@@ -201,9 +214,10 @@ def add_figure(row: TambonRow, figure: str, key: str, count: int, satang: int, o
         add_row(row.followup, key, count, satang, ordinance)
 
 
-# The figures of the roll-up pages; the agency list reads "lead" and "support".
+# The figures of the roll-up pages; the agency list reads "lead" and "support", the strategy
+# alignment "strategy" and "unaligned".
 PAGE_FIGURES = ("group", "urgency", "sector", "followup")
-ALL_FIGURES = (*PAGE_FIGURES, "lead", "support")
+ALL_FIGURES = (*PAGE_FIGURES, "lead", "support", "strategy", "unaligned")
 
 
 def current_summary():
@@ -246,6 +260,71 @@ def level_figures(key, condition, figures=PAGE_FIGURES, keys=None):
         for row in figure_rows(key, stale, figures):
             if keys is None or row[2] in keys:
                 yield row
+
+
+# --- the figures of a level, cached per district by its plans' versions -----------------------
+
+# Between a district's province and name in a grouping key (no name holds a newline).
+_SEP = "\n"
+
+
+def area_figures(fiscal_year: int, province, district, by: str, figures=PAGE_FIGURES, keys=None):
+    """level_figures of the area's plans of the year, grouped `by` "province", "district" or
+    "all", added up from each district's figures. Those are kept in the process by the district's
+    plans and their versions (every change bumps its plan's version, so a district whose plans
+    are as they were has the same figures): a page reads the plans' ids and versions (one row a
+    plan), counts again only the districts where a plan changed (from the plans' summaries),
+    and adds up the rest from memory. Nothing is written while reading."""
+    cache = current_app.extensions.setdefault("rollup_figures", {})
+    members: dict[tuple[str, str], list] = {}
+    for area_province, area_district, plan_id, version in db.session.execute(
+        select(Tambon.province, Tambon.district, Plan.id, Plan.version)
+        .join(Tambon, Tambon.id == Plan.tambon_id)
+        .where(in_area(fiscal_year, province, district))
+    ):
+        members.setdefault((area_province, area_district), []).append((plan_id, version))
+    signatures = {area: tuple(sorted(plans)) for area, plans in members.items()}
+    missed = [
+        area
+        for area, signature in signatures.items()
+        if (cached := cache.get((fiscal_year, *area))) is None or cached[0] != signature
+    ]
+    if missed:
+        counted: dict[tuple[str, str], dict] = {area: {} for area in missed}
+        plan_ids = [plan_id for area in missed for plan_id, _v in members[area]]
+        # Most of the level missed (a first reading): the level at once, not a list of ids.
+        condition = (
+            in_area(fiscal_year, province, district)
+            if len(missed) * 2 > len(signatures)
+            else Plan.id.in_(plan_ids)
+        )
+        area_key = Tambon.province.concat(_SEP).concat(Tambon.district)
+        for k, figure, key, count, satang, ordinance in level_figures(
+            area_key, condition, ALL_FIGURES
+        ):
+            area = tuple(k.split(_SEP, 1))
+            if area in counted:
+                cell = counted[area].setdefault(figure, {}).setdefault(key, [0, 0, 0])
+                cell[0] += count
+                cell[1] += satang
+                cell[2] += ordinance
+        for area, kept in counted.items():
+            cache[(fiscal_year, *area)] = (signatures[area], kept)
+    totals: dict = {}
+    for area in signatures:
+        k = {"province": area[0], "district": area[1]}.get(by, fiscal_year)
+        for figure in figures:
+            for key, (count, satang, ordinance) in (
+                cache[(fiscal_year, *area)][1].get(figure, {}).items()
+            ):
+                if keys is not None and key not in keys:
+                    continue
+                cell = totals.setdefault((k, figure, key), [0, 0, 0])
+                cell[0] += count
+                cell[1] += satang
+                cell[2] += ordinance
+    for (k, figure, key), (count, satang, ordinance) in totals.items():
+        yield k, figure, key, count, satang, ordinance
 
 
 def _add_figures(rows: dict, key, condition) -> None:
@@ -384,7 +463,10 @@ def area_rows(fiscal_year: int, province: str | None = None) -> tuple[list[AreaR
             plan_count=plan_count,
         )
     if any(row.plan_count for row in rows.values()):
-        _add_figures(rows, key, in_area(fiscal_year, province, None))
+        for k, figure, figure_key, count, satang, ordinance in area_figures(
+            fiscal_year, province, None, "district" if province else "province"
+        ):
+            add_figure(rows[k], figure, figure_key, count, satang, ordinance)
     ordered = sorted(rows.values(), key=lambda row: thai_sort_key(row.name))
     total = AreaRow(None, "")
     for row in ordered:

@@ -32,7 +32,7 @@ from planapp.accounts import (
 from planapp.district import agencies, carryover, dashboard, followup, strategies, summaries
 from planapp.district.agency_export import agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
-from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
+from planapp.domain import FOLLOWUP_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
 from planapp.export.routes import download
 from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
@@ -223,7 +223,7 @@ def chosen_level() -> dashboard.Level:
     try:
         area = areas.scoped_filter(user, request.args.get("province"), request.args.get("district"))
     except areas.OutsideArea:
-        abort(403)
+        abort(403, description=_("This part of the country is outside your area."))
     level = dashboard.level_of(area.province, area.district)
     if user.is_officer:
         # The trail starts at the officer's own area: nothing above it is theirs to open.
@@ -272,21 +272,41 @@ def strategy_alignment():
     lines, unaligned_count, unaligned_satang = strategies.strategy_alignment(
         year, province=province, district=district
     )
+    # One strategy's projects, a page at a time (`?strategy=`): one of the level's only.
+    chosen = whole_number_or_none(request.args.get("strategy") or "")
+    line = next((line for line in lines if line.strategy.id == chosen), None)
+    shown = (
+        strategies.strategy_projects(
+            line.strategy, line.count, year, province, district, chosen_page()
+        )
+        if line is not None
+        else None
+    )
     return render_template(
         "district/strategies.html",
         year=year,
         years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
         year_error=year_error,
         lines=lines,
+        line=line,
+        shown=shown,
         unaligned_count=unaligned_count,
         unaligned_satang=unaligned_satang,
-        # Labels resolved once, not once per row of a long list.
-        group_labels={code: str(label) for code, label in GROUP_SHORT_LABELS.items()},
-        urgency_labels={code: str(label) for code, label in URGENCY_LABELS.items()},
+        **row_labels(),
         level=level,
         province=province,
         district=district,
     ), (400 if year_error else 200)
+
+
+def row_labels() -> dict:
+    """The labels of a project's group, urgency and follow-up, resolved once for a page (not
+    once per row of a long list: each lazy label looks its catalog up again)."""
+    return {
+        "group_labels": {code: str(label) for code, label in GROUP_SHORT_LABELS.items()},
+        "urgency_labels": {code: str(label) for code, label in URGENCY_LABELS.items()},
+        "followup_labels": {code: str(label) for code, label in FOLLOWUP_LABELS.items()},
+    }
 
 
 def chosen_page() -> int:
@@ -345,7 +365,13 @@ def agency_and_year(
 def agency_view(agency_id: int):
     level = chosen_level()
     agency, year, years, year_error = agency_and_year(agency_id, level)
-    shown = agencies.agency_page(agency, year, level.province, level.district, chosen_page())
+    shown, areas = None, []
+    if level.name == "district":  # the projects, a page at a time
+        shown = agencies.agency_page(agency, year, level.province, level.district, chosen_page())
+    else:  # the provinces or districts where it acts
+        areas, _total = agencies.agency_areas(agency, year, level.province)
+    figures = agencies.agency_figures(year, level.province, level.district, [agency.id])
+    lead, lead_satang, support = figures.get(agency.id, (0, 0, 0))
     return render_template(
         "district/agency.html",
         level=level,
@@ -356,9 +382,11 @@ def agency_view(agency_id: int):
         years=years,
         year_error=year_error,
         shown=shown,
-        rows=shown.rows,
-        page=shown.page,
-        pages=shown.pages,
+        areas=areas,
+        lead=lead,
+        lead_satang=lead_satang,
+        support=support,
+        **row_labels(),
     ), (400 if year_error else 200)
 
 

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from planapp.changes import SUMMARIES_DUE
 from planapp.district.dashboard import ALL_FIGURES, figure_rows
 from planapp.extensions import db
-from planapp.models import Plan, Project, plan_summaries, plan_summary_figures
+from planapp.models import (
+    Plan,
+    Project,
+    plan_summaries,
+    plan_summary_figures,
+    project_strategies,
+)
 
 # Plans written in one go by `refresh_all` (the figures' queries take their ids as a list).
 CHUNK = 500
@@ -69,6 +75,18 @@ def refresh_all(fiscal_year: int | None = None) -> int:
         refresh(dict(plans[start : start + CHUNK]))
         db.session.commit()
     return len(plans)
+
+
+def forget_strategies(strategy_ids: list[int]) -> None:
+    """The strategies changed level: the summaries of the plans serving them no longer say
+    which projects serve no province or district strategy. Those plans are counted from their
+    projects until their next change (or `refresh_all`)."""
+    serving = (
+        select(Project.plan_id)
+        .join(project_strategies, project_strategies.c.project_id == Project.id)
+        .where(project_strategies.c.strategy_id.in_(strategy_ids))
+    )
+    db.session.execute(delete(plan_summaries).where(plan_summaries.c.plan_id.in_(serving)))
 
 
 @event.listens_for(Session, "before_commit")
