@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from planapp.changes import undo_last_change
 from planapp.district import followup, summaries
-from planapp.district.dashboard import ALL_FIGURES, figure_rows, level_figures
+from planapp.district.dashboard import ALL_FIGURES, area_rows, figure_rows, level_figures
 from planapp.extensions import db
 from planapp.forum.decisions import Decisions, save_decisions
 from planapp.intake import projects as village_plans
@@ -154,3 +154,16 @@ def test_a_plan_changed_behind_its_summary_is_counted_from_its_projects(demo_pla
     db.session.commit()
     expected = {key: cell[:2] for key, cell in fresh(demo_plan).items() if key[0] == "group"}
     assert group_figures(demo_plan) == expected != before
+
+
+def test_a_level_read_again_after_a_change_shows_it(demo_plan):
+    """The country's figures are kept per district by its plans' versions: a change moves its
+    plan's version on, so the next reading counts that district again."""
+    _rows, before = area_rows(demo_plan.fiscal_year)
+    project = unsorted(demo_plan)[0]
+    move_project(demo_plan, project.id, "1", None, None, actor=None)
+    db.session.commit()
+    _rows, after = area_rows(demo_plan.fiscal_year)
+    assert after.groups["1"].count == before.groups["1"].count + 1
+    assert after.groups["unsorted"].count == before.groups["unsorted"].count - 1
+    assert after.groups["1"].satang == before.groups["1"].satang + project.budget_satang

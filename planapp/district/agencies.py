@@ -54,6 +54,8 @@ class AgencyProject:
 # Rows on one page of an agency's projects, and agencies on one page of the list.
 PROJECTS_PER_PAGE = 100
 AGENCIES_PER_PAGE = 100
+# Projects loaded in one statement (their ids are bound one by one).
+LOAD_CHUNK = 1000
 
 
 def _agency_rows(agency: Agency, fiscal_year: int, province, district, *columns):
@@ -88,22 +90,23 @@ def _ordered_ids(agency: Agency, fiscal_year: int, province, district) -> list[i
 
 def _load(agency: Agency, ids: list[int]) -> list[AgencyProject]:
     """The projects of `ids` with their tambons, villages and agencies, in the order of `ids`."""
-    if not ids:
-        return []
-    loaded = {
-        project.id: (project, tambon)
-        for project, tambon in db.session.execute(
-            select(Project, Tambon)
-            .join(Plan, Project.plan_id == Plan.id)
-            .join(Tambon, Plan.tambon_id == Tambon.id)
-            .where(Project.id.in_(ids))
-            .options(
-                selectinload(Project.villages),
-                selectinload(Project.supporting_agencies),
-                selectinload(Project.lead_agency),
-            )
-        ).all()
-    }
+    loaded = {}
+    for start in range(0, len(ids), LOAD_CHUNK):  # a national department's workbook: 24,000
+        chunk = ids[start : start + LOAD_CHUNK]
+        loaded.update(
+            (project.id, (project, tambon))
+            for project, tambon in db.session.execute(
+                select(Project, Tambon)
+                .join(Plan, Project.plan_id == Plan.id)
+                .join(Tambon, Plan.tambon_id == Tambon.id)
+                .where(Project.id.in_(chunk))
+                .options(
+                    selectinload(Project.villages),
+                    selectinload(Project.supporting_agencies),
+                    selectinload(Project.lead_agency),
+                )
+            ).all()
+        )
     return [
         AgencyProject(project, tambon, "lead" if project.lead_agency_id == agency.id else "support")
         for project, tambon in (loaded[i] for i in ids)
