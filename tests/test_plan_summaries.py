@@ -17,6 +17,7 @@ from planapp.forum.decisions import Decisions, save_decisions
 from planapp.intake import projects as village_plans
 from planapp.models import Agency, Plan, Project, plan_summaries, plan_summary_figures
 from planapp.ranking import move_project
+from tests.district_helpers import build_district
 from tests.test_intake_import import confirm, fill_template, upload
 
 
@@ -158,7 +159,9 @@ def test_a_plan_changed_behind_its_summary_is_counted_from_its_projects(demo_pla
 
 def test_a_level_read_again_after_a_change_shows_it(demo_plan):
     """The country's figures are kept per district by its plans' versions: a change moves its
-    plan's version on, so the next reading counts that district again."""
+    plan's version on, so the next reading counts that district again (and only that one)."""
+    build_district(tambons=2, fiscal_year=demo_plan.fiscal_year)
+    build_district(district="อื่น", tambons=1, fiscal_year=demo_plan.fiscal_year)
     _rows, before = area_rows(demo_plan.fiscal_year)
     project = unsorted(demo_plan)[0]
     move_project(demo_plan, project.id, "1", None, None, actor=None)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, union
+from sqlalchemy import case, exists, func, or_, select, true, union
 from sqlalchemy.orm import selectinload
 
-from planapp.district.dashboard import area_figures, in_area, thai_sort_key
+from planapp.district.dashboard import area_figures, in_area, level_figures, thai_sort_key
 from planapp.extensions import db
 from planapp.models import (
     Agency,
@@ -59,16 +59,24 @@ LOAD_CHUNK = 1000
 
 
 def _agency_rows(agency: Agency, fiscal_year: int, province, district, *columns):
+    """The agency's projects taken forward in the area's plans of the year. In a district, the
+    district's few plans are read first and each project asks whether the agency is its lead or
+    a supporter; above, the agency's own projects are looked up by agency (a national
+    department: tens of thousands, out of half a million)."""
+    if district:
+        supports = exists().where(
+            project_supporting_agencies.c.project_id == Project.id,
+            project_supporting_agencies.c.agency_id == agency.id,
+        )
+        mine = or_(Project.lead_agency_id == agency.id, supports)
+    else:
+        mine = Project.id.in_(_agency_project_ids(agency.id))
     return (
         select(*columns)
         .select_from(Project)
         .join(Plan, Project.plan_id == Plan.id)
         .join(Tambon, Plan.tambon_id == Tambon.id)
-        .where(
-            in_area(fiscal_year, province, district),
-            taken_forward_clause(),
-            Project.id.in_(_agency_project_ids(agency.id)),
-        )
+        .where(in_area(fiscal_year, province, district), taken_forward_clause(), mine)
     )
 
 
@@ -165,16 +173,18 @@ def agency_figures(fiscal_year: int, province, district, agency_ids) -> dict[int
 
 
 def agency_years(agency: Agency) -> list[int]:
-    """Fiscal years in which the agency leads or supports a project, latest first. From the
-    projects' own table (not joined to their board places: their place does not matter here)."""
-    return list(
-        db.session.scalars(
-            select(Plan.fiscal_year)
-            .join(projects_table, projects_table.c.plan_id == Plan.id)
-            .where(projects_table.c.id.in_(_agency_project_ids(agency.id)))
-            .distinct()
-            .order_by(Plan.fiscal_year.desc())
-        ).all()
+    """Fiscal years in which the agency leads or supports a project taken forward, latest
+    first: the years of its figures in the plans' summaries (planapp/district/dashboard.py),
+    an indexed lookup of its key, whatever the number of its projects."""
+    return sorted(
+        {
+            year
+            for year, _figure, _key, count, _satang, _ordinance in level_figures(
+                Plan.fiscal_year, true(), ("lead", "support"), keys={str(agency.id)}
+            )
+            if count
+        },
+        reverse=True,
     )
 
 

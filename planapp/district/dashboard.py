@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, tuple_
 
 from planapp.district.agency_figures import (
     agency_rows,
@@ -272,18 +272,28 @@ def area_figures(fiscal_year: int, province, district, by: str, figures=PAGE_FIG
     """level_figures of the area's plans of the year, grouped `by` "province", "district" or
     "all", added up from each district's figures. Those are kept in the process by the district's
     plans and their versions (every change bumps its plan's version, so a district whose plans
-    are as they were has the same figures): a page reads the plans' ids and versions (one row a
-    plan), counts again only the districts where a plan changed (from the plans' summaries),
-    and adds up the rest from memory. Nothing is written while reading."""
+    are as they were has the same figures): a page reads one row a district (its plans' count,
+    ids and versions added up), counts again only the districts where a plan changed (from the
+    plans' summaries), and adds up the rest from memory. Nothing is written while reading."""
     cache = current_app.extensions.setdefault("rollup_figures", {})
-    members: dict[tuple[str, str], list] = {}
-    for area_province, area_district, plan_id, version in db.session.execute(
-        select(Tambon.province, Tambon.district, Plan.id, Plan.version)
-        .join(Tambon, Tambon.id == Plan.tambon_id)
-        .where(in_area(fiscal_year, province, district))
-    ):
-        members.setdefault((area_province, area_district), []).append((plan_id, version))
-    signatures = {area: tuple(sorted(plans)) for area, plans in members.items()}
+    # A district's signature: how many plans it has for the year, their ids and versions added
+    # up. A change raises its plan's version; a plan added or removed changes the count and the
+    # ids (never reused), so two readings with the same signature saw the same plans.
+    signatures = {
+        (area_province, area_district): tuple(signature)
+        for area_province, area_district, *signature in db.session.execute(
+            select(
+                Tambon.province,
+                Tambon.district,
+                func.count(Plan.id),
+                func.sum(Plan.id),
+                func.sum(Plan.version),
+            )
+            .join(Tambon, Tambon.id == Plan.tambon_id)
+            .where(in_area(fiscal_year, province, district))
+            .group_by(Tambon.province, Tambon.district)
+        )
+    }
     missed = [
         area
         for area, signature in signatures.items()
@@ -291,13 +301,10 @@ def area_figures(fiscal_year: int, province, district, by: str, figures=PAGE_FIG
     ]
     if missed:
         counted: dict[tuple[str, str], dict] = {area: {} for area in missed}
-        plan_ids = [plan_id for area in missed for plan_id, _v in members[area]]
-        # Most of the level missed (a first reading): the level at once, not a list of ids.
-        condition = (
-            in_area(fiscal_year, province, district)
-            if len(missed) * 2 > len(signatures)
-            else Plan.id.in_(plan_ids)
-        )
+        condition = in_area(fiscal_year, province, district)
+        # Most of the level missed (a first reading): the level at once, else its districts.
+        if len(missed) * 2 <= len(signatures):
+            condition &= tuple_(Tambon.province, Tambon.district).in_(missed)
         area_key = Tambon.province.concat(_SEP).concat(Tambon.district)
         for k, figure, key, count, satang, ordinance in level_figures(
             area_key, condition, ALL_FIGURES
@@ -313,12 +320,12 @@ def area_figures(fiscal_year: int, province, district, by: str, figures=PAGE_FIG
     totals: dict = {}
     for area in signatures:
         k = {"province": area[0], "district": area[1]}.get(by, fiscal_year)
+        kept = cache[(fiscal_year, *area)][1]
         for figure in figures:
-            for key, (count, satang, ordinance) in (
-                cache[(fiscal_year, *area)][1].get(figure, {}).items()
-            ):
-                if keys is not None and key not in keys:
-                    continue
+            cells = kept.get(figure, {})
+            if keys is not None:  # a few keys (a page of agencies): looked up, not walked
+                cells = {key: cells[key] for key in keys if key in cells}
+            for key, (count, satang, ordinance) in cells.items():
                 cell = totals.setdefault((k, figure, key), [0, 0, 0])
                 cell[0] += count
                 cell[1] += satang
