@@ -312,26 +312,55 @@ def area_figures(fiscal_year: int, province, district, by: str, figures=PAGE_FIG
             area = tuple(k.split(_SEP, 1))
             if area in counted:
                 cell = counted[area].setdefault(figure, {}).setdefault(key, [0, 0, 0])
-                cell[0] += count
-                cell[1] += satang
-                cell[2] += ordinance
+                _add_cell(cell, (count, satang, ordinance))
         for area, kept in counted.items():
             cache[(fiscal_year, *area)] = (signatures[area], kept)
-    totals: dict = {}
-    for area in signatures:
-        k = {"province": area[0], "district": area[1]}.get(by, fiscal_year)
-        kept = cache[(fiscal_year, *area)][1]
-        for figure in figures:
-            cells = kept.get(figure, {})
-            if keys is not None:  # a few keys (a page of agencies): looked up, not walked
-                cells = {key: cells[key] for key in keys if key in cells}
-            for key, (count, satang, ordinance) in cells.items():
-                cell = totals.setdefault((k, figure, key), [0, 0, 0])
-                cell[0] += count
-                cell[1] += satang
-                cell[2] += ordinance
+    if keys is not None:  # a few keys (a page of agencies): looked up, not walked
+        totals: dict = {}
+        for area in signatures:
+            k = {"province": area[0], "district": area[1]}.get(by, fiscal_year)
+            kept = cache[(fiscal_year, *area)][1]
+            for figure in figures:
+                cells = kept.get(figure, {})
+                for key in keys & cells.keys():
+                    _add_cell(totals.setdefault((k, figure, key), [0, 0, 0]), cells[key])
+    elif by == "district":
+        totals = {
+            (area[1], figure, key): cell
+            for area in signatures
+            for figure in figures
+            for key, cell in cache[(fiscal_year, *area)][1].get(figure, {}).items()
+        }
+    else:  # each province's districts added up once, again only when one of them changed
+        totals = {}
+        by_province: dict[str, list] = {}
+        for area in signatures:
+            by_province.setdefault(area[0], []).append(area)
+        for area_province, districts in by_province.items():
+            signature = tuple(sorted((area, signatures[area]) for area in districts))
+            memo = cache.get(("province", fiscal_year, area_province, tuple(figures)))
+            if memo is None or memo[0] != signature:
+                added: dict = {}
+                for area in districts:
+                    kept = cache[(fiscal_year, *area)][1]
+                    for figure in figures:
+                        for key, cell in kept.get(figure, {}).items():
+                            _add_cell(added.setdefault((figure, key), [0, 0, 0]), cell)
+                memo = cache[("province", fiscal_year, area_province, tuple(figures))] = (
+                    signature,
+                    added,
+                )
+            k = area_province if by == "province" else fiscal_year
+            for (figure, key), cell in memo[1].items():
+                _add_cell(totals.setdefault((k, figure, key), [0, 0, 0]), cell)
     for (k, figure, key), (count, satang, ordinance) in totals.items():
         yield k, figure, key, count, satang, ordinance
+
+
+def _add_cell(total: list[int], cell) -> None:
+    total[0] += cell[0]
+    total[1] += cell[1]
+    total[2] += cell[2]
 
 
 def _add_figures(rows: dict, key, condition) -> None:
