@@ -588,7 +588,6 @@ def main() -> None:
                 lambda: agencies.agency_projects(largest, FISCAL_YEAR),
                 "UNION",
             ),
-            ("agency years, UNION", lambda: agencies.agency_years(largest), "UNION"),
         ]
         print(f"\nEXPLAIN ANALYZE (the largest agency, the whole year){'':<20}{'time':>12}")
         for name, call, marker in rewritten:

@@ -780,6 +780,4 @@ plan_summary_figures = Table(
     Column("count", Integer, nullable=False),
     Column("satang", BigInteger, nullable=False),
     Column("ordinance_satang", BigInteger, nullable=False),
-    # One agency's or strategy's figures across every plan (an agency's years).
-    Index("ix_plan_summary_figures_figure_key", "figure", "key"),
 )

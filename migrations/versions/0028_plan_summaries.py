@@ -45,12 +45,8 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint('plan_id', 'figure', 'key', name=op.f('pk_plan_summary_figures')),
     )
-    op.create_index(
-        'ix_plan_summary_figures_figure_key', 'plan_summary_figures', ['figure', 'key']
-    )
 
 
 def downgrade():
-    op.drop_index('ix_plan_summary_figures_figure_key', table_name='plan_summary_figures')
     op.drop_table('plan_summary_figures')
     op.drop_table('plan_summaries')

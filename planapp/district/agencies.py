@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, exists, func, or_, select, true, union
+from sqlalchemy import case, exists, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
-from planapp.district.dashboard import area_figures, in_area, level_figures, thai_sort_key
+from planapp.district.dashboard import area_figures, in_area, thai_sort_key
 from planapp.extensions import db
 from planapp.models import (
     Agency,
@@ -170,22 +170,6 @@ def agency_figures(fiscal_year: int, province, district, agency_ids) -> dict[int
         else:
             cell[2] += count
     return {agency_id: tuple(cell) for agency_id, cell in result.items()}
-
-
-def agency_years(agency: Agency) -> list[int]:
-    """Fiscal years in which the agency leads or supports a project taken forward, latest
-    first: the years of its figures in the plans' summaries (planapp/district/dashboard.py),
-    an indexed lookup of its key, whatever the number of its projects."""
-    return sorted(
-        {
-            year
-            for year, _figure, _key, count, _satang, _ordinance in level_figures(
-                Plan.fiscal_year, true(), ("lead", "support"), keys={str(agency.id)}
-            )
-            if count
-        },
-        reverse=True,
-    )
 
 
 @dataclass

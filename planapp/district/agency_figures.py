@@ -4,7 +4,7 @@ for the agency list, the strategy alignment and the plans' summaries
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, true
 
 from planapp.extensions import db
 from planapp.models import (
@@ -28,7 +28,7 @@ def _of_plans(query, start=Project):
     return query.join(Plan, Plan.id == Project.plan_id).join(Tambon, Tambon.id == Plan.tambon_id)
 
 
-def agency_rows(key, condition):
+def agency_rows(key, condition, ids=None):
     """(k, agency id, count, budget) of the projects taken forward each agency leads, in the
     plans under `condition` (on Plan and Tambon), grouped by `key`."""
     return db.session.execute(
@@ -41,11 +41,12 @@ def agency_rows(key, condition):
             )
         )
         .where(condition, taken_forward_clause(), Project.lead_agency_id.is_not(None))
+        .where(Project.lead_agency_id.in_(ids) if ids is not None else true())
         .group_by(key, Project.lead_agency_id)
     )
 
 
-def support_rows(key, condition):
+def support_rows(key, condition, ids=None):
     """(k, agency id, count) of the projects taken forward each agency supports."""
     return db.session.execute(
         _of_plans(
@@ -53,6 +54,7 @@ def support_rows(key, condition):
             project_supporting_agencies,
         )
         .where(condition, taken_forward_clause())
+        .where(project_supporting_agencies.c.agency_id.in_(ids) if ids is not None else true())
         .group_by(key, project_supporting_agencies.c.agency_id)
     )
 
@@ -63,7 +65,7 @@ def support_rows(key, condition):
 LEVELS = ("province", "district")
 
 
-def strategy_rows(key, condition):
+def strategy_rows(key, condition, ids=None):
     """(k, strategy id, count, budget) of the projects taken forward serving each strategy (a
     project serving several counts under each)."""
     return db.session.execute(
@@ -77,6 +79,7 @@ def strategy_rows(key, condition):
             project_strategies,
         )
         .where(condition, taken_forward_clause())
+        .where(project_strategies.c.strategy_id.in_(ids) if ids is not None else true())
         .group_by(key, project_strategies.c.strategy_id)
     )
 

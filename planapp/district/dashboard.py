@@ -150,7 +150,7 @@ def plans_in_area(fiscal_year: int, province: str | None = None, district: str |
     )
 
 
-def figure_rows(key, condition, figures=None):
+def figure_rows(key, condition, figures=None, keys=None):
     """(k, figure, figure key, count, satang, ordinance satang) of the projects of the plans under
     `condition`, grouped in SQL by `key` (a plan id, or a province or district): the one
     definition of every roll-up figure, whether counted live or kept per plan
@@ -188,14 +188,16 @@ def figure_rows(key, condition, figures=None):
     if "followup" in wanted:
         for k, _group, status, count, requested, ordinance in progress_rows(condition, by=key):
             yield k, "followup", status, count, requested, ordinance
+    # An agency's or strategy's own figures: those ids only (`keys`), in SQL.
+    ids = None if keys is None else [int(k) for k in keys if k.isdigit()]
     if "lead" in wanted:
-        for k, agency_id, count, satang in agency_rows(key, condition):
+        for k, agency_id, count, satang in agency_rows(key, condition, ids):
             yield k, "lead", str(agency_id), count, satang, 0
     if "support" in wanted:
-        for k, agency_id, count in support_rows(key, condition):
+        for k, agency_id, count in support_rows(key, condition, ids):
             yield k, "support", str(agency_id), count, 0, 0
     if "strategy" in wanted:
-        for k, strategy_id, count, satang in strategy_rows(key, condition):
+        for k, strategy_id, count, satang in strategy_rows(key, condition, ids):
             yield k, "strategy", str(strategy_id), count, satang, 0
     if "unaligned" in wanted:
         for k, count, satang in unaligned_rows(key, condition):
@@ -256,10 +258,21 @@ def level_figures(key, condition, figures=PAGE_FIGURES, keys=None):
         .group_by(key, f.c.figure, f.c.key)
     )
     stale = condition & ~current_summary()
-    if db.session.scalar(select(Plan.id).join(Tambon).where(stale).limit(1)) is not None:
-        for row in figure_rows(key, stale, figures):
+    stale_ids = db.session.scalars(
+        select(Plan.id).join(Tambon).where(stale).limit(STALE_BY_ID + 1)
+    ).all()
+    if stale_ids:
+        # A few plans (those a forum is moving cards in): by their ids, so each query reads
+        # their projects through the plan index, not every project of the level.
+        if len(stale_ids) <= STALE_BY_ID:
+            stale = Plan.id.in_(stale_ids)
+        for row in figure_rows(key, stale, figures, keys):
             if keys is None or row[2] in keys:
                 yield row
+
+
+# Plans without a current summary counted by their ids (more: by the level's condition).
+STALE_BY_ID = 2000
 
 
 # --- the figures of a level, cached per district by its plans' versions -----------------------

@@ -354,9 +354,11 @@ def agency_and_year(
         select(Agency.id).where(Agency.id == agency.id, Agency.id.in_(only))
     ):
         abort(404)  # another area's agency (its อปท. is named after its tambon)
-    own_years = agencies.agency_years(agency)
-    year, year_error = chosen_year(own_years or dashboard.fiscal_years())
-    return agency, year, sorted(set(own_years) | {year}, reverse=True), year_error
+    # The years of the plans, as on every roll-up (the agency's own years would be a count of
+    # its projects in every plan of every year; its page of a year without one says so).
+    years = dashboard.fiscal_years()
+    year, year_error = chosen_year(years)
+    return agency, year, sorted(set(years) | {year}, reverse=True), year_error
 
 
 @bp.route("/agencies/<int:agency_id>")
