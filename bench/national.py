@@ -11,11 +11,15 @@ by their tambon's อปท., a district or provincial office, or a national dep
 agency leads or supports about 5% of all projects, as in the issue); each has 0-3 strategies of
 its province and district, 1-2 villages, 0-2 supporting agencies; about 1% are merged away.
 
-Then, as a signed-in administrator through the Flask test client (routing, SQL, templates), the
-p50/p95 time and the bytes of /district (no filter, one province, one district),
-/district/strategies, /agencies and the largest agency's page; and EXPLAIN ANALYZE of the roll-up
-queries rewritten in issue 18 (the unaligned count, an agency's projects and years), with the
-forms they replaced beside them for reference (statement_timeout 60 s).
+The plans' roll-up summaries are written after the load (planapp/district/summaries.py; the
+app writes them with each change). Then, as a signed-in administrator through the Flask test
+client (routing, SQL, templates), the p50/p95 time and the bytes of every roll-up level (the
+country, also with some districts changed before each request; a province; a district; a
+tambon's plan page), /district/strategies at each level and one strategy's first page, /agencies,
+the largest agency's page at each level, a provincial agency's and the largest agency's workbook;
+"first ms" is the first request (it fills the process's per-district figures). Then EXPLAIN
+ANALYZE of the roll-up queries rewritten in issue 18 (the unaligned count, an agency's projects
+and years), with the forms they replaced beside them for reference (statement_timeout 60 s).
 
 Needs TEST_DATABASE_URL or DATABASE_URL naming an empty PostgreSQL database.
 """
@@ -45,6 +49,7 @@ NATIONAL = {
     "villages": 75086,
     "projects": 508345,
 }
+NATIONAL_STRATEGIES = 6
 COLUMNS = ["1", "2", "2", "3", "3", "3", "unsorted", "not-feasible"]
 OFFICES_PER_PROVINCE = ["สำนักงานเกษตรจังหวัด", "สำนักงานพัฒนาชุมชนจังหวัด", "แขวงทางหลวงชนบท"]
 OFFICES_PER_DISTRICT = ["สำนักงานเกษตรอำเภอ", "สำนักงานพัฒนาชุมชนอำเภอ", "โรงพยาบาลส่งเสริมสุขภาพ"]
@@ -108,7 +113,9 @@ def build(cursor, scale: float, seed: int) -> dict:
     folder = tempfile.mkdtemp(prefix="planapp-national-")
     tables = {
         "agencies": Table(folder, "agencies", ["id", "name", "kind"]),
-        "strategies": Table(folder, "strategies", ["id", "level", "code", "name"]),
+        "strategies": Table(
+            folder, "strategies", ["id", "level", "code", "name", "area_province", "area_district"]
+        ),
         "tambons": Table(
             folder, "tambons", ["id", "name", "district", "province", "local_admin_agency_id"]
         ),
@@ -151,6 +158,12 @@ def build(cursor, scale: float, seed: int) -> dict:
         return agency_id
 
     departments = [agency(name) for name in DEPARTMENTS]
+    # National strategies (no area): every tambon's plan may serve them.
+    national = [next_id("strategy") for _ in range(NATIONAL_STRATEGIES)]
+    for number, strategy_id in enumerate(national, 1):
+        tables["strategies"].add(
+            strategy_id, "province", f"N{number}", f"ยุทธศาสตร์ชาติ {number}", "", ""
+        )
     districts_per_province = spread(rng, n["districts"], n["provinces"])
     tambons_per_district = spread(rng, n["tambons"], n["districts"])
     projects_per_tambon = spread(rng, n["projects"], n["tambons"])
@@ -168,7 +181,9 @@ def build(cursor, scale: float, seed: int) -> dict:
             (next_id("strategy"), "province", f"P{p + 1}.{s}") for s in range(1, 15)
         ]
         for strategy_id, level, code in province_strategies:
-            tables["strategies"].add(strategy_id, level, code, f"ยุทธศาสตร์จังหวัด {code}")
+            tables["strategies"].add(
+                strategy_id, level, code, f"ยุทธศาสตร์จังหวัด {code}", province, ""
+            )
         for _d in range(districts_per_province[p]):
             district = f"ทดสอบ{district_index + 1:03d}"
             district_offices = [agency(f"{office}{district}") for office in OFFICES_PER_DISTRICT]
@@ -176,8 +191,11 @@ def build(cursor, scale: float, seed: int) -> dict:
                 (next_id("strategy"), "district", f"D{district_index + 1}.{s}") for s in (1, 2)
             ]
             for strategy_id, level, code in district_strategies:
-                tables["strategies"].add(strategy_id, level, code, f"ยุทธศาสตร์อำเภอ {code}")
+                tables["strategies"].add(
+                    strategy_id, level, code, f"ยุทธศาสตร์อำเภอ {code}", province, district
+                )
             area_strategies = [s[0] for s in province_strategies + district_strategies]
+            area_strategies = (area_strategies, national)
             area_agencies = offices + district_offices
             for _t in range(tambons_per_district[district_index]):
                 name = f"ตำบลทดสอบ{tambon_index + 1:04d}"
@@ -274,8 +292,12 @@ def add_projects(
             supporters.add(departments[0])
         for agency_id in supporters - {lead}:
             tables["project_supporting_agencies"].add(project_id, agency_id)
+        own, national = area_strategies
         how_many = rng.choices((0, 1, 2, 3), (10, 30, 45, 15))[0]
-        for strategy_id in rng.sample(area_strategies, how_many):
+        chosen = rng.sample(own, how_many)
+        if rng.random() < 0.3:
+            chosen.append(rng.choice(national))
+        for strategy_id in chosen:
             tables["project_strategies"].add(project_id, strategy_id)
         previous = project_id
 
@@ -285,9 +307,11 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def time_page(client, url: str, runs: int) -> tuple[list[float], int, int]:
-    """Times of `runs` requests after one warm-up (5 runs for a page slower than 2 s), and the
-    page's bytes as sent without and with gzip."""
+def time_page(client, url: str, runs: int, before=None) -> tuple[list[float], int, int, float]:
+    """Times of `runs` requests after one warm-up (5 runs for a page slower than 2 s), the
+    page's bytes as sent without and with gzip, and the warm-up's time (ms: the first reading
+    of a level fills the process's per-district figures). `before()` runs before each timed
+    request (untimed)."""
     start = time.perf_counter()
     response = client.get(url)
     first = time.perf_counter() - start
@@ -296,10 +320,29 @@ def time_page(client, url: str, runs: int) -> tuple[list[float], int, int]:
     body = response.get_data()
     samples = []
     for _ in range(min(runs, 5) if first > 2 else runs):
+        if before is not None:
+            before()
         start = time.perf_counter()
         client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
-    return samples, len(body), len(gzip.compress(body, 6))
+    return samples, len(body), len(gzip.compress(body, 6)), first * 1000
+
+
+def change_plans(app, count: int, rng: random.Random) -> None:
+    """`count` plans of different districts changed as a forum's move changes them: the version
+    bumped, the summary left behind (the roll-ups count those plans from their projects)."""
+    from sqlalchemy import func, select, update
+
+    from planapp.extensions import db
+    from planapp.models import Plan, Tambon
+
+    with app.app_context():
+        firsts = db.session.execute(
+            select(func.min(Plan.id)).join(Tambon).group_by(Tambon.province, Tambon.district)
+        ).scalars()
+        chosen = rng.sample(sorted(firsts), count)
+        db.session.execute(update(Plan).where(Plan.id.in_(chosen)).values(version=Plan.version + 1))
+        db.session.commit()
 
 
 def captured(engine, call) -> list[tuple[str, dict]]:
@@ -384,6 +427,7 @@ def load(scale: float, seed: int) -> dict:
     planner statistics; in an app context. Returns build()'s shape."""
     from sqlalchemy import text
 
+    from planapp.district import summaries
     from planapp.extensions import db
     from planapp.models import User
 
@@ -400,6 +444,12 @@ def load(scale: float, seed: int) -> dict:
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
+    # The plans' roll-up summaries (the app writes them with each change; COPY does not).
+    started = time.perf_counter()
+    summaries.refresh_all()
+    shape["summaries_seconds"] = time.perf_counter() - started
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE plan_summaries, plan_summary_figures"))
     return shape
 
 
@@ -416,12 +466,13 @@ def main() -> None:
     os.environ["PLANAPP_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="planapp-bench-")
 
     from flask_migrate import upgrade
-    from sqlalchemy import text
+    from sqlalchemy import func, select, text
 
     from planapp import create_app
-    from planapp.district import agencies, strategies
+    from planapp.district import agencies
+    from planapp.district.agency_figures import unaligned_rows
     from planapp.extensions import db
-    from planapp.models import Agency
+    from planapp.models import Agency, Plan, Strategy, Tambon, plan_summary_figures
 
     app = create_app({"SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -441,15 +492,33 @@ def main() -> None:
             f"loaded with COPY in {loaded:.1f} s (+ VACUUM ANALYZE), database "
             f"{size / 1e6:.0f} MB, PostgreSQL {db.session.scalar(text('SHOW server_version'))}"
         )
+        print(f"plan summaries written in {shape['summaries_seconds']:.1f} s")
         # The agency with the most projects in the year (a national department at scale 1).
-        largest = max(agencies.agency_counts(FISCAL_YEAR), key=lambda c: c.lead + c.support)
-        shape["largest"] = largest.agency.id
-        largest = largest.agency
+        f = plan_summary_figures
+        largest_id = db.session.execute(
+            select(f.c.key)
+            .where(f.c.figure.in_(("lead", "support")))
+            .group_by(f.c.key)
+            .order_by(func.sum(f.c.count).desc())
+            .limit(1)
+        ).scalar_one()
+        shape["largest"] = int(largest_id)
+        largest = db.session.get(Agency, shape["largest"])
         provincial = db.session.get(Agency, shape["provincial"])
         sizes = {
             agency.id: len(agencies.agency_projects(agency, FISCAL_YEAR))
             for agency in (largest, provincial)
         }
+        plan_id = db.session.scalar(
+            select(Plan.id)
+            .join(Tambon, Tambon.id == Plan.tambon_id)
+            .where(Tambon.district == shape["district"])
+            .order_by(Plan.id)
+            .limit(1)
+        )
+        strategy_id = db.session.scalar(
+            select(Strategy.id).where(Strategy.area_province == shape["province"]).limit(1)
+        )
 
     client = app.test_client()
     response = client.post("/login", data={"username": "admin", "password": PASSWORD})
@@ -457,31 +526,52 @@ def main() -> None:
         raise SystemExit("could not sign in")
     year = f"year={FISCAL_YEAR}"
     area = f"province={shape['province']}"
+    district = f"{area}&district={shape['district']}"
     pages = [
-        ("/district", f"/district?{year}"),
-        ("/district one province", f"/district?{year}&{area}"),
-        ("/district one district", f"/district?{year}&{area}&district={shape['district']}"),
-        ("/district/strategies", f"/district/strategies?{year}"),
-        ("/district/strategies province", f"/district/strategies?{year}&{area}"),
-        ("/agencies", f"/agencies?{year}"),
+        ("/district the country", f"/district?{year}"),
+        ("/district a province", f"/district?{year}&{area}"),
+        ("/district a district", f"/district?{year}&{district}"),
+        ("a tambon's plan page", f"/plans/{plan_id}"),
+        ("/district/strategies the country", f"/district/strategies?{year}"),
+        ("/district/strategies a province", f"/district/strategies?{year}&{area}"),
+        ("/district/strategies a district", f"/district/strategies?{year}&{district}"),
         (
-            f"largest agency ({sizes[largest.id]:,} projects)",
+            "/district/strategies one strategy, page 1",
+            f"/district/strategies?{year}&{area}&strategy={strategy_id}",
+        ),
+        ("/agencies (page 1)", f"/agencies?{year}"),
+        ("/agencies a province (page 1)", f"/agencies?{year}&{area}"),
+        (
+            f"largest agency ({sizes[largest.id]:,} projects): provinces",
             f"/agencies/{largest.id}?{year}",
         ),
+        ("largest agency: a province's districts", f"/agencies/{largest.id}?{year}&{area}"),
+        ("largest agency: a district, page 1", f"/agencies/{largest.id}?{year}&{district}"),
         (
-            f"provincial agency ({sizes[provincial.id]:,})",
-            f"/agencies/{provincial.id}?{year}",
+            f"provincial agency ({sizes[provincial.id]:,}): its province",
+            f"/agencies/{provincial.id}?{year}&{area}",
         ),
+        ("largest agency's workbook", f"/agencies/{largest.id}/export.xlsx?{year}"),
     ]
     print(
         f"\n{'page (signed-in administrator, Flask test client)':<50} {'runs':>4} "
-        f"{'p50 ms':>8} {'p95 ms':>8} {'bytes':>11} {'gzip':>10}"
+        f"{'p50 ms':>8} {'p95 ms':>8} {'bytes':>11} {'gzip':>10} {'first ms':>9}"
     )
-    for name, url in pages:
-        samples, size, zipped = time_page(client, url, args.runs)
+    rng = random.Random(args.seed)
+    changed = min(20, max(1, counts["tambons"] // 40))
+    pages.insert(
+        1,
+        (
+            f"/district the country, {changed} districts moving",
+            f"/district?{year}",
+            lambda: change_plans(app, changed, rng),
+        ),
+    )
+    for name, url, *before in pages:
+        samples, size, zipped, first = time_page(client, url, args.runs, *before)
         print(
             f"{name:<50} {len(samples):>4} {statistics.median(samples):>8.0f} "
-            f"{percentile(samples, 0.95):>8.0f} {size:>11,} {zipped:>10,}"
+            f"{percentile(samples, 0.95):>8.0f} {size:>11,} {zipped:>10,} {first:>9.0f}"
         )
     print("issue 18's target: every roll-up page p95 < 300 ms on the whole country (scale 1)")
 
@@ -490,7 +580,7 @@ def main() -> None:
         rewritten = [
             (
                 "unaligned count, NOT EXISTS",
-                lambda: strategies.strategy_alignment(FISCAL_YEAR),
+                lambda: list(unaligned_rows(Plan.fiscal_year, Plan.fiscal_year == FISCAL_YEAR)),
                 "NOT (EXISTS",
             ),
             (
@@ -498,7 +588,6 @@ def main() -> None:
                 lambda: agencies.agency_projects(largest, FISCAL_YEAR),
                 "UNION",
             ),
-            ("agency years, UNION", lambda: agencies.agency_years(largest), "UNION"),
         ]
         print(f"\nEXPLAIN ANALYZE (the largest agency, the whole year){'':<20}{'time':>12}")
         for name, call, marker in rewritten:

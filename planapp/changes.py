@@ -155,7 +155,26 @@ def record_change(
     if actor is not None:
         set_committed_value(entry, "user", actor)  # the history names them without a query
     live.publish_after_commit(plan.id, version)
+    if action not in SUMMARY_LEFT_BEHIND:
+        summary_due(plan.id, version)
     return entry
+
+
+# Session.info key: {plan id: version} of the plans whose roll-up summary is written again
+# before the transaction commits (planapp/district/summaries.py).
+SUMMARIES_DUE = "summaries_due"
+# Changes that leave the plan's summary at its older version: a move keeps to its ten SQL
+# statements (issue 14), and a forum moves cards hundreds of times. Meanwhile the roll-ups
+# count that plan from its projects (a summary of another version is never used); the next
+# other change of the plan (a panel save, a group confirmed, follow-up) writes it again.
+SUMMARY_LEFT_BEHIND = {"move"}
+
+
+def summary_due(plan_id: int, version: int) -> None:
+    """The plan's roll-up figures may have changed: count them again at commit, in the same
+    transaction, as of this version."""
+    due = db.session.info.setdefault(SUMMARIES_DUE, {})
+    due[plan_id] = max(version, due.get(plan_id, 0))
 
 
 # --- snapshots and undo -------------------------------------------------------------------

@@ -754,3 +754,30 @@ class BallotPick(db.Model):
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# --- the roll-ups' per-plan summaries (planapp/district/summaries.py) -----------------------
+
+# A plan's figures as the roll-ups add them up (issue 18): written in the transaction of each
+# change (record_change), for the plan's version then. A plan whose summary is missing or of
+# another version is counted from its projects instead, so a summary is never wrong, only
+# unused. `plan_summaries` says which version the figures are of (a plan with no project has a
+# summary and no figure); `plan_summary_figures` holds one row per figure and key:
+# ("group", funding group), ("urgency", tier or "none"), ("sector", sector), ("followup",
+# status: count, budget requested, ordinance amount).
+plan_summaries = Table(
+    "plan_summaries",
+    db.metadata,
+    Column("plan_id", ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+plan_summary_figures = Table(
+    "plan_summary_figures",
+    db.metadata,
+    Column("plan_id", ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("figure", String(16), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("satang", BigInteger, nullable=False),
+    Column("ordinance_satang", BigInteger, nullable=False),
+)

@@ -144,7 +144,8 @@ def test_dashboard_drills_down_to_a_tambon_and_back(live_server, page):
     page.wait_for_url(live_server.url(f"/plans/{plan_ids['โคกสี']}"))
     expect(page.locator("h1")).to_contain_text("โคกสี")
     page.locator("[data-back-to-district]").click()
-    page.wait_for_url(re.compile(r"/district\?year=2570$"))
+    # Back to the roll-up it came from: the tambon's district, the filter kept.
+    page.wait_for_url(re.compile(r"/district\?year=2570&province=[^&]+&district=[^&]+$"))
     expect(page.locator("h1")).to_have_text("ภาพรวมระดับอำเภอ ปีงบประมาณ 2570")
     expect(page.locator('table[data-table="groups"] tbody tr')).to_have_count(3)
 

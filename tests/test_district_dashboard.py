@@ -156,14 +156,16 @@ def test_strategy_alignment_counts_each_strategy_across_the_district(admin_clien
         row = page[page.index(marker) : page.index("</tr>", page.index(marker))]
         assert f'data-count="{len(serving)}"' in row
         assert f'data-satang="{sum(p.budget_satang for p in serving)}"' in row
-        for project in serving:
-            assert f'data-project-id="{project.id}"' in page
+        assert 'data-project-id="' not in page  # the projects are listed one strategy at a time
+        listed = admin_client.get(f"/district/strategies?year=2570&strategy={strategy.id}")
+        listed = listed.get_data(as_text=True)
+        assert {f'data-project-id="{p.id}"' for p in serving} <= set(
+            re.findall(r'data-project-id="\d+"', listed)
+        )
 
 
 def test_agency_view_lists_what_it_leads_and_supports_urgent_first(admin_client, district):
     agency = db.session.scalar(db.select(Agency).where(Agency.name == "กลุ่มแม่บ้านทดสอบ"))
-    response = admin_client.get(f"/agencies/{agency.id}?year=2570")
-    page = response.get_data(as_text=True)
     plans_2570 = db.session.scalars(db.select(Plan).where(Plan.fiscal_year == 2570)).all()
     expected = {
         p.id: "lead" if p.lead_agency_id == agency.id else "support"
@@ -171,15 +173,23 @@ def test_agency_view_lists_what_it_leads_and_supports_urgent_first(admin_client,
         for p in plan.projects
         if taken_forward(p) and (p.lead_agency_id == agency.id or agency in p.supporting_agencies)
     }
-    shown = dict(
-        (int(pid), role)
-        for pid, role in re.findall(r'data-project-id="(\d+)" data-urgency="[^"]+" '
-                                    r'data-role="(\w+)"', page)
-    )  # fmt: skip
+    # Above a district the page lists where the agency acts (bounded nationally), each area a
+    # link down; a district's page lists its projects, urgent first.
+    page = admin_client.get(f"/agencies/{agency.id}?year=2570").get_data(as_text=True)
+    assert 'data-project-id="' not in page and "data-area-link" in page
+    shown, areas = {}, {(plan.tambon.province, plan.tambon.district) for plan in plans_2570}
+    for province, district_name in areas:
+        url = f"/agencies/{agency.id}?year=2570&province={province}&district={district_name}"
+        page = admin_client.get(url).get_data(as_text=True)
+        shown.update(
+            (int(pid), role)
+            for pid, role in re.findall(r'data-project-id="(\d+)" data-urgency="[^"]+" '
+                                        r'data-role="(\w+)"', page)
+        )  # fmt: skip
+        tiers = re.findall(r'data-project-id="\d+" data-urgency="([^"]+)"', page)
+        order = {"urgent": 0, "medium": 1, "normal": 2, "none": 3}
+        assert tiers == sorted(tiers, key=order.get)
     assert shown == expected
-    tiers = re.findall(r'data-project-id="\d+" data-urgency="([^"]+)"', page)
-    order = {"urgent": 0, "medium": 1, "normal": 2, "none": 3}
-    assert tiers == sorted(tiers, key=order.get)
     assert admin_client.get("/agencies/99999").status_code == 404
 
 

@@ -91,6 +91,8 @@ NOT_USER_TEXT = {
     ("user_sessions", "token_hash"): "a digest made by the app",
     ("pending_imports", "token_hash"): "a digest made by the app",
     ("users", "role"): "one of the roles (CHECK)",
+    ("plan_summary_figures", "figure"): "one of the figure names the app writes",
+    ("plan_summary_figures", "key"): "a group, tier, sector or status code, or an id",
     ("sector_strategies", "sector"): "one of the sectors (CHECK)",
     ("agencies", "kind"): "one of the kinds",
     ("strategies", "level"): "one of the levels",

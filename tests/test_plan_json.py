@@ -42,7 +42,15 @@ CARRIED_TABLES = {
 # Stay on the server where they were written: the log, a vote round's printed ballots (with
 # their picks; the totals travel as the projects' votes), and an Excel file waiting for the
 # confirmation of the session that uploaded it.
-LEFT_BEHIND = {"change_log", "vote_rounds", "ballot_picks", "pending_imports"}
+# The roll-up summaries are counted again by the server that imports the plan (record_change).
+LEFT_BEHIND = {
+    "change_log",
+    "vote_rounds",
+    "ballot_picks",
+    "pending_imports",
+    "plan_summaries",
+    "plan_summary_figures",
+}
 
 
 def plan_facts(plan: Plan) -> dict:

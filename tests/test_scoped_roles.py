@@ -220,18 +220,24 @@ def test_an_officer_without_a_filter_sees_their_own_area(world):
 
 def test_an_agency_page_and_workbook_keep_to_the_officers_area(world):
     """The provincial agency supports projects in all three tambons: each officer's page and
-    workbook list their area's only; the administrator's all of them."""
+    workbook list their area's only; the administrator's all of them. Above a district the page
+    lists the areas where the agency acts (the provincial officer's districts, the provinces),
+    a district's page its projects."""
     shared = world["shared"]
-    for who, shown, hidden in [
-        ("district", ["หนองบัวทอง"], [NEIGHBOUR[0], FAR[0]]),
-        ("province", ["หนองบัวทอง", NEIGHBOUR[0]], [FAR[0]]),
-        ("admin", ["หนองบัวทอง", NEIGHBOUR[0], FAR[0]], []),
-    ]:
-        for url in (f"/agencies/{shared}", f"/agencies/{shared}/export.xlsx"):
-            status, text = fetch(world["clients"][who], url)
-            assert status == 200, (who, url)
-            assert all(name in text for name in shown), (who, url)
-            assert not any(name in text for name in hidden), (who, url)
+    for who, shown, hidden, areas, other_areas in [
+        ("district", ["หนองบัวทอง"], [NEIGHBOUR[0], FAR[0]], ["หนองบัวทอง"], [NEIGHBOUR[0]]),
+        ("province", ["หนองบัวทอง", NEIGHBOUR[0]], [FAR[0]],
+         [HOME_DISTRICT, NEIGHBOUR[1]], [FAR[1]]),
+        ("admin", ["หนองบัวทอง", NEIGHBOUR[0], FAR[0]], [], [HOME_PROVINCE, FAR[2]], []),
+    ]:  # fmt: skip
+        status, text = fetch(world["clients"][who], f"/agencies/{shared}")
+        assert status == 200, who
+        assert all(name in text for name in areas), who
+        assert not any(name in text for name in other_areas + hidden), who
+        status, text = fetch(world["clients"][who], f"/agencies/{shared}/export.xlsx")
+        assert status == 200, who
+        assert all(name in text for name in shown), who
+        assert not any(name in text for name in hidden), who
 
 
 def test_an_officer_changes_no_plan(app, world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import exists, literal, select
 
 from planapp.accounts import sessions
@@ -87,7 +88,13 @@ def rollup_reader_required(view):
     @login_required
     def wrapped(*args, **kwargs):
         if not reads_rollups(current_user()):
-            abort(403)
+            abort(
+                403,
+                description=_(
+                    "Only the administrator and the district and provincial officers read "
+                    "the roll-ups."
+                ),
+            )
         return view(*args, **kwargs)
 
     # Lets the URL-map test check that facilitators are refused here, and walk it as officers.

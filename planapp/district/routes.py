@@ -29,10 +29,10 @@ from planapp.accounts import (
     plan_for_viewing,
     rollup_reader_required,
 )
-from planapp.district import agencies, carryover, dashboard, followup, strategies
+from planapp.district import agencies, carryover, dashboard, followup, strategies, summaries
 from planapp.district.agency_export import agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
-from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
+from planapp.domain import FOLLOWUP_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
 from planapp.export.routes import download
 from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
@@ -223,7 +223,7 @@ def chosen_level() -> dashboard.Level:
     try:
         area = areas.scoped_filter(user, request.args.get("province"), request.args.get("district"))
     except areas.OutsideArea:
-        abort(403)
+        abort(403, description=_("This part of the country is outside your area."))
     level = dashboard.level_of(area.province, area.district)
     if user.is_officer:
         # The trail starts at the officer's own area: nothing above it is theirs to open.
@@ -272,21 +272,46 @@ def strategy_alignment():
     lines, unaligned_count, unaligned_satang = strategies.strategy_alignment(
         year, province=province, district=district
     )
+    # One strategy's projects, a page at a time (`?strategy=`): one of the level's only.
+    chosen = whole_number_or_none(request.args.get("strategy") or "")
+    line = next((line for line in lines if line.strategy.id == chosen), None)
+    shown = (
+        strategies.strategy_projects(
+            line.strategy, line.count, year, province, district, chosen_page()
+        )
+        if line is not None
+        else None
+    )
     return render_template(
         "district/strategies.html",
         year=year,
         years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
         year_error=year_error,
         lines=lines,
+        line=line,
+        shown=shown,
         unaligned_count=unaligned_count,
         unaligned_satang=unaligned_satang,
-        # Labels resolved once, not once per row of a long list.
-        group_labels={code: str(label) for code, label in GROUP_SHORT_LABELS.items()},
-        urgency_labels={code: str(label) for code, label in URGENCY_LABELS.items()},
+        **row_labels(),
         level=level,
         province=province,
         district=district,
     ), (400 if year_error else 200)
+
+
+def row_labels() -> dict:
+    """The labels of a project's group, urgency and follow-up, resolved once for a page (not
+    once per row of a long list: each lazy label looks its catalog up again)."""
+    return {
+        "group_labels": {code: str(label) for code, label in GROUP_SHORT_LABELS.items()},
+        "urgency_labels": {code: str(label) for code, label in URGENCY_LABELS.items()},
+        "followup_labels": {code: str(label) for code, label in FOLLOWUP_LABELS.items()},
+    }
+
+
+def chosen_page() -> int:
+    """`?page=` of a paginated roll-up (from 1; anything else is the first page)."""
+    return whole_number_or_none(request.args.get("page") or "") or 1
 
 
 @bp.route("/agencies")
@@ -295,14 +320,17 @@ def strategy_alignment():
 def agency_list():
     year, year_error = chosen_year(dashboard.fiscal_years())
     level = chosen_level()
+    counts, page, pages = agencies.agency_counts(
+        year, level.province, level.district, only=officer_agencies(level), page=chosen_page()
+    )
     return render_template(
         "district/agencies.html",
         year=year,
         years=sorted(set(dashboard.fiscal_years()) | {year}, reverse=True),
         year_error=year_error,
-        counts=agencies.agency_counts(
-            year, level.province, level.district, only=officer_agencies(level)
-        ),
+        counts=counts,
+        page=page,
+        pages=pages,
         level=level,
         province=level.province,
         district=level.district,
@@ -326,9 +354,11 @@ def agency_and_year(
         select(Agency.id).where(Agency.id == agency.id, Agency.id.in_(only))
     ):
         abort(404)  # another area's agency (its อปท. is named after its tambon)
-    own_years = agencies.agency_years(agency)
-    year, year_error = chosen_year(own_years or dashboard.fiscal_years())
-    return agency, year, sorted(set(own_years) | {year}, reverse=True), year_error
+    # The years of the plans, as on every roll-up (the agency's own years would be a count of
+    # its projects in every plan of every year; its page of a year without one says so).
+    years = dashboard.fiscal_years()
+    year, year_error = chosen_year(years)
+    return agency, year, sorted(set(years) | {year}, reverse=True), year_error
 
 
 @bp.route("/agencies/<int:agency_id>")
@@ -337,7 +367,13 @@ def agency_and_year(
 def agency_view(agency_id: int):
     level = chosen_level()
     agency, year, years, year_error = agency_and_year(agency_id, level)
-    rows = agencies.agency_projects(agency, year, level.province, level.district)
+    shown, areas = None, []
+    if level.name == "district":  # the projects, a page at a time
+        shown = agencies.agency_page(agency, year, level.province, level.district, chosen_page())
+    else:  # the provinces or districts where it acts
+        areas, _total = agencies.agency_areas(agency, year, level.province)
+    figures = agencies.agency_figures(year, level.province, level.district, [agency.id])
+    lead, lead_satang, support = figures.get(agency.id, (0, 0, 0))
     return render_template(
         "district/agency.html",
         level=level,
@@ -347,9 +383,12 @@ def agency_view(agency_id: int):
         year=year,
         years=years,
         year_error=year_error,
-        rows=rows,
-        lead_count=sum(1 for row in rows if row.role == "lead"),
-        lead_satang=sum(row.project.budget_satang for row in rows if row.role == "lead"),
+        shown=shown,
+        areas=areas,
+        lead=lead,
+        lead_satang=lead_satang,
+        support=support,
+        **row_labels(),
     ), (400 if year_error else 200)
 
 
@@ -367,3 +406,10 @@ def agency_export(agency_id: int):
         XLSX_MIMETYPE,
         f"agency-{agency.id}-{agency.name}-{year}.xlsx",
     )
+
+
+@bp.cli.command("refresh-summaries")
+def refresh_summaries():
+    """Write every plan's roll-up summary (after a bulk load or an upgrade; changes made through
+    the app keep them current themselves)."""
+    print(f"{summaries.refresh_all()} plans summarised")

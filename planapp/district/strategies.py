@@ -1,19 +1,22 @@
-"""Strategy alignment: for each province and district strategy, which projects across the
-district serve it, and the budget requested under it."""
+"""Strategy alignment: for each strategy of the level (national, the province's, the
+district's), how many projects taken forward across the area serve it and the budget requested
+under it, from the plans' summaries; and one strategy's projects, a page at a time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import select
 
 from planapp.areas import strategies_of_level
-from planapp.district.dashboard import plans_in_area, thai_sort_key
+from planapp.district.agency_figures import LEVELS
+from planapp.district.dashboard import area_figures, plans_in_area
 from planapp.extensions import db
 from planapp.models import Plan, Project, Strategy, Tambon, project_strategies
 from planapp.taken_forward import taken_forward_clause
 
-LEVELS = ("province", "district")
+# Rows on one page of a strategy's projects.
+PROJECTS_PER_PAGE = 100
 
 
 @dataclass
@@ -21,40 +24,55 @@ class StrategyLine:
     strategy: Strategy
     count: int = 0
     satang: int = 0
-    # rows (tambon, id, title, funding_group, urgency, budget_satang), tambon and forum order
-    projects: list = field(default_factory=list)
+
+
+def strategies_of(province: str | None, district: str | None) -> list[Strategy]:
+    """The province and district strategies the level speaks of (planapp/areas.py): national,
+    the province's, the district's; not every area's of the country. Province first."""
+    return db.session.scalars(
+        select(Strategy)
+        .where(Strategy.level.in_(LEVELS), strategies_of_level(province, district))
+        .order_by(Strategy.level.desc(), Strategy.code)
+    ).all()
 
 
 def strategy_alignment(
     fiscal_year: int, province: str | None = None, district: str | None = None
 ) -> tuple[list[StrategyLine], int, int]:
-    """Each province/district strategy with its projects taken forward and their budget; and
-    how many projects taken forward serve none of them (with their budget)."""
-    in_plans = Project.plan_id.in_(plans_in_area(fiscal_year, province, district))
-    strategies = db.session.scalars(
-        select(Strategy)
-        # The strategies of the level's area (planapp/areas.py): national, the province's,
-        # the district's; not every area's of the country.
-        .where(Strategy.level.in_(LEVELS), strategies_of_level(province, district))
-        .order_by(Strategy.level.desc(), Strategy.code)  # province first, then district
-    ).all()
-    lines = {strategy.id: StrategyLine(strategy) for strategy in strategies}
-    for strategy_id, count, satang in db.session.execute(
-        select(
-            project_strategies.c.strategy_id,
-            func.count(),
-            func.coalesce(func.sum(Project.budget_satang), 0),
-        )
-        .join(Project, Project.id == project_strategies.c.project_id)
-        .where(in_plans, taken_forward_clause(), project_strategies.c.strategy_id.in_(lines))
-        .group_by(project_strategies.c.strategy_id)
+    """Each strategy of the level with its projects taken forward and their budget; and how
+    many projects taken forward serve none of the province and district strategies (with their
+    budget). A project serving several strategies counts under each."""
+    lines = {strategy.id: StrategyLine(strategy) for strategy in strategies_of(province, district)}
+    unaligned = [0, 0]
+    keys = {str(strategy_id) for strategy_id in lines} | {""}
+    for _year, figure, key, count, satang, _o in area_figures(
+        fiscal_year, province, district, "all", ("strategy", "unaligned"), keys=keys
     ):
-        lines[strategy_id].count, lines[strategy_id].satang = count, satang
+        if figure == "unaligned":
+            unaligned[0] += count
+            unaligned[1] += satang
+        else:
+            lines[int(key)].count += count
+            lines[int(key)].satang += satang
+    return list(lines.values()), unaligned[0], unaligned[1]
 
-    # Only the columns the page shows: thousands of rows, no ORM objects to build.
-    for row in db.session.execute(
+
+@dataclass
+class StrategyPage:
+    rows: list  # (tambon, id, title, funding_group, urgency, budget_satang)
+    page: int
+    pages: int
+
+
+def strategy_projects(
+    strategy: Strategy, total: int, fiscal_year: int, province, district, page: int
+) -> StrategyPage:
+    """Page `page` of the projects taken forward in the area serving the strategy (`total` of
+    them), by tambon and forum order; only the columns the page shows."""
+    pages = max(1, -(-total // PROJECTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
         select(
-            project_strategies.c.strategy_id,
             Tambon.name.label("tambon"),
             Project.id,
             Project.title,
@@ -62,31 +80,17 @@ def strategy_alignment(
             Project.urgency,
             Project.budget_satang,
         )
+        .select_from(project_strategies)
         .join(Project, Project.id == project_strategies.c.project_id)
         .join(Plan, Plan.id == Project.plan_id)
         .join(Tambon, Tambon.id == Plan.tambon_id)
-        .where(in_plans, taken_forward_clause(), project_strategies.c.strategy_id.in_(lines))
-        .order_by(Tambon.name, Project.funding_group, Project.rank, Project.id)
-    ):
-        lines[row.strategy_id].projects.append(row)
-    for line in lines.values():
-        line.projects.sort(key=lambda row: thai_sort_key(row.tambon))
-
-    # NOT EXISTS, not NOT IN: PostgreSQL cannot turn `id NOT IN (subquery)` into an anti-join
-    # (a NULL in the list would change its meaning), and nationally the list outgrows work_mem,
-    # so it re-reads the subquery for every project; NOT EXISTS is a hashed anti-join.
-    aligned = (
-        exists()
         .where(
-            project_strategies.c.project_id == Project.id,
-            Strategy.id == project_strategies.c.strategy_id,
-            Strategy.level.in_(LEVELS),
+            project_strategies.c.strategy_id == strategy.id,
+            Project.plan_id.in_(plans_in_area(fiscal_year, province, district)),
+            taken_forward_clause(),
         )
-        .correlate_except(project_strategies, Strategy)
-    )
-    unaligned_count, unaligned_satang = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(Project.budget_satang), 0)).where(
-            in_plans, taken_forward_clause(), ~aligned
-        )
-    ).one()
-    return list(lines.values()), unaligned_count, unaligned_satang
+        .order_by(Tambon.name, Tambon.id, Project.funding_group, Project.rank, Project.id)
+        .limit(PROJECTS_PER_PAGE)
+        .offset((page - 1) * PROJECTS_PER_PAGE)
+    ).all()
+    return StrategyPage(rows, page, pages)

@@ -28,6 +28,7 @@ from planapp.accounts import (
 )
 from planapp.cards import on_board
 from planapp.changes import project_snapshot, record_change
+from planapp.district import summaries
 from planapp.domain import PLAN_PREAMBLE
 from planapp.extensions import db
 from planapp.intake import projects as village_plans
@@ -441,6 +442,8 @@ def _save_strategy(form: StrategyForm, strategy: Strategy | None) -> Strategy | 
         db.session.add(strategy)
     strategy.level, strategy.code, strategy.name = level, code, form.name.data.strip()
     strategy.parent = parent
+    if old_place is not None and old_place[0] != level:
+        summaries.forget_strategies([strategy.id] + [t.id for t in tactics])
     for row in [strategy, *tactics]:
         row.level = level
         row.area_province, row.area_district, row.area_agency_id = area

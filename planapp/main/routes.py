@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
+from werkzeug.exceptions import Forbidden
 
 from planapp import areas
 from planapp.accounts import current_user, plan_for_viewing, sign_in
@@ -127,6 +128,10 @@ def unauthorized(error):
 
 @bp.app_errorhandler(403)
 def forbidden(error):
+    # A refusal that says why (a roll-up outside the officer's area) says so; the others are
+    # the plan pages'.
+    if error.description != Forbidden.description:
+        return _error_page(error, 403, error.description)
     return _error_page(error, 403, _("You may not change this plan."))
 
 
