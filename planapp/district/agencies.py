@@ -57,14 +57,7 @@ def agency_projects(
     """The projects taken forward that the agency leads or supports, in the plans of the year
     (of the province or district, if given), urgent first, then by tambon and forum order."""
     rows = db.session.execute(
-        select(Project, Tambon)
-        .join(Plan, Project.plan_id == Plan.id)
-        .join(Tambon, Plan.tambon_id == Tambon.id)
-        .where(
-            in_area(fiscal_year, province, district),
-            taken_forward_clause(),
-            Project.id.in_(_agency_project_ids(agency.id)),
-        )
+        _agency_rows(select(Project, Tambon), agency, fiscal_year, province, district)
         .order_by(URGENCY_ORDER, Tambon.name, Project.funding_group, Project.rank, Project.id)
         .options(
             selectinload(Project.villages),
@@ -81,6 +74,29 @@ def agency_projects(
         key=lambda row: (URGENCY_RANK.get(row.project.urgency, 3), thai_sort_key(row.tambon.name))
     )
     return result
+
+
+def _agency_rows(query, agency: Agency, fiscal_year: int, province, district):
+    """The query over the projects of agency_projects (joined to their plan and tambon)."""
+    return (
+        query.select_from(Project)
+        .join(Plan, Project.plan_id == Plan.id)
+        .join(Tambon, Plan.tambon_id == Tambon.id)
+        .where(
+            in_area(fiscal_year, province, district),
+            taken_forward_clause(),
+            Project.id.in_(_agency_project_ids(agency.id)),
+        )
+    )
+
+
+def agency_project_count(
+    agency: Agency, fiscal_year: int, province: str | None = None, district: str | None = None
+) -> int:
+    """How many rows agency_projects has (its workbook's size, read before building it)."""
+    return db.session.scalar(
+        _agency_rows(select(func.count()), agency, fiscal_year, province, district)
+    )
 
 
 def agency_years(agency: Agency) -> list[int]:

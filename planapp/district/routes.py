@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -30,13 +31,15 @@ from planapp.accounts import (
     rollup_reader_required,
 )
 from planapp.district import agencies, carryover, dashboard, followup, strategies
-from planapp.district.agency_export import agency_workbook_bytes
+from planapp.district.agency_export import agency_file_name, agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
 from planapp.domain import GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
 from planapp.export.routes import download
 from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
 from planapp.intake.values import whole_number_or_none
+from planapp.jobs import queue as jobs
+from planapp.jobs.outputs import AGENCY_WORKBOOK
 from planapp.models import Agency, Plan, Project
 from planapp.reports import report_query
 
@@ -353,17 +356,40 @@ def agency_view(agency_id: int):
     ), (400 if year_error else 200)
 
 
-@bp.route("/agencies/<int:agency_id>/export.xlsx")
+@bp.route("/agencies/<int:agency_id>/export.xlsx", methods=["GET", "POST"])
 @rollup_reader_required
 @report_query
 def agency_export(agency_id: int):
+    """The agency's workbook. A small one (up to INLINE_WORKBOOK_ROWS rows: a tambon's, a
+    district's) is answered at once; a bigger one is built by the jobs worker (planapp/jobs), off
+    the request path: GET offers to build it, POST asks for it and opens its progress page."""
     level = chosen_level()
     agency, year, _years, year_error = agency_and_year(agency_id, level)
     if year_error:
         abort(400, year_error)
-    rows = agencies.agency_projects(agency, year, level.province, level.district)
+    area = areas.Area(level.province, level.district)
+    if request.method == "POST":
+        job = jobs.enqueue(
+            current_user(),
+            AGENCY_WORKBOOK,
+            fiscal_year=year,
+            area=area,
+            language=str(get_locale()),
+            agency_id=agency.id,
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.job_page", job_id=job.id), 303)
+    count = agencies.agency_project_count(agency, year, area.province, area.district)
+    if count > current_app.config["INLINE_WORKBOOK_ROWS"]:
+        return render_template(
+            "jobs/start.html",
+            agency=agency,
+            year=year,
+            count=count,
+            province=area.province,
+            district=area.district,
+        )
+    rows = agencies.agency_projects(agency, year, area.province, area.district)
     return download(
-        agency_workbook_bytes(agency, year, rows),
-        XLSX_MIMETYPE,
-        f"agency-{agency.id}-{agency.name}-{year}.xlsx",
+        agency_workbook_bytes(agency, year, rows), XLSX_MIMETYPE, agency_file_name(agency, year)
     )
