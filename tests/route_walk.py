@@ -47,7 +47,7 @@ PUBLIC_CHANGES = {
 CONTENT_CHECKED_CHANGES = {"transfer.import_plan"}
 # Routes a roll-up reader (an officer) posts to that change no plan: they ask for an output to
 # be built in the background, a row of report_jobs of their own (tests/test_report_jobs.py).
-OUTPUT_REQUESTS = {"district.agency_export"}
+OUTPUT_REQUESTS = {"district.agency_export", "district.area_export"}
 # Routes never walked: Flask's static files.
 SKIPPED = {"static"}
 
@@ -139,7 +139,7 @@ def demo_job() -> int | None:
     job_id = _first_id(ReportJob, ReportJob.user_id == admin_id)
     if job_id is None:
         job = ReportJob(
-            user_id=admin_id, kind="agency_workbook", fiscal_year=2570, language="th",
+            user_id=admin_id, kind="area_workbook", fiscal_year=2570, language="th",
             status="done", done=1, total=1, file_name="x.xlsx", content=b"x",
         )  # fmt: skip
         db.session.add(job)

@@ -17,7 +17,8 @@ from planapp.district.agencies import agency_project_count
 from planapp.extensions import db
 from planapp.jobs import outputs, queue
 from planapp.jobs.queue import jobs
-from planapp.models import Agency, ReportJob, User, utcnow
+from planapp.models import Agency, Plan, Project, ReportJob, User, utcnow
+from planapp.taken_forward import taken_forward_clause
 from tests.conftest import add_officer
 from tests.district_helpers import build_district
 
@@ -33,8 +34,8 @@ def a_district(app):
     return db.session.scalar(db.select(Agency).where(Agency.name == LEAD))
 
 
-def ask(client, agency: Agency, query: str = "year=2570") -> int:
-    url = f"/agencies/{agency.id}/export.xlsx?{query}"
+def ask(client, agency: Agency | None, url: str = "") -> int:
+    url = url or f"/agencies/{agency.id}/export.xlsx?year=2570"
     offer = client.get(url)
     assert offer.status_code == 200 and "data-start-job" in offer.get_data(as_text=True)
     response = client.post(url)
@@ -172,3 +173,37 @@ def test_a_job_belongs_to_the_user_and_area_who_asked(app, client, admin_client)
     officer.area_province = "เชียงราย"
     db.session.commit()
     assert clients["province"].get(f"/jobs/{job_id}/file").status_code == 403
+
+
+def test_a_province_workbook_lists_every_project_taken_forward(app, admin_client):
+    """The province's workbook (the dashboard's link): at once when small, else from the
+    worker, read back with openpyxl; both list every project taken forward, once."""
+    build_district(tambons=3, fiscal_year=2570)
+    url = "/district/export.xlsx?year=2570&province=ทดสอบ"
+    page = admin_client.get("/district?year=2570&province=ทดสอบ").get_data(as_text=True)
+    assert "/district/export.xlsx?" in page
+    expected = db.session.scalar(
+        select(db.func.count())
+        .select_from(Project)
+        .join(Plan, Project.plan_id == Plan.id)
+        .where(Plan.fiscal_year == 2570, taken_forward_clause())
+    )
+    at_once = admin_client.get(url)
+    assert at_once.mimetype.endswith("spreadsheetml.sheet")
+
+    app.config["INLINE_WORKBOOK_ROWS"] = 5
+    job_id = ask(admin_client, None, url)
+    assert outputs.run_next_job() is True
+    from_worker = admin_client.get(f"/jobs/{job_id}/file")
+    assert from_worker.status_code == 200
+    for response in (at_once, from_worker):
+        wb = load_workbook(io.BytesIO(response.data))
+        assert wb.sheetnames == ["โครงการ", "รายตำบล"]
+        ws = wb["โครงการ"]
+        numbered = [r for r in ws.iter_rows(min_row=3) if isinstance(r[0].value, int)]
+        assert [r[0].value for r in numbered] == list(range(1, expected + 1))
+        assert {r[1].value for r in numbered} == {"ทดสอบ"}
+        total = ws.cell(row=ws.max_row, column=11).value
+        assert total == f"=SUM(K3:K{ws.max_row - 1})"
+        counts = [r[3].value for r in wb["รายตำบล"].iter_rows(min_row=3, max_row=5)]
+        assert sum(counts) == expected

@@ -4,13 +4,16 @@ returns the file's name and bytes."""
 
 from __future__ import annotations
 
-from planapp.district import agencies
+from flask_babel import gettext as _
+
+from planapp.district import agencies, area_export
 from planapp.district.agency_export import agency_file_name, agency_workbook_bytes
 from planapp.extensions import db
 from planapp.jobs.queue import Progress, run_next
 from planapp.models import Agency, ReportJob
 
 AGENCY_WORKBOOK = "agency_workbook"
+AREA_WORKBOOK = "area_workbook"
 
 
 def agency_workbook(job: ReportJob, progress: Progress) -> tuple[str, bytes]:
@@ -22,7 +25,26 @@ def agency_workbook(job: ReportJob, progress: Progress) -> tuple[str, bytes]:
     return agency_file_name(agency, job.fiscal_year), content
 
 
-BUILDERS = {AGENCY_WORKBOOK: agency_workbook}
+def area_workbook(job: ReportJob, progress: Progress) -> tuple[str, bytes]:
+    """The workbook of every project taken forward in the job's area (a province's)."""
+    size = area_export.area_size(job.fiscal_year, job.province, job.district)
+    progress.total(size.projects)
+    content = area_export.area_workbook_bytes(
+        job.fiscal_year, job.province, job.district, size, progress=progress.step
+    )
+    return area_export.area_file_name(job.fiscal_year, job.province, job.district), content
+
+
+def title(job: ReportJob) -> str:
+    """What the job builds, in words (its page's heading)."""
+    if job.kind == AGENCY_WORKBOOK:
+        name = job.agency.name
+    else:
+        name = area_export.area_name(job.province, job.district)
+    return _("Workbook of %(name)s, fiscal year %(year)s", name=name, year=job.fiscal_year)
+
+
+BUILDERS = {AGENCY_WORKBOOK: agency_workbook, AREA_WORKBOOK: area_workbook}
 
 
 def run_next_job() -> bool:

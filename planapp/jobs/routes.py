@@ -10,11 +10,12 @@ is refused (403)."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from datetime import timedelta
 
 import click
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, url_for
 
 from planapp.accounts import current_user, login_required
 from planapp.export.routes import download
@@ -53,7 +54,22 @@ def job_page(job_id: int):
     }
     if is_htmx():
         return region("jobs/_regions.html", "status", *context.values())
-    return render_template("jobs/job.html", **context)
+    if job.kind == outputs.AGENCY_WORKBOOK:
+        back_url = url_for(
+            "district.agency_view",
+            agency_id=job.agency_id,
+            year=job.fiscal_year,
+            province=job.province,
+            district=job.district,
+        )
+    else:
+        back_url = url_for(
+            "district.district_dashboard",
+            year=job.fiscal_year,
+            province=job.province,
+            district=job.district,
+        )
+    return render_template("jobs/job.html", title=outputs.title(job), back_url=back_url, **context)
 
 
 @bp.route("/jobs/<int:job_id>/file")
@@ -69,9 +85,17 @@ def job_file(job_id: int):
 
 @bp.cli.command("jobs-worker")
 @click.option("--once", is_flag=True, help="Run the queued jobs, then stop.")
-def jobs_worker_command(once: bool):
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=10,
+    show_default=True,
+    help="Lower the worker's CPU priority by this much: the forums' requests come first.",
+)
+def jobs_worker_command(once: bool, nice: int):
     """Build the big outputs (agency workbooks) that people asked for, one after another."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs-worker %(message)s")
+    os.nice(nice)
     stopping = []
 
     def stop(signum, _frame):
