@@ -358,8 +358,16 @@ def agency_view(agency_id: int):
     ), (400 if year_error else 200)
 
 
-def workbook_answer(kind: str, year: int, area: areas.Area, count: Callable[[], int], build,
-                    title: str, back_url: str, agency_id: int | None = None):  # fmt: skip
+def workbook_answer(
+    kind: str,
+    year: int,
+    area: areas.Area,
+    count: Callable[[], int],
+    build: Callable[[], tuple[str, bytes]],
+    title: str,
+    back_url: str,
+    agency_id: int | None = None,
+):
     """A roll-up workbook. A small one (up to INLINE_WORKBOOK_ROWS rows: a tambon's, a
     district's) is answered at once (`build()`: its name and bytes); a bigger one is built by
     the jobs worker (planapp/jobs), off the request path: GET offers to build it, POST asks for
