@@ -137,6 +137,7 @@ def test_a_failed_job_says_why(app, admin_client):
     assert "30 of 40 rows written" in region
     job.heartbeat_at = utcnow() - timedelta(seconds=queue.STALE_SECONDS + 1)
     db.session.commit()
+    assert "the jobs worker may have stopped" in status_of(admin_client, job_id)[1]
     queue.sweep()
     status, region = status_of(admin_client, job_id)
     assert status == "failed" and "The jobs worker stopped while building" in region

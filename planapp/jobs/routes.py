@@ -28,8 +28,11 @@ from planapp.models import ReportJob, utcnow
 
 bp = Blueprint("jobs", __name__, cli_group=None)
 
-# A job queued longer than this without starting: the page says the worker may not be running.
+# A job queued longer than this without starting, or running without a word (progress, the
+# heartbeat) for longer than the report time limit allows: the page says the worker may not be
+# running (queue.sweep fails the silent ones after STALE_SECONDS).
 WORKER_MISSING_SECONDS = 30
+SILENT_SECONDS = 60
 
 
 def job_or_404(job_id: int) -> ReportJob:
@@ -44,13 +47,17 @@ def job_or_404(job_id: int) -> ReportJob:
 def job_page(job_id: int):
     """The job's status: the whole page, or (htmx polling) its status region alone."""
     job = job_or_404(job_id)
-    waiting = job.status == "queued"
+    waiting, now = job.status == "queued", utcnow()
+    silent = job.status == "running" and (
+        job.heartbeat_at is None or job.heartbeat_at < now - timedelta(seconds=SILENT_SECONDS)
+    )
     context = {
         "job": job,
         "ahead": queue.queued_ahead(job) if waiting else 0,
-        "worker_missing": waiting
-        and job.created_at < utcnow() - timedelta(seconds=WORKER_MISSING_SECONDS),
+        "worker_missing": silent
+        or (waiting and job.created_at < now - timedelta(seconds=WORKER_MISSING_SECONDS)),
         "keep_hours": queue.KEEP_HOURS,
+        "stale_minutes": queue.STALE_SECONDS // 60,
     }
     if is_htmx():
         return region("jobs/_regions.html", "status", *context.values())
