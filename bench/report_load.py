@@ -156,14 +156,58 @@ def moves(facilitator: Facilitator, count: int) -> list[float]:
 REPORTS_NICE = 10
 
 
-def under_load(facilitator: Facilitator, readers: list[Administrator], count: int):
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Where the processor time of a phase goes: the forum server, the report server, the jobs
+    worker and the database's backends (those connected to the bench's database at the end;
+    the servers' pools keep theirs, so a backend lives through the phase)."""
+
+    def __init__(self, url: str, processes: dict[str, list[int]]):
+        self.url, self.processes = url, processes
+        self.start = self._read()
+
+    def _backends(self) -> list[int]:
+        import psycopg
+
+        with psycopg.connect(self.url.replace("+psycopg", "")) as connection:
+            rows = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return [pid for (pid,) in rows]
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        groups = dict(self.processes, database=self._backends())
+        return {name: {pid: process_cpu(pid) for pid in pids} for name, pids in groups.items()}
+
+    def spent(self) -> str:
+        end = self._read()
+        parts = []
+        for name, pids in end.items():
+            before = self.start.get(name, {})
+            seconds = sum(cpu - before.get(pid, 0.0) for pid, cpu in pids.items())
+            parts.append(f"{name} {seconds:.1f} s")
+        return "CPU used: " + ", ".join(parts)
+
+
+def under_load(facilitator: Facilitator, readers: list[Administrator], count: int, meter):
     for reader in readers:
         reader.start()
     time.sleep(1)  # all are inside a report
+    cpu = meter()
     took = moves(facilitator, count)
+    spent = cpu.spent()
     for reader in readers:
         reader.stop()
-    return took, [page for reader in readers for page in reader.pages]
+    return took, [page for reader in readers for page in reader.pages], spent
 
 
 def print_moves(label: str, took: list[float], note: str = "") -> None:
@@ -216,19 +260,32 @@ def main():
         )
         print(f"load before: {os.getloadavg()[0]:.2f} (1 min)")
         facilitator = Facilitator(forum.url, plan_id)
+
+        def meter():
+            return CpuMeter(
+                url,
+                {"forum": forum.pids(), "reports": reports.pids(), "worker": [worker.pid]},
+            )
+
+        cpu = meter()
         alone = moves(facilitator, args.moves)
-        one, one_pages = under_load(facilitator, [Reports(forum.url) for _ in range(2)], args.moves)
+        alone_cpu = cpu.spent()
+        one, one_pages, one_cpu = under_load(
+            facilitator, [Reports(forum.url) for _ in range(2)], args.moves, meter
+        )
         workbooks = Workbooks(reports.url, largest)
-        split, split_pages = under_load(
-            facilitator, [Reports(reports.url), Reports(reports.url), workbooks], args.moves
+        split, split_pages, split_cpu = under_load(
+            facilitator, [Reports(reports.url), Reports(reports.url), workbooks], args.moves, meter
         )
         print_moves("alone", alone, " (the reference)")
+        print(f"  {alone_cpu}")
         print_moves(
             "while 2 administrators reload /district and /district/strategies on the forum's "
             "server (one server)",
             one,
         )
         print_pages(one_pages)
+        print(f"  {one_cpu}")
         print_moves(
             "while the same 2 reload them on the report server and a third takes the largest "
             "agency's workbook from the jobs worker (split)",
@@ -236,6 +293,7 @@ def main():
             " (target p95 < 50 ms)",
         )
         print_pages(split_pages)
+        print(f"  {split_cpu}")
         print(f"  (the workbook: {getattr(workbooks, 'bytes', 0):,} bytes)")
         print(f"load after: {os.getloadavg()[0]:.2f} (1 min)")
     finally:
