@@ -147,7 +147,12 @@ class Progress:
 
 
 def claim() -> int | None:
-    """The oldest queued job, now running (its id), or None if none is queued."""
+    """The oldest queued job, now running (its id), or None if none is queued. An idle worker
+    only reads (the index on status): on SQLite it never takes the write lock the forum's
+    changes need, on PostgreSQL it writes nothing every second."""
+    if db.session.scalar(select(jobs.c.id).where(jobs.c.status == "queued").limit(1)) is None:
+        db.session.rollback()
+        return None
     oldest = (
         select(jobs.c.id)
         .where(jobs.c.status == "queued")
