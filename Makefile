@@ -25,7 +25,10 @@ run: install
 	$(BIN)/flask --app app db upgrade
 	@echo "Demo tambon loaded, plan id: $$($(BIN)/flask --app app demo)"
 	@$(BIN)/flask --app app hall-info --port $(PORT)
-	$(BIN)/gunicorn $(GUNICORN_ARGS) --bind 0.0.0.0:$(PORT) app:app
+	@# The jobs worker builds the big workbooks beside the server (planapp/jobs); it stops with it.
+	$(BIN)/flask --app app jobs-worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(BIN)/gunicorn $(GUNICORN_ARGS) --bind 0.0.0.0:$(PORT) app:app
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -23,6 +23,7 @@ BLUEPRINTS = [
     "planapp.meeting.routes",
     "planapp.transfer.routes",
     "planapp.ballots.routes",
+    "planapp.jobs.routes",
 ]
 
 

@@ -59,6 +59,9 @@ def configure(app: Flask, overrides: dict) -> None:
         REPORT_STATEMENT_TIMEOUT_MS=int(
             os.environ.get("PLANAPP_REPORT_STATEMENT_TIMEOUT_MS", 20000)
         ),
+        # An agency's workbook of more rows than this is built by the jobs worker
+        # (planapp/jobs, `flask jobs-worker`), not while the request holds an app worker.
+        INLINE_WORKBOOK_ROWS=int(os.environ.get("PLANAPP_INLINE_WORKBOOK_ROWS", 1000)),
         # A sign-in lasts a forum day (planapp/accounts/sessions.py): it ends after this many
         # hours without a request (a long lunch break is fine), and this long after signing in
         # (an early start to an evening finish), so a copied cookie is worthless by the morning.

@@ -781,3 +781,46 @@ plan_summary_figures = Table(
     Column("satang", BigInteger, nullable=False),
     Column("ordinance_satang", BigInteger, nullable=False),
 )
+
+
+# --- outputs built in the background --------------------------------------------------------
+
+JOB_STATUSES = ["queued", "running", "done", "failed"]
+
+
+class ReportJob(db.Model):
+    """A big output (an agency's workbook of a year and area) built by the jobs worker
+    (planapp/jobs), not while a request waits. Bound to the user who asked and to the area it
+    was built for: only that user downloads it, and only while the area is still theirs. The
+    file waits in the database, so any app server hands it out. `error` is a code, worded when
+    shown (planapp/jobs/routes.py)."""
+
+    __tablename__ = "report_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        # The worker claims the oldest queued job: this index is its whole search.
+        Index("ix_report_jobs_status_id", "status", "id"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    province: Mapped[str | None] = mapped_column(String(200))
+    district: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(40))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Written with every progress step: a running job whose worker stopped goes quiet.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    agency: Mapped[Agency | None] = relationship()

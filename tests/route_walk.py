@@ -20,6 +20,7 @@ from planapp.models import (
     ChangeLog,
     Plan,
     Project,
+    ReportJob,
     Strategy,
     Tambon,
     User,
@@ -44,6 +45,9 @@ PUBLIC_CHANGES = {
 # (the tambon inside an uploaded plan file); each has its own test of that check.
 # The walk still proves they refuse visitors and requests without CSRF, and change nothing.
 CONTENT_CHECKED_CHANGES = {"transfer.import_plan"}
+# Routes a roll-up reader (an officer) posts to that change no plan: they ask for an output to
+# be built in the background, a row of report_jobs of their own (tests/test_report_jobs.py).
+OUTPUT_REQUESTS = {"district.agency_export", "district.area_export"}
 # Routes never walked: Flask's static files.
 SKIPPED = {"static"}
 
@@ -122,8 +126,26 @@ def argument_values(plan: Plan) -> dict:
         "urgency": "urgent",
         "filename": "x",
         "language": "th",
+        "job_id": demo_job(),
     }
     return {name: value for name, value in values.items() if value is not None}
+
+
+def demo_job() -> int | None:
+    """A finished workbook job of the administrator (planapp/jobs): its page and file."""
+    admin_id = _first_id(User, User.role == "admin")
+    if admin_id is None:
+        return None
+    job_id = _first_id(ReportJob, ReportJob.user_id == admin_id)
+    if job_id is None:
+        job = ReportJob(
+            user_id=admin_id, kind="area_workbook", fiscal_year=2570, language="th",
+            status="done", done=1, total=1, file_name="x.xlsx", content=b"x",
+        )  # fmt: skip
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    return job_id
 
 
 def demo_vote_round(plan: Plan) -> VoteRound:

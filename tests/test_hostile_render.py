@@ -84,6 +84,8 @@ USER_TEXT = {
     },
     # Written by the app, out of the texts above (project titles, agency names).
     "change_log": {"summary"},
+    # A background job's area (tambons' names) and its file's name (the agency's).
+    "report_jobs": {"province", "district", "file_name"},
 }
 # The other text columns, and why no person's text is in them.
 NOT_USER_TEXT = {
@@ -113,6 +115,10 @@ NOT_USER_TEXT = {
     ("change_log", "before"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
     ("change_log", "after"): "snapshots: their texts get the payload too (SNAPSHOT_TEXT)",
     ("change_log", "details"): "codes and numbers (a group, a count, a village's id)",
+    ("report_jobs", "kind"): "one of the kinds of planapp/jobs/outputs.py",
+    ("report_jobs", "language"): "one of the languages, from the session",
+    ("report_jobs", "status"): "one of the statuses (CHECK)",
+    ("report_jobs", "error"): "one of the codes of planapp/jobs/queue.py",
 }
 # Keys of the change log's snapshots that hold the texts above (the history describes old
 # values from them).

@@ -28,6 +28,7 @@ REPORTS = [
     "/agencies",
     "/agencies/{agency}",
     "/agencies/{agency}/export.xlsx",
+    "/district/export.xlsx?province={province}",
 ]
 MESSAGE = "This report took too long and was stopped"
 

@@ -172,6 +172,13 @@ def agency_figures(fiscal_year: int, province, district, agency_ids) -> dict[int
     return {agency_id: tuple(cell) for agency_id, cell in result.items()}
 
 
+def agency_project_count(
+    agency: Agency, fiscal_year: int, province: str | None = None, district: str | None = None
+) -> int:
+    """How many rows agency_projects has (its workbook's size, read before building it)."""
+    return db.session.scalar(_agency_rows(agency, fiscal_year, province, district, func.count()))
+
+
 @dataclass
 class AgencyCount:
     agency: Agency

@@ -7,6 +7,7 @@ budget and the sheet with the sum of the tier totals; sheet 2 sums them up per t
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 
@@ -27,10 +28,21 @@ def _labels(mapping) -> dict:
     return {code: str(label) for code, label in mapping.items()}
 
 
-def agency_workbook_bytes(agency: Agency, fiscal_year: int, rows: list[AgencyProject]) -> bytes:
+def agency_workbook_bytes(
+    agency: Agency,
+    fiscal_year: int,
+    rows: list[AgencyProject],
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The workbook's file; `progress(rows written)` is called after every project row (the
+    jobs worker shows it, planapp/jobs)."""
     stream = io.BytesIO()
-    build_agency_workbook(agency, fiscal_year, rows).save(stream)
+    build_agency_workbook(agency, fiscal_year, rows, progress).save(stream)
     return stream.getvalue()
+
+
+def agency_file_name(agency: Agency, fiscal_year: int) -> str:
+    return f"agency-{agency.id}-{agency.name}-{fiscal_year}.xlsx"
 
 
 def title_lines(agency: Agency, fiscal_year: int, heading: str) -> list[str]:
@@ -44,7 +56,12 @@ def title_lines(agency: Agency, fiscal_year: int, heading: str) -> list[str]:
     ]
 
 
-def build_agency_workbook(agency: Agency, fiscal_year: int, rows: list[AgencyProject]):
+def build_agency_workbook(
+    agency: Agency,
+    fiscal_year: int,
+    rows: list[AgencyProject],
+    progress: Callable[[int], None] | None = None,
+):
     urgency = _labels(domain.URGENCY_LABELS)
     groups = _labels(domain.GROUP_SHORT_LABELS)
     followup = _labels(domain.FOLLOWUP_LABELS)
@@ -77,6 +94,7 @@ def build_agency_workbook(agency: Agency, fiscal_year: int, rows: list[AgencyPro
         ),
     )
     subtotals = []
+    written = 0
     for tier in [*domain.URGENCY, NO_URGENCY]:
         tier_rows = [row for row in rows if row.project.urgency == tier]
         label = urgency[tier] if tier else _("Urgency not set")
@@ -101,6 +119,9 @@ def build_agency_workbook(agency: Agency, fiscal_year: int, rows: list[AgencyPro
                     followup[project.followup_status],
                 ]
             )
+            written += 1
+            if progress is not None:
+                progress(written)
         subtotals.append(
             sheet.total_row(
                 _("Total %(tier)s", tier=label),

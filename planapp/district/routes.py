@@ -6,6 +6,7 @@ and carryover.py, and render a page or the fragment that changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -30,13 +32,16 @@ from planapp.accounts import (
     rollup_reader_required,
 )
 from planapp.district import agencies, carryover, dashboard, followup, strategies, summaries
-from planapp.district.agency_export import agency_workbook_bytes
+from planapp.district import area_export as area_export_module
+from planapp.district.agency_export import agency_file_name, agency_workbook_bytes
 from planapp.district.forms import CarryOverForm, FollowupForm
 from planapp.domain import FOLLOWUP_LABELS, GROUP_SHORT_LABELS, URGENCY_LABELS, fiscal_year_be
 from planapp.export.routes import download
 from planapp.export.workbook import XLSX_MIMETYPE
 from planapp.extensions import db
 from planapp.intake.values import whole_number_or_none
+from planapp.jobs import queue as jobs
+from planapp.jobs.outputs import AGENCY_WORKBOOK, AREA_WORKBOOK
 from planapp.models import Agency, Plan, Project
 from planapp.reports import report_query
 
@@ -392,19 +397,106 @@ def agency_view(agency_id: int):
     ), (400 if year_error else 200)
 
 
-@bp.route("/agencies/<int:agency_id>/export.xlsx")
+def workbook_answer(
+    kind: str,
+    year: int,
+    area: areas.Area,
+    count: Callable[[], int],
+    build: Callable[[], tuple[str, bytes]],
+    title: str,
+    back_url: str,
+    agency_id: int | None = None,
+):
+    """A roll-up workbook. A small one (up to INLINE_WORKBOOK_ROWS rows: a tambon's, a
+    district's) is answered at once (`build()`: its name and bytes); a bigger one is built by
+    the jobs worker (planapp/jobs), off the request path: GET offers to build it, POST asks for
+    it and opens its progress page."""
+    if request.method == "POST":
+        job = jobs.enqueue(
+            current_user(),
+            kind,
+            fiscal_year=year,
+            area=area,
+            language=str(get_locale()),
+            agency_id=agency_id,
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.job_page", job_id=job.id), 303)
+    rows = count()
+    if rows > current_app.config["INLINE_WORKBOOK_ROWS"]:
+        return render_template(
+            "jobs/start.html", title=title, count=rows, action=request.full_path, back_url=back_url
+        )
+    name, content = build()
+    return download(content, XLSX_MIMETYPE, name)
+
+
+@bp.route("/agencies/<int:agency_id>/export.xlsx", methods=["GET", "POST"])
 @rollup_reader_required
 @report_query
 def agency_export(agency_id: int):
+    """The agency's workbook (workbook_answer)."""
     level = chosen_level()
     agency, year, _years, year_error = agency_and_year(agency_id, level)
     if year_error:
         abort(400, year_error)
-    rows = agencies.agency_projects(agency, year, level.province, level.district)
-    return download(
-        agency_workbook_bytes(agency, year, rows),
-        XLSX_MIMETYPE,
-        f"agency-{agency.id}-{agency.name}-{year}.xlsx",
+    area = areas.Area(level.province, level.district)
+    return workbook_answer(
+        AGENCY_WORKBOOK,
+        year,
+        area,
+        count=lambda: agencies.agency_project_count(agency, year, area.province, area.district),
+        build=lambda: (
+            agency_file_name(agency, year),
+            agency_workbook_bytes(
+                agency, year, agencies.agency_projects(agency, year, area.province, area.district)
+            ),
+        ),
+        title=_("Workbook of %(name)s, fiscal year %(year)s", name=agency.name, year=year),
+        back_url=url_for(
+            ".agency_view",
+            agency_id=agency.id,
+            year=year,
+            province=area.province,
+            district=area.district,
+        ),
+        agency_id=agency.id,
+    )
+
+
+@bp.route("/district/export.xlsx", methods=["GET", "POST"])
+@rollup_reader_required
+@report_query
+def area_export():
+    """The workbook of every project taken forward in the area of the roll-up (a province's, a
+    district's; the country's for the administrator) (workbook_answer)."""
+    year, year_error = chosen_year(dashboard.fiscal_years())
+    if year_error:
+        abort(400, year_error)
+    level = chosen_level()
+    province, district = level.province, level.district
+    size = None
+
+    def count() -> int:
+        nonlocal size
+        size = area_export_module.area_size(year, province, district)
+        return size.projects
+
+    return workbook_answer(
+        AREA_WORKBOOK,
+        year,
+        areas.Area(province, district),
+        count=count,
+        build=lambda: (
+            area_export_module.area_file_name(year, province, district),
+            area_export_module.area_workbook_bytes(year, province, district, size),
+        ),
+        title=_(
+            "Workbook of %(name)s, fiscal year %(year)s",
+            name=area_export_module.area_name(province, district),
+            year=year,
+        ),
+        back_url=url_for(".district_dashboard", year=year, province=province, district=district),
     )
 
 
