@@ -42,7 +42,8 @@ CARRIED_TABLES = {
 # Stay on the server where they were written: the log, a vote round's printed ballots (with
 # their picks; the totals travel as the projects' votes), and an Excel file waiting for the
 # confirmation of the session that uploaded it.
-LEFT_BEHIND = {"change_log", "vote_rounds", "ballot_picks", "pending_imports"}
+# sync_links: where a hall laptop's plan syncs, with its token (planapp/sync), stays there.
+LEFT_BEHIND = {"change_log", "vote_rounds", "ballot_picks", "pending_imports", "sync_links"}
 
 
 def plan_facts(plan: Plan) -> dict:
