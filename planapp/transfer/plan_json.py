@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from planapp.areas import nearest_area_first, strategies_for_tambon
 from planapp.domain import FUNDING_GROUPS, GROUPS, PROJECTOR_MODES
@@ -128,8 +129,19 @@ def _from_json(column, value, where: str):
 
 def export_plan(plan: Plan) -> dict:
     tambon = plan.tambon
+    # Each project's links in a few statements, not a few per project (a sync pulls and
+    # pushes whole plans: bench/sync.py).
     projects = db.session.scalars(
-        select(Project).where(Project.plan_id == plan.id).order_by(Project.id)
+        select(Project)
+        .where(Project.plan_id == plan.id)
+        .order_by(Project.id)
+        .options(
+            selectinload(Project.villages),
+            selectinload(Project.supporting_agencies),
+            selectinload(Project.strategies).joinedload(Strategy.parent),
+            joinedload(Project.lead_agency),
+            joinedload(Project.proposed_by),
+        )
     ).all()
     agencies = {a.id: a for a in db.session.scalars(select(Agency)).all()}
     used_agencies = {tambon.local_admin_agency_id} if tambon.local_admin_agency_id else set()
