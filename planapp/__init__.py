@@ -22,6 +22,8 @@ BLUEPRINTS = [
     "planapp.district.routes",
     "planapp.meeting.routes",
     "planapp.transfer.routes",
+    "planapp.sync.routes",
+    "planapp.sync.api",
     "planapp.ballots.routes",
     "planapp.jobs.routes",
 ]

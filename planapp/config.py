@@ -75,6 +75,9 @@ def configure(app: Flask, overrides: dict) -> None:
         # The address phones open (the projector's QR code and link), e.g. https://plan.example.org
         # behind a proxy; unset: the address the projector was opened at, or the LAN address.
         PUBLIC_URL=os.environ.get("PLANAPP_PUBLIC_URL", "").strip().rstrip("/"),
+        # A hall laptop's calls to the district server (planapp/sync): seconds without an
+        # answer before the page says the server cannot be reached.
+        SYNC_TIMEOUT=float(os.environ.get("PLANAPP_SYNC_TIMEOUT", 15)),
         # Flask-Compress: pages and answers, when the browser takes it. Chromium asks for gzip
         # over plain HTTP (the hall), for zstd and br over HTTPS. Fast levels: a 3,000-card
         # board (2.9 MB) gzips to ~150 KB in ~6 ms at level 3 (level 6: 15 ms, ~110 KB).

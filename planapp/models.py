@@ -7,6 +7,7 @@ inside a group, a village number is unique in its tambon.
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -306,6 +307,10 @@ class SectorStrategy(db.Model):
 # --- the plan -----------------------------------------------------------------------------
 
 
+def new_project_uid() -> str:
+    return uuid.uuid4().hex
+
+
 def new_public_token() -> str:
     return secrets.token_urlsafe(16)
 
@@ -448,6 +453,10 @@ projects_table = Table(
     Column("carried_over_from_id", ForeignKey("projects.id", ondelete="SET NULL")),
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("updated_at", DateTime, nullable=False, default=utcnow, onupdate=utcnow),
+    # The same project on every server (planapp/sync): travels in the plan file, so a hall
+    # laptop's plan and the district server's copy are compared project by project. NULL for
+    # rows made before it (they are matched by title).
+    Column("uid", String(32), default=new_project_uid),
     CheckConstraint("budget_satang >= 0", name="budget_not_negative"),
     CheckConstraint(
         _in("feasibility", ["pending", "feasible", "needs_study", "not_feasible"]),
@@ -824,3 +833,45 @@ class ReportJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     agency: Mapped[Agency | None] = relationship()
+
+
+# --- halls that sync (planapp/sync) -------------------------------------------------------
+
+
+class SyncToken(db.Model):
+    """On the district server: a hall laptop's key to the sync API of one tambon. Only its
+    digest is kept (the token is shown once, when issued); revoked, it opens nothing."""
+
+    __tablename__ = "sync_tokens"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tambon_id: Mapped[int] = mapped_column(ForeignKey("tambons.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))  # its first characters, to recognise it
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_push_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    tambon: Mapped[Tambon] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class SyncLink(db.Model):
+    """On the hall laptop: where one plan syncs (the server's address and the token entered
+    once), and the server's plan version it was last pulled or pushed at (`base_version`),
+    with this plan's own version just after (`local_version`: later ones are changes made
+    here). Stays on this laptop: never in the plan file."""
+
+    __tablename__ = "sync_links"
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    server_url: Mapped[str] = mapped_column(String(300), default="")
+    token: Mapped[str] = mapped_column(String(200), default="")
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    local_version: Mapped[int | None] = mapped_column(Integer)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -8,6 +8,7 @@ saying where to teach `argument_values` how to fill it.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from planapp.models import (
     Project,
     ReportJob,
     Strategy,
+    SyncToken,
     Tambon,
     User,
     Village,
@@ -42,12 +44,17 @@ PUBLIC_CHANGES = {
     "ballots.type_code",
 }
 # Routes any signed-in user may post to, whose check of who may do it depends on what is sent
-# (the tambon inside an uploaded plan file); each has its own test of that check.
+# (the tambon inside an uploaded plan file, or the plan a sync token pulls); each has its own
+# test of that check.
 # The walk still proves they refuse visitors and requests without CSRF, and change nothing.
-CONTENT_CHECKED_CHANGES = {"transfer.import_plan"}
+CONTENT_CHECKED_CHANGES = {"transfer.import_plan", "sync.pull_new"}
 # Routes a roll-up reader (an officer) posts to that change no plan: they ask for an output to
 # be built in the background, a row of report_jobs of their own (tests/test_report_jobs.py).
 OUTPUT_REQUESTS = {"district.agency_export", "district.area_export"}
+# The hall laptops' sync API (planapp/sync/api.py): a tambon's token is its only key. No
+# session opens it (so it needs no CSRF token): every request the walk sends, signed in or not,
+# is refused 401 and changes nothing (tests/test_sync.py uses real tokens).
+TOKEN_ROUTES = {"sync_api.plan", "sync_api.push"}
 # Routes never walked: Flask's static files.
 SKIPPED = {"static"}
 
@@ -115,6 +122,7 @@ def argument_values(plan: Plan) -> dict:
         "village_id": _first_id(Village, Village.tambon_id == plan.tambon_id),
         "agency_id": agency_id,
         "strategy_id": _first_id(Strategy),
+        "token_id": demo_sync_token(plan).id,
         "user_id": _first_id(User),
         "change_id": _first_id(ChangeLog, ChangeLog.plan_id == plan.id),
         "entry_id": _first_id(ChangeLog, ChangeLog.plan_id == plan.id),
@@ -156,6 +164,20 @@ def demo_vote_round(plan: Plan) -> VoteRound:
     if found is None:
         village = plan.tambon.villages[0]
         found = rounds.create_round(plan, "1", 3, {village.id: 2}, actor=None)
+        db.session.commit()
+    return found
+
+
+def demo_sync_token(plan: Plan) -> SyncToken:
+    """A sync token of the demo tambon (planapp/sync); made if none (its secret is not kept)."""
+    found = db.session.scalar(
+        select(SyncToken).where(SyncToken.tambon_id == plan.tambon_id).order_by(SyncToken.id)
+    )
+    if found is None:
+        found = SyncToken(
+            tambon_id=plan.tambon_id, label="walk", digest=secrets.token_hex(32), hint="pst_walk"
+        )
+        db.session.add(found)
         db.session.commit()
     return found
 

@@ -215,6 +215,13 @@ FORMS = [
         lambda c: [f"/plans/{c['plan']}/minutes", f"/plans/{c['plan']}"],
         fill={"forum_date": "2026-03-14"},
     ),
+    FormCase(
+        "sync token",
+        "admin",
+        lambda c: f"/tambons/{c['tambon']}/sync-tokens",
+        ["label"],
+        lambda c: [f"/tambons/{c['tambon']}/sync-tokens"],
+    ),
 ]
 
 
@@ -232,6 +239,7 @@ def visitors(app, demo_plan):
         "plan": demo_plan.id,
         "village": demo_plan.tambon.villages[0].id,
         "token": demo_plan.public_token,
+        "tambon": demo_plan.tambon_id,
     }
     return clients, context
 

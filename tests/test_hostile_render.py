@@ -62,6 +62,8 @@ FILLER = "ก"
 # Every text column a person can write: in a form, or through a plan file or a workbook.
 USER_TEXT = {
     "users": {"username", "display_name", "area_province", "area_district"},
+    "sync_tokens": {"label"},
+    "sync_links": {"server_url", "token"},
     "tambons": {"name", "district", "province"},
     "villages": {"name"},
     "agencies": {"name"},
@@ -92,6 +94,9 @@ NOT_USER_TEXT = {
     ("users", "password_hash"): "a hash",
     ("user_sessions", "token_hash"): "a digest made by the app",
     ("pending_imports", "token_hash"): "a digest made by the app",
+    ("sync_tokens", "digest"): "a digest made by the app",
+    ("sync_tokens", "hint"): "the first characters of a token made by the app",
+    ("projects", "uid"): "made by the app (uuid4 hex)",
     ("users", "role"): "one of the roles (CHECK)",
     ("plan_summary_figures", "figure"): "one of the figure names the app writes",
     ("plan_summary_figures", "key"): "a group, tier, sector or status code, or an id",

@@ -43,6 +43,7 @@ CARRIED_TABLES = {
 # their picks; the totals travel as the projects' votes), and an Excel file waiting for the
 # confirmation of the session that uploaded it.
 # The roll-up summaries are counted again by the server that imports the plan (record_change).
+# sync_links: where a hall laptop's plan syncs, with its token (planapp/sync), stays there.
 LEFT_BEHIND = {
     "change_log",
     "vote_rounds",
@@ -50,6 +51,7 @@ LEFT_BEHIND = {
     "pending_imports",
     "plan_summaries",
     "plan_summary_figures",
+    "sync_links",
 }
 
 

@@ -15,6 +15,10 @@ from tests.test_number_fields import filler, form_data, read_forms, walk_as_admi
 
 # Changes of the session only (signing out, the language): they redirect, and change no row.
 SESSION_ONLY = ("/logout", "/language")
+# Answers that show a secret once, which a redirect could only show if it were kept somewhere
+# (a sync token: the server keeps its digest only, and the session cookie is signed, not
+# encrypted). Sent again by the back button, the form issues another token, shown as new.
+SHOWN_ONCE = {"sync.tambon_tokens"}
 
 
 def test_every_form_that_saves_answers_a_redirect(app, demo_plan):
@@ -58,7 +62,7 @@ def test_every_form_that_saves_answers_a_redirect(app, demo_plan):
         response = client.post(form.action, data=MultiDict(data))
         if database_state() != before:
             saved.add(route)
-            if response.status_code not in (302, 303):
+            if response.status_code not in (302, 303) and route not in SHOWN_ONCE:
                 failures.append(
                     f"{url} -> {form.action}: saved and answered {response.status_code}"
                 )

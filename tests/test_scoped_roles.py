@@ -26,6 +26,7 @@ from tests.route_walk import (
     CONTENT_CHECKED_CHANGES,
     OUTPUT_REQUESTS,
     PUBLIC_CHANGES,
+    TOKEN_ROUTES,
     argument_values,
     changing_routes,
     database_state,
@@ -47,9 +48,19 @@ OFFICER_VIEWS = {
     "export.csv",
     "export.print_plan",
     "meeting.minutes",
+    # An officer issues and revokes the hall laptops' sync tokens of their area's tambons
+    # (planapp/sync): no plan changes; tests/test_sync.py checks who else is refused.
+    "sync.tambon_tokens",
 }
+OFFICER_CHANGES = {"sync.tambon_tokens", "sync.revoke_token"}
 # Pages for everyone (or every signed-in user), whatever their role: not a plan's or an area's.
-ANYONE = {"main.index", "accounts.login", "ballots.type_code", "transfer.import_plan"}
+ANYONE = {
+    "main.index",
+    "accounts.login",
+    "ballots.type_code",
+    "transfer.import_plan",
+    "sync.pull_new",
+}
 # The public live views and ballots: their secret in the URL is the permission.
 SECRET_ARGUMENTS = {"token", "public_token", "ballot_token"}
 
@@ -161,7 +172,9 @@ def test_the_walk_as_officers_opens_their_area_and_refuses_the_others(app, world
             public = bool(route.arguments & SECRET_ARGUMENTS) or route.endpoint in ANYONE
             own_url = url_for_route(app, route, world["home"])
             status, text = fetch(client, own_url)
-            if is_rollup(app, route) or route.endpoint in OFFICER_VIEWS:
+            if route.endpoint in TOKEN_ROUTES:
+                expected = {401}  # a sync token's, never a session's
+            elif is_rollup(app, route) or route.endpoint in OFFICER_VIEWS:
                 expected = {200}
             elif public:
                 expected = {200, 302, 404}
@@ -177,7 +190,8 @@ def test_the_walk_as_officers_opens_their_area_and_refuses_the_others(app, world
             for other in others:
                 url = url_for_route(app, route, world[other])
                 status, text = fetch(client, url)
-                if status not in (403, 404):
+                refused = (401,) if route.endpoint in TOKEN_ROUTES else (403, 404)
+                if status not in refused:
                     failures.append(f"{who}: GET {url} ({route.endpoint}, {other}) -> {status}")
         if database_state() != before:
             failures.append(f"{who}: reading changed the data")
@@ -251,7 +265,7 @@ def test_an_officer_changes_no_plan(app, world):
     for who in ("district", "province"):
         client = world["clients"][who]
         for route in changing_routes(app):
-            if route.endpoint in PUBLIC_CHANGES:
+            if route.endpoint in PUBLIC_CHANGES | OFFICER_CHANGES:
                 continue
             url = url_for_route(app, route, world["home"])
             for method in sorted(route.methods & CHANGING_METHODS):
@@ -265,6 +279,8 @@ def test_an_officer_changes_no_plan(app, world):
                 if route.endpoint in OUTPUT_REQUESTS:  # their own job, nothing else
                     allowed = {303}
                     before.pop("report_jobs"), after.pop("report_jobs")
+                if route.endpoint in TOKEN_ROUTES:
+                    allowed = {401}
                 if status not in allowed:
                     failures.append(f"{who}: {method} {url} ({route.endpoint}) answered {status}")
                 if after != before:

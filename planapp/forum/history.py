@@ -330,6 +330,10 @@ def _import(entry: ChangeLog, details: dict) -> str | None:
         return None
     if details.get("source") == "file":
         return _("Plan imported from a file: %(num)d projects", num=details["count"])
+    if details.get("source") == "sync_push":
+        return _("Plan pushed from the hall laptop: %(num)d projects", num=details["count"])
+    if details.get("source") == "sync_pull":
+        return _("Plan pulled from the district server: %(num)d projects", num=details["count"])
     return _("Imported %(count)s projects from Excel", count=details["count"])
 
 

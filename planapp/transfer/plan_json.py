@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from planapp.areas import nearest_area_first, strategies_for_tambon
 from planapp.domain import FUNDING_GROUPS, GROUPS, PROJECTOR_MODES
@@ -32,6 +33,7 @@ from planapp.models import (
     Plan,
     Project,
     Strategy,
+    SyncLink,
     Tambon,
     User,
     Village,
@@ -127,8 +129,19 @@ def _from_json(column, value, where: str):
 
 def export_plan(plan: Plan) -> dict:
     tambon = plan.tambon
+    # Each project's links in a few statements, not a few per project (a sync pulls and
+    # pushes whole plans: bench/sync.py).
     projects = db.session.scalars(
-        select(Project).where(Project.plan_id == plan.id).order_by(Project.id)
+        select(Project)
+        .where(Project.plan_id == plan.id)
+        .order_by(Project.id)
+        .options(
+            selectinload(Project.villages),
+            selectinload(Project.supporting_agencies),
+            selectinload(Project.strategies).joinedload(Strategy.parent),
+            joinedload(Project.lead_agency),
+            joinedload(Project.proposed_by),
+        )
     ).all()
     agencies = {a.id: a for a in db.session.scalars(select(Agency)).all()}
     used_agencies = {tambon.local_admin_agency_id} if tambon.local_admin_agency_id else set()
@@ -192,7 +205,8 @@ def export_plan(plan: Plan) -> dict:
 # Stay on the server where they were made, as the change log does: a vote round's ballots are
 # printed secrets for that server's address (their counts travel as the projects' votes); an
 # Excel file waiting for its confirmation belongs to the session that uploaded it.
-LEFT_BEHIND = (ChangeLog, VoteRound, PendingImport)
+# Where a laptop's plan syncs (its server and token) stays on that laptop.
+LEFT_BEHIND = (ChangeLog, VoteRound, PendingImport, SyncLink)
 
 
 def plan_child_models() -> list:
@@ -253,7 +267,7 @@ def _export_plan_rows(model, plan: Plan) -> list[dict]:
 
 
 def _import_plan_rows(
-    document, plan: Plan, villages: dict, by_key: dict, kinds: dict, actor: User
+    document, plan: Plan, villages: dict, by_key: dict, kinds: dict, actor: User | None
 ) -> None:
     tables = document.get("plan_tables") or {}
     if not isinstance(tables, dict):
@@ -291,7 +305,8 @@ def _import_plan_rows(
                 elif kind == "user":
                     # A file speaks for the one who imports it: it may name them (who confirmed
                     # a group), never another user; anyone else is left out.
-                    setattr(item, column.key, actor.id if value == actor.username else None)
+                    named = actor is not None and value == actor.username
+                    setattr(item, column.key, actor.id if named else None)
                 elif kind == "agency":
                     if not isinstance(value, str):
                         raise PlanImportError(_("%(where)s: unknown agency.", where=where))
@@ -497,11 +512,15 @@ def _strategy(
     return strategy
 
 
-def _tambon_for_import(document, actor: User) -> Tambon:
+def _is_admin(actor: User | None) -> bool:
+    return actor is not None and actor.is_admin
+
+
+def _tambon_for_import(document, actor: User | None) -> Tambon:
     info = document["tambon"]
     tambon = find_tambon(document)
     if tambon is None:
-        if not actor.is_admin:
+        if not _is_admin(actor):
             raise PlanImportError(_l("This tambon is not on this server yet."))
         for name in ("name", "district", "province"):
             if not info[name].strip() or len(info[name]) > 200 or "\x00" in info[name]:
@@ -510,7 +529,7 @@ def _tambon_for_import(document, actor: User) -> Tambon:
         db.session.add(tambon)
         db.session.flush()
     # Which administration receives the plan is the tambon's setting (administrators only).
-    if actor.is_admin and tambon.local_admin_agency_id is None and info.get("local_admin_agency"):
+    if _is_admin(actor) and tambon.local_admin_agency_id is None and info.get("local_admin_agency"):
         kinds = {a.get("name"): a.get("kind") for a in document["agencies"] if isinstance(a, dict)}
         tambon.local_admin_agency = _agency(info["local_admin_agency"], kinds)
     # Villages are matched by number; missing ones are added (names on this server are kept).
@@ -528,9 +547,19 @@ def _tambon_for_import(document, actor: User) -> Tambon:
     return tambon
 
 
-def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
+def import_plan(
+    document,
+    *,
+    actor: User | None,
+    replace: Plan | None = None,
+    source: str = "file",
+    details: dict | None = None,
+    version: int | None = None,
+) -> Plan:
     """Write the document's plan as `actor`; the caller has checked they may change its tambon,
-    and commits.
+    and commits. `actor` None: a hall laptop's push (planapp/sync), with no more powers than a
+    facilitator's file. `source` and `details` go into the change log; `version`: the caller
+    has bumped the plan's version already (a push checked against its base version).
 
     The file may do what its importer may do in the screens: an administrator's may bring in a
     tambon, strategies, the public address; a facilitator's only links existing strategies, and
@@ -562,7 +591,7 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
     }
 
     plan_values = {}
-    server_keeps = {"public_token"} if actor.is_admin else {"public_token", "is_public"}
+    server_keeps = {"public_token"} if _is_admin(actor) else {"public_token", "is_public"}
     for column in _columns(Plan, PLAN_SKIP | server_keeps):
         if column.key in document["plan"]:
             plan_values[column.key] = _from_json(
@@ -586,7 +615,7 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
             entry.undone = True
     else:
         plan = Plan(tambon_id=tambon.id, fiscal_year=plan_values["fiscal_year"])
-        token = document["plan"].get("public_token") if actor.is_admin else None
+        token = document["plan"].get("public_token") if _is_admin(actor) else None
         if isinstance(token, str) and 16 <= len(token) <= 64 and token.isascii():
             taken = db.session.scalar(select(Plan.id).where(Plan.public_token == token))
             if taken is None:
@@ -640,7 +669,7 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
                 code,
                 strategy_names,
                 strategy_parents,
-                may_create=actor.is_admin,
+                may_create=_is_admin(actor),
                 tambon=tambon,
             )
             for level, code in strategies
@@ -687,7 +716,8 @@ def import_plan(document, *, actor: User, replace: Plan | None = None) -> Plan:
         plan,
         "import",
         actor=actor,
-        details={"count": len(rows), "source": "file"},
+        details={"count": len(rows), "source": source, **(details or {})},
+        version=version,
     )
     return plan
 
