@@ -102,7 +102,12 @@ def _select(dialect: str):
 
 def _card(row) -> Card:
     numbers = row[12]
-    villages = tuple(sorted(int(n) for n in numbers.split(","))) if numbers else ()
+    if not numbers:
+        villages = ()
+    elif "," in numbers:  # a joint project: in number order
+        villages = tuple(sorted(map(int, numbers.split(","))))
+    else:  # most cards: one village, read on every board page
+        villages = (int(numbers),)
     return Card(*row[:12], villages, row[13])
 
 

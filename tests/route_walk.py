@@ -8,6 +8,7 @@ saying where to teach `argument_values` how to fill it.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -210,17 +211,29 @@ def database_state() -> dict[str, Counter]:
     with db.engine.connect() as connection:
         cursor = connection.connection.cursor()
         try:
-            for table in db.metadata.sorted_tables:
-                columns = [
-                    cast(c, Text) if isinstance(c.type, JSON) else c
-                    for c in table.columns
-                    if (table.name, c.name) not in NOT_DATA
-                ]
-                cursor.execute(str(select(*columns).compile(dialect=connection.dialect)))
-                state[table.name] = Counter(map(tuple, cursor.fetchall()))
+            for name, sql in _table_reads(connection.dialect.name):
+                cursor.execute(sql)
+                state[name] = Counter(map(tuple, cursor.fetchall()))
         finally:
             cursor.close()
     return state
+
+
+@functools.cache
+def _table_reads(dialect_name: str) -> list[tuple[str, str]]:
+    """Each table's read as SQL text, compiled once per database kind (compiling it on every
+    `database_state` was most of what the walks spent there)."""
+    dialect = db.engine.dialect
+    assert dialect.name == dialect_name
+    reads = []
+    for table in db.metadata.sorted_tables:
+        columns = [
+            cast(c, Text) if isinstance(c.type, JSON) else c
+            for c in table.columns
+            if (table.name, c.name) not in NOT_DATA
+        ]
+        reads.append((table.name, str(select(*columns).compile(dialect=dialect))))
+    return reads
 
 
 def outsider_plan() -> Plan:
