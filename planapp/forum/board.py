@@ -182,7 +182,8 @@ class Board:
             parts.append(self.card(card))
         if cut is None:
             parts.append(line)
-        return Markup("\n").join(parts)  # rendered regions: markup already, never re-read
+        # Rendered regions, markup already: joined as text (Markup.join would escape each again).
+        return Markup("\n".join(parts))
 
 
 # Rendered cards by (language, collapsed by the filters, everything the card shows): shared by
