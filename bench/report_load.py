@@ -49,20 +49,24 @@ def load_national(scale: float) -> int:
     from flask_migrate import upgrade
 
     from planapp import create_app
-    from planapp.district.agencies import agency_counts
+    from planapp.district.agencies import agency_figures
     from planapp.extensions import db
+    from planapp.models import Agency
 
     app = create_app({"SECRET_KEY": "bench"})
     with app.app_context():
         upgrade()
         shape = load(scale, 18)
-        largest = max(agency_counts(FISCAL_YEAR), key=lambda c: c.lead + c.support)
-        largest_id = largest.agency.id
+        figures = agency_figures(FISCAL_YEAR, None, None, db.session.scalars(db.select(Agency.id)))
+        largest_id = max(
+            figures, key=lambda agency_id: figures[agency_id][0] + figures[agency_id][2]
+        )
+        lead, _satang, support = figures[largest_id]
         db.engine.dispose()
     counts = shape["counts"]
     print(
         f"scale {scale:g} of the national year: {counts['tambons']:,} tambons, "
-        f"{counts['projects']:,} projects; largest agency {largest.lead + largest.support:,} "
+        f"{counts['projects']:,} projects; largest agency {lead + support:,} "
         "projects"
     )
     return largest_id
