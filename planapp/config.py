@@ -78,6 +78,10 @@ def configure(app: Flask, overrides: dict) -> None:
         # A hall laptop's calls to the district server (planapp/sync): seconds without an
         # answer before the page says the server cannot be reached.
         SYNC_TIMEOUT=float(os.environ.get("PLANAPP_SYNC_TIMEOUT", 15)),
+        # The laptop side of sync calls an address a facilitator types: a server shared by many
+        # tambons turns it off, so nobody can make it call hosts on its own network.
+        SYNC_CLIENT=os.environ.get("PLANAPP_SYNC_CLIENT", "1").strip().lower()
+        not in ("0", "off", "false", "no"),
         # Flask-Compress: pages and answers, when the browser takes it. Chromium asks for gzip
         # over plain HTTP (the hall), for zstd and br over HTTPS. Fast levels: a 3,000-card
         # board (2.9 MB) gzips to ~150 KB in ~6 ms at level 3 (level 6: 15 ms, ~110 KB).

@@ -224,3 +224,32 @@ def test_an_unreachable_server_is_said_plainly(hall):
             assert words in page.get_data(as_text=True)
     finally:
         silent.close()
+
+
+def test_a_server_with_the_laptop_side_off_calls_no_address_it_is_given(hall):
+    """A server shared by many tambons (PLANAPP_SYNC_CLIENT=0) never calls the address a user
+    types: the pull is refused with words, and nothing connects to the address."""
+    hall.config["SYNC_CLIENT"] = False
+    laptop = hall.test_client()
+    laptop.login("hallfacilitator")
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(1)
+    listening.setblocking(False)
+    try:
+        page = laptop.post(
+            "/sync/pull",
+            data={
+                "server_url": f"http://127.0.0.1:{listening.getsockname()[1]}",
+                "token": "pst_x",
+                "fiscal_year": "2569",
+            },
+        )
+        assert page.status_code == 502
+        assert "ไม่ติดต่อเครื่องแม่ข่ายอื่น (ปิด PLANAPP_SYNC_CLIENT ไว้)" in page.get_data(as_text=True)
+        with pytest.raises(BlockingIOError):
+            listening.accept()  # no connection waits: the server was never called
+    finally:
+        listening.close()
+    with hall.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Plan)) == 0

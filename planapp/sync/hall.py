@@ -71,8 +71,23 @@ def changed_here(plan: Plan, link: SyncLink | None) -> bool:
     return link is None or link.local_version is None or plan.version != link.local_version
 
 
-def _timeout() -> float:
-    return float(current_app.config.get("SYNC_TIMEOUT", 15))
+def _call_server(method: str, server_url: str, fiscal_year: int, token: str, body=None):
+    """The district server's sync API for the year, within SYNC_TIMEOUT; refused at once where
+    this side of sync is off (a server shared by many tambons: the address is typed by users)."""
+    if not current_app.config.get("SYNC_CLIENT", True):
+        raise SyncRefused(
+            _(
+                "This server does not call other servers (PLANAPP_SYNC_CLIENT is off): pull "
+                "and push from the hall laptop, which calls this server."
+            )
+        )
+    return client.call(
+        method,
+        client.plan_url(server_url, fiscal_year),
+        token,
+        timeout=float(current_app.config.get("SYNC_TIMEOUT", 15)),
+        body=body,
+    )
 
 
 def _refusal(answer: client.Answer, fiscal_year: int) -> SyncRefused:
@@ -118,7 +133,7 @@ def _ready(link: SyncLink | None) -> SyncLink:
 
 def fetch(server_url: str, token: str, fiscal_year: int) -> tuple[int, dict]:
     """The server's plan of the token's tambon for the year: (its version, its plan file)."""
-    answer = client.call("GET", client.plan_url(server_url, fiscal_year), token, timeout=_timeout())
+    answer = _call_server("GET", server_url, fiscal_year, token)
     if answer.status != 200:
         raise _refusal(answer, fiscal_year)
     version, document = answer.body.get("version"), answer.body.get("plan")
@@ -201,11 +216,11 @@ def push(plan: Plan) -> int:
     server's copy changed since. The caller commits (the link's new base version)."""
     link = _ready(link_of(plan))
     document = plan_json.export_plan(plan)
-    answer = client.call(
+    answer = _call_server(
         "POST",
-        client.plan_url(link.server_url, plan.fiscal_year),
+        link.server_url,
+        plan.fiscal_year,
         link.token,
-        timeout=_timeout(),
         body={"base_version": link.base_version, "plan": document},
     )
     if answer.status == 409:
