@@ -182,8 +182,7 @@ class Board:
             parts.append(self.card(card))
         if cut is None:
             parts.append(line)
-        # Rendered regions, markup already: joined as text (Markup.join would escape each again).
-        return Markup("\n".join(parts))
+        return Markup("\n").join(parts)  # rendered regions: markup already, never re-read
 
 
 # Rendered cards by (language, collapsed by the filters, everything the card shows): shared by
