@@ -18,14 +18,15 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
-from planapp import areas
 from planapp.accounts import current_user, plan_for_viewing, sign_in
 from planapp.accounts import users as accounts_users
 from planapp.accounts.forms import FirstAdministratorForm
 from planapp.cards import on_board
 from planapp.extensions import db
+from planapp.intake.values import whole_number_or_none
+from planapp.main.home import HomeList, home_tambons
 from planapp.main.steps import next_step, plan_steps
-from planapp.models import Plan, Project, Tambon
+from planapp.models import Plan, Project
 from planapp.security import from_this_machine
 from planapp.urls import safe_redirect_target
 
@@ -34,14 +35,14 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def index():
-    tambons = db.session.scalars(
-        select(Tambon)
-        .where(areas.tambon_visible(current_user()))  # an officer: their area's tambons
-        .order_by(Tambon.province, Tambon.district, Tambon.name)
-    ).all()
+    listed = home_tambons(  # an officer: their area's tambons
+        current_user(),
+        request.args.get("q", ""),
+        whole_number_or_none(request.args.get("page") or "") or 1,
+    )
     first_run = accounts_users.no_user_yet()
     form = FirstAdministratorForm(formdata=None) if first_run and from_this_machine() else None
-    return render_template("main/index.html", tambons=tambons, first_run=first_run, form=form)
+    return render_template("main/index.html", listed=listed, first_run=first_run, form=form)
 
 
 @bp.route("/first-administrator", methods=["POST"])
@@ -66,7 +67,8 @@ def first_administrator():
             db.session.commit()
             flash(_("Administrator %(name)s created and signed in.", name=user.name), "success")
             return redirect(url_for("main.index"))
-    return render_template("main/index.html", tambons=[], first_run=True, form=form), 400
+    listed = HomeList(entries=[], search="", page=1, pages=1, total=0)
+    return render_template("main/index.html", listed=listed, first_run=True, form=form), 400
 
 
 def group_totals(plan: Plan) -> dict[str, dict]:
