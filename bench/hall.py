@@ -132,7 +132,9 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("the server did not start")
+        self.log.flush()
+        tail = (self.instance / "gunicorn.log").read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the server did not answer {self.url}/ in time; its log ends:\n{tail}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
