@@ -214,7 +214,6 @@ def test_every_number_field_keeps_or_refuses_what_is_typed(app, demo_plan):
         parsed = read_forms(url, read())
         assert not parsed.number_inputs, f"{url}: type=number inputs {parsed.number_inputs}"
         for form in parsed.forms:
-            # Forms repeated per row (one per project or group) are tried once.
             for name, _id in form.numeric:
                 fields.append((url, form.action, name))
     # Field names without a row's prefix (p12-amount) or id (people_3).
@@ -226,7 +225,8 @@ def test_every_number_field_keeps_or_refuses_what_is_typed(app, demo_plan):
 
     failures, checked, seen = [], 0, set()
     for url, action, name in fields:
-        # ... and so are fields repeated per village in one form (people_3, ballots_12).
+        # Each kind of field once: forms repeated per row (one per project or group) and
+        # fields repeated per village in one form (people_3, ballots_12) are tried once.
         field_kind = re.sub(r"_\d+$", "", name.split("-")[-1])
         kind = (url, action.split("/projects/")[0].split("/groups/")[0], field_kind)
         if kind in seen:

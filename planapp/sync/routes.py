@@ -133,7 +133,7 @@ def _status(error) -> int:
 @login_required
 def pull_new():
     form = NewPullForm()
-    refused = None
+    refused, status = None, 200
     if form.validate_on_submit():
         try:
             plan = hall.pull_new(
@@ -144,12 +144,13 @@ def pull_new():
             )
         except (hall.SyncRefused, client.Unreachable, plan_json.PlanImportError) as error:
             db.session.rollback()
-            refused = _refusal(error)
+            refused, status = _refusal(error), _status(error)
         else:
             db.session.commit()
             flash(_("The plan was pulled from the district server."), "success")
             return redirect(url_for("sync.plan_sync", plan_id=plan.id))
-    status = 400 if form.errors else 502 if refused else 200
+    if form.errors:
+        status = 400
     return render_template("sync/pull_new.html", form=form, refused=refused), status
 
 
