@@ -135,11 +135,11 @@ def plan_cards(plan_id: int, ids=None, groups=None) -> list[Card]:
 
 
 def village_choices(tambon_id: int) -> list:
-    """The tambon's villages as (number, name) rows in number order, for the board's village
-    filter (rows, not ORM objects: read on every board page)."""
+    """The tambon's villages as (id, number, name) rows in number order, for the board's village
+    filter and the screen control (rows, not ORM objects: read on every board page)."""
     V = villages_table.c
     return db.session.execute(
-        select(V.number, V.name).where(V.tambon_id == tambon_id).order_by(V.number)
+        select(V.id, V.number, V.name).where(V.tambon_id == tambon_id).order_by(V.number)
     ).all()
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import exists, literal, select
+from sqlalchemy import Boolean, Integer, bindparam, exists, select
+from sqlalchemy.orm import joinedload
 
 from planapp.accounts import sessions
 from planapp.areas import reads_plan_clause, reads_rollups
@@ -113,38 +115,55 @@ def tambon_for_editing(tambon_id: int) -> Tambon:
     return tambon
 
 
-def plan_for_editing(plan_id: int, *options) -> Plan:
+def plan_for_editing(plan_id: int, *joined) -> Plan:
     """The plan, if the signed-in user may change it; 404, 401 or 403 otherwise. One
-    statement, permission included; `options` load more with it (e.g. the plan's groups)."""
-    return _plan_if(plan_id, options, reading=False)
+    statement, permission included; `joined`: relationships of the plan loaded with it (e.g.
+    `Plan.groups`)."""
+    return _plan_if(plan_id, joined, reading=False)
 
 
-def plan_for_reading(plan_id: int, *options) -> Plan:
+def plan_for_reading(plan_id: int, *joined) -> Plan:
     """Plan pages (not the public projector): for the users who may change that plan (the
     facilitator's working pages show controls; officers get plan_for_viewing's pages)."""
-    return _plan_if(plan_id, options, reading=False)
+    return _plan_if(plan_id, joined, reading=False)
 
 
-def plan_for_viewing(plan_id: int, *options) -> Plan:
+def plan_for_viewing(plan_id: int, *joined) -> Plan:
     """The plan's read-only views (its hub, follow-up, minutes, print and exports): also for
     the officers of the plan's area (planapp/areas.py), who read and export, never change."""
-    return _plan_if(plan_id, options, reading=True)
+    return _plan_if(plan_id, joined, reading=True)
 
 
-def _plan_if(plan_id: int, options, *, reading: bool) -> Plan:
+def _plan_query(joined: tuple, area_clause=None):
+    """The plan and whether the user (bound: `user`, `is_admin`) may have it."""
+    allowed = bindparam("is_admin", type_=Boolean) | exists().where(
+        user_tambons.c.user_id == bindparam("user", type_=Integer),
+        user_tambons.c.tambon_id == Plan.tambon_id,
+    ).correlate(Plan)
+    if area_clause is not None:
+        allowed = allowed | area_clause
+    return (
+        select(Plan, allowed)
+        .where(Plan.id == bindparam("plan", type_=Integer))
+        .options(*(joinedload(relationship) for relationship in joined))
+    )
+
+
+# Built once for each set of relationships: every request of a plan page asks it, and building
+# it anew (its cache key most of all) costs more than running it.
+_shared_plan_query = functools.cache(_plan_query)
+
+
+def _plan_if(plan_id: int, joined: tuple, *, reading: bool) -> Plan:
     user = current_user()
     if user is None:
         abort(401)
-    allowed = literal(user.is_admin) | exists().where(
-        user_tambons.c.user_id == user.id, user_tambons.c.tambon_id == Plan.tambon_id
-    ).correlate(Plan)
-    if reading:
-        allowed = allowed | reads_plan_clause(user)
-    row = (
-        db.session.execute(select(Plan, allowed).where(Plan.id == plan_id).options(*options))
-        .unique()
-        .first()
-    )
+    if reading and user.is_officer:  # an officer's area is theirs alone: built for them
+        query = _plan_query(joined, reads_plan_clause(user))
+    else:
+        query = _shared_plan_query(joined)
+    params = {"plan": plan_id, "user": user.id, "is_admin": user.is_admin}
+    row = db.session.execute(query, params).unique().first()
     if row is None:
         abort(404)
     plan, may = row

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from planapp.extensions import db
 from planapp.models import User, UserSession, utcnow
@@ -105,6 +105,16 @@ def start(user: User) -> str:
     return token
 
 
+@functools.cache
+def _user_of_token():
+    """One statement for the session and its user, built once: it runs before every request."""
+    return (
+        select(UserSession.last_seen_at, UserSession.expires_at, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == bindparam("digest"))
+    )
+
+
 def user_of(token: str | None) -> User | None:
     """The signed-in user of this token, or None when it ended (signed out, revoked, idle too
     long, past its longest life). Notes the request's time at most once a minute, committed at
@@ -114,12 +124,7 @@ def user_of(token: str | None) -> User | None:
     rules = policy()
     now = rules.now()
     digest = _digest(token)
-    # One statement for both: this runs before every request.
-    found = db.session.execute(
-        select(UserSession.last_seen_at, UserSession.expires_at, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == digest)
-    ).first()
+    found = db.session.execute(_user_of_token(), {"digest": digest}).first()
     if found is None:
         return None
     last_seen, expires, user = found

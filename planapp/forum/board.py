@@ -36,13 +36,19 @@ from planapp.domain import (
     URGENCY_LABELS,
 )
 from planapp.extensions import db
-from planapp.forum.history import WORDING_OPTIONS, HistoryItem, history_item, recent_changes
+from planapp.forum.history import (
+    HistoryItem,
+    changes_by_id,
+    changes_since,
+    history_item,
+    recent_changes,
+)
 from planapp.fragments import region
 from planapp.htmx import answer, version_field
 from planapp.intake.values import whole_number_or_none
 from planapp.meeting.groups import GroupStatus, group_status, plan_groups
 from planapp.meeting.rules import BudgetLine
-from planapp.models import Agency, ChangeLog, Plan, board_places, projects_table
+from planapp.models import Agency, Plan, board_places, projects_table
 
 REGIONS = "forum/_regions.html"
 # A board further behind than this many changes is sent whole rather than change by change.
@@ -150,12 +156,17 @@ class Board:
     message: str = ""
     alert: bool = False
     history: list[HistoryItem] = field(default_factory=list)
-    villages: list = field(default_factory=list)  # (number, name) rows, for the filters
     groups: tuple = tuple(GROUPS)
     locale: str = field(default_factory=lambda: str(get_locale()))
 
     def url(self, name: str) -> str:
         return board_url(name, self.plan.id, self.filters)
+
+    @functools.cached_property
+    def villages(self) -> list:
+        """The tambon's villages as (id, number, name) rows: the filters and the screen control
+        show them (read when first shown, once a render)."""
+        return village_choices(self.plan.tambon_id)
 
     def card(self, card: Card) -> Markup:
         """A card's region, rendered by name once for what it shows (and kept: a board page
@@ -216,7 +227,6 @@ def full_board(plan: Plan, filters: BoardFilter, message: str = "", alert: bool 
 def board_page(plan: Plan, filters: BoardFilter) -> Board:
     board = full_board(plan, filters)
     board.history = recent_changes(plan)
-    board.villages = village_choices(plan.tambon_id)
     return board
 
 
@@ -272,17 +282,7 @@ def delta_since(
 def _delta_at(plan, filters, base, version, message, alert, forced):
     entries = []
     if version > base:
-        entries = db.session.scalars(
-            select(ChangeLog)
-            .where(
-                ChangeLog.plan_id == plan.id,
-                ChangeLog.plan_version > base,
-                ChangeLog.plan_version <= version,
-            )
-            .options(*WORDING_OPTIONS)
-            .order_by(ChangeLog.plan_version.desc())
-            .limit(MOST_CHANGES + 1)
-        ).all()
+        entries = changes_since(plan.id, base, version, limit=MOST_CHANGES + 1)
     regions = Regions()
     for entry in entries:
         regions |= Regions.from_json(entry.regions)
@@ -297,11 +297,7 @@ def _delta_at(plan, filters, base, version, message, alert, forced):
     if not message and entries:
         board.message = delta.history[0].text
     if regions.undid:
-        undone = db.session.scalars(
-            select(ChangeLog)
-            .where(ChangeLog.plan_id == plan.id, ChangeLog.id.in_(regions.undid))
-            .options(*WORDING_OPTIONS)
-        ).all()
+        undone = changes_by_id(plan.id, regions.undid)
         delta.undone = [history_item(entry) for entry in undone]
     fill_delta(plan, board, delta, regions)
     return board, delta

@@ -5,13 +5,13 @@ entries without the data fall back to the summary their author's language froze.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Integer, bindparam, select
 
 from planapp.domain import (
     FEASIBILITY_LABELS,
@@ -51,39 +51,131 @@ class HistoryItem:
     undone: bool
 
 
-def history_item(entry: ChangeLog, text: str | None = None) -> HistoryItem:
+@dataclass(frozen=True, slots=True)
+class LoggedChange:
+    """A change-log entry as its wording reads it: its stored data, its author's name and its
+    project's title now (None: the project is gone), read as one row of one statement (the
+    board reads fifteen on every page) instead of an entry and its user and project."""
+
+    id: int
+    action: str
+    project_id: int | None
+    summary: str
+    before: dict | None
+    after: dict | None
+    details: dict | None
+    at: datetime
+    undone: bool
+    regions: dict | None
+    plan_version: int
+    user_name: str
+    project_title: str | None
+
+    @classmethod
+    def of(cls, entry: ChangeLog) -> LoggedChange:
+        """An entry already loaded (just saved, or read whole elsewhere)."""
+        return cls(
+            id=entry.id,
+            action=entry.action,
+            project_id=entry.project_id,
+            summary=entry.summary,
+            before=entry.before,
+            after=entry.after,
+            details=entry.details,
+            at=entry.at,
+            undone=entry.undone,
+            regions=entry.regions,
+            plan_version=entry.plan_version,
+            user_name=entry.user.name if entry.user is not None else "",
+            project_title=entry.project.title if entry.project is not None else None,
+        )
+
+
+@functools.cache
+def _logged_query(question: str):
+    """Built once per question (the board asks them on every page and every change)."""
+    log = ChangeLog.__table__.c
+    query = (
+        select(
+            log.id,
+            log.action,
+            log.project_id,
+            log.summary,
+            log.before,
+            log.after,
+            log.details,
+            log.at,
+            log.undone,
+            log.regions,
+            log.plan_version,
+            User.display_name,
+            User.username,
+            Project.title,
+        )
+        .outerjoin(User, User.id == log.user_id)
+        .outerjoin(Project, Project.id == log.project_id)
+        .where(log.plan_id == bindparam("plan", type_=Integer))
+    )
+    if question == "latest":
+        return query.order_by(log.id.desc()).limit(bindparam("limit", type_=Integer))
+    if question == "since":
+        return (
+            query.where(
+                log.plan_version > bindparam("base", type_=Integer),
+                log.plan_version <= bindparam("version", type_=Integer),
+            )
+            .order_by(log.plan_version.desc())
+            .limit(bindparam("limit", type_=Integer))
+        )
+    return query.where(log.id.in_(bindparam("ids", expanding=True)))  # "ids"
+
+
+def _logged(question: str, **params) -> list[LoggedChange]:
+    rows = db.session.execute(_logged_query(question), params)
+    return [
+        LoggedChange(*row[:11], user_name=row[11] or row[12] or "", project_title=row[13])
+        for row in rows
+    ]
+
+
+def latest_changes(plan_id: int, limit: int) -> list[LoggedChange]:
+    """The plan's last `limit` changes, newest first."""
+    return _logged("latest", plan=plan_id, limit=limit)
+
+
+def changes_since(plan_id: int, base: int, version: int, limit: int) -> list[LoggedChange]:
+    """The changes that took the plan from version `base` to `version`, newest first (at most
+    `limit` of them)."""
+    return _logged("since", plan=plan_id, base=base, version=version, limit=limit)
+
+
+def changes_by_id(plan_id: int, ids) -> list[LoggedChange]:
+    return _logged("ids", plan=plan_id, ids=list(ids))
+
+
+def history_item(entry: LoggedChange | ChangeLog, text: str | None = None) -> HistoryItem:
     """The entry as the panel shows it (`text` when the caller has just described it)."""
+    if isinstance(entry, LoggedChange):
+        user_name = entry.user_name
+    else:
+        user_name = entry.user.name if entry.user is not None else ""
     return HistoryItem(
         id=entry.id,
         text=text if text is not None else describe(entry),
-        user_name=entry.user.name if entry.user else "",
+        user_name=user_name,
         at=entry.at,
         undone=entry.undone,
     )
 
 
-# What wording an entry needs of its user and project (their names, not whole rows: the
-# board page shows fifteen entries, most of them moves of some project).
-WORDING_OPTIONS = (
-    joinedload(ChangeLog.user).load_only(User.username, User.display_name),
-    joinedload(ChangeLog.project).load_only(Project.title),
-)
-
-
 def recent_changes(plan: Plan, limit: int = 15) -> list[HistoryItem]:
-    entries = db.session.scalars(
-        select(ChangeLog)
-        .where(ChangeLog.plan_id == plan.id)
-        .options(*WORDING_OPTIONS)
-        .order_by(ChangeLog.id.desc())
-        .limit(limit)
-    ).all()
+    entries = latest_changes(plan.id, limit)
     return [history_item(entry) for entry in entries]
 
 
-def _title(entry: ChangeLog) -> str:
-    if entry.project is not None:
-        return entry.project.title
+def _title(entry: LoggedChange) -> str:
+    if entry.project_title is not None:
+        return entry.project_title
     for snapshot in (entry.after, entry.before):
         state = ((snapshot or {}).get("projects") or {}).get(str(entry.project_id)) or {}
         if state.get("title"):
@@ -157,7 +249,7 @@ def _group_label(group) -> str:
     return str(GROUP_SHORT_LABELS.get(group, group))
 
 
-def _meeting_group(entry: ChangeLog) -> tuple[str, dict] | tuple[None, None]:
+def _meeting_group(entry: LoggedChange) -> tuple[str, dict] | tuple[None, None]:
     """The one group a ceiling, confirm or unlock entry changed, and its row after."""
     for snapshot in (entry.after, entry.before):
         groups = ((snapshot or {}).get("meeting") or {}).get("groups") or {}
@@ -166,7 +258,7 @@ def _meeting_group(entry: ChangeLog) -> tuple[str, dict] | tuple[None, None]:
     return None, None
 
 
-def _meeting_value(entry: ChangeLog, name: str):
+def _meeting_value(entry: LoggedChange, name: str):
     return ((entry.after or {}).get("meeting") or {}).get(name)
 
 
@@ -175,20 +267,20 @@ def _village_label(village_id) -> str | None:
     return village.label if village is not None else None
 
 
-def _votes(entry: ChangeLog, details: dict) -> str | None:
+def _votes(entry: LoggedChange, details: dict) -> str | None:
     votes = _project_state(entry.after, entry.project_id).get("votes")
     if votes is None:
         return None
     return _("Votes for %(title)s: %(votes)d", title=_title(entry), votes=votes)
 
 
-def _order_by_votes(entry: ChangeLog, details: dict) -> str | None:
+def _order_by_votes(entry: LoggedChange, details: dict) -> str | None:
     if "group" not in details:
         return None
     return _("%(group)s ordered by votes", group=_group_label(details["group"]))
 
 
-def _budget_ceiling(entry: ChangeLog, details: dict) -> str | None:
+def _budget_ceiling(entry: LoggedChange, details: dict) -> str | None:
     group, _row = _meeting_group(entry)
     after = (((entry.after or {}).get("meeting") or {}).get("groups") or {}).get(group)
     if after is None:
@@ -202,7 +294,7 @@ def _budget_ceiling(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
-def _group_confirmed(entry: ChangeLog, details: dict) -> str | None:
+def _group_confirmed(entry: LoggedChange, details: dict) -> str | None:
     group, _row = _meeting_group(entry)
     if group is None:
         return None
@@ -215,19 +307,19 @@ def _group_confirmed(entry: ChangeLog, details: dict) -> str | None:
     return _("%(group)s confirmed", group=_group_label(group))
 
 
-def _group_unlocked(entry: ChangeLog, details: dict) -> str | None:
+def _group_unlocked(entry: LoggedChange, details: dict) -> str | None:
     group, _row = _meeting_group(entry)
     return None if group is None else _("%(group)s unlocked", group=_group_label(group))
 
 
-def _step(entry: ChangeLog, details: dict) -> str | None:
+def _step(entry: LoggedChange, details: dict) -> str | None:
     step = _meeting_value(entry, "step")
     if step not in STEP_LABELS:
         return None
     return _("Step %(number)d: %(name)s", number=step, name=STEP_LABELS[step])
 
 
-def _timer(entry: ChangeLog, details: dict) -> str | None:
+def _timer(entry: LoggedChange, details: dict) -> str | None:
     village = _village_label(details.get("village_id"))
     action = _meeting_value(entry, "timer")
     if village is None:
@@ -247,14 +339,14 @@ def _timer(entry: ChangeLog, details: dict) -> str | None:
     return _("Timer reset for village %(village)s", village=village)
 
 
-def _screen_pause(entry: ChangeLog, details: dict) -> str | None:
+def _screen_pause(entry: LoggedChange, details: dict) -> str | None:
     paused = _meeting_value(entry, "paused")
     if paused is None:
         return None
     return _("Pause screen shown") if paused else _("Pause screen removed")
 
 
-def _screen_message(entry: ChangeLog, details: dict) -> str | None:
+def _screen_message(entry: LoggedChange, details: dict) -> str | None:
     message = _meeting_value(entry, "message")
     if message is None:
         return None
@@ -263,7 +355,7 @@ def _screen_message(entry: ChangeLog, details: dict) -> str | None:
     return _("Message on the screen: %(message)s", message=message)
 
 
-def _projector(entry: ChangeLog, details: dict) -> str | None:
+def _projector(entry: LoggedChange, details: dict) -> str | None:
     mode = details.get("mode")
     if mode not in PROJECTOR_MODE_LABELS:
         return None
@@ -284,7 +376,7 @@ def _projector(entry: ChangeLog, details: dict) -> str | None:
     return _("Projector shows: %(what)s", what=PROJECTOR_MODE_LABELS[mode])
 
 
-def _public(entry: ChangeLog, details: dict) -> str | None:
+def _public(entry: LoggedChange, details: dict) -> str | None:
     if "public" not in details:
         return None
     if details["public"]:
@@ -292,7 +384,7 @@ def _public(entry: ChangeLog, details: dict) -> str | None:
     return _("Closed the projector and phone views to the public")
 
 
-def _deleted_title(entry: ChangeLog) -> str | None:
+def _deleted_title(entry: LoggedChange) -> str | None:
     """A delete's project row is gone (the entry's project_id with it): its snapshot has the
     title."""
     before = (entry.before or {}).get("projects") or {}
@@ -301,12 +393,12 @@ def _deleted_title(entry: ChangeLog) -> str | None:
     return gone[0].get("title") if len(gone) == 1 else None
 
 
-def _delete(entry: ChangeLog, details: dict) -> str | None:
+def _delete(entry: LoggedChange, details: dict) -> str | None:
     title = _deleted_title(entry)
     return None if title is None else _("Deleted project: %(title)s", title=title)
 
 
-def _village_order(entry: ChangeLog, details: dict) -> str | None:
+def _village_order(entry: LoggedChange, details: dict) -> str | None:
     if "village" not in details or "place" not in details:
         return None
     return _(
@@ -317,7 +409,7 @@ def _village_order(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
-def _merge(entry: ChangeLog, details: dict) -> str | None:
+def _merge(entry: LoggedChange, details: dict) -> str | None:
     if "count" not in details:
         return None
     return _(
@@ -325,7 +417,7 @@ def _merge(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
-def _import(entry: ChangeLog, details: dict) -> str | None:
+def _import(entry: LoggedChange, details: dict) -> str | None:
     if "count" not in details:
         return None
     if details.get("source") == "file":
@@ -337,7 +429,7 @@ def _import(entry: ChangeLog, details: dict) -> str | None:
     return _("Imported %(count)s projects from Excel", count=details["count"])
 
 
-def _followup(entry: ChangeLog, details: dict) -> str | None:
+def _followup(entry: LoggedChange, details: dict) -> str | None:
     old = _project_state(entry.before, entry.project_id).get("followup_status")
     new = _project_state(entry.after, entry.project_id).get("followup_status")
     if old not in FOLLOWUP_LABELS or new not in FOLLOWUP_LABELS:
@@ -352,7 +444,7 @@ def _followup(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
-def _carry_over(entry: ChangeLog, details: dict) -> str | None:
+def _carry_over(entry: LoggedChange, details: dict) -> str | None:
     if "count" not in details:
         return None
     return _(
@@ -363,7 +455,7 @@ def _carry_over(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
-def _vote_round(entry: ChangeLog, details: dict) -> str | None:
+def _vote_round(entry: LoggedChange, details: dict) -> str | None:
     if "ballots" not in details:
         return None
     return _(
@@ -374,7 +466,7 @@ def _vote_round(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
-def _vote_open(entry: ChangeLog, details: dict) -> str | None:
+def _vote_open(entry: LoggedChange, details: dict) -> str | None:
     if "group" not in details:
         return None
     if details.get("reopened"):
@@ -382,7 +474,7 @@ def _vote_open(entry: ChangeLog, details: dict) -> str | None:
     return _("Vote round for %(group)s opened", group=_group_label(details["group"]))
 
 
-def _vote_close(entry: ChangeLog, details: dict) -> str | None:
+def _vote_close(entry: LoggedChange, details: dict) -> str | None:
     if "cast" not in details:
         return None
     return _(
@@ -393,7 +485,7 @@ def _vote_close(entry: ChangeLog, details: dict) -> str | None:
     )
 
 
-def _vote_screen(entry: ChangeLog, details: dict) -> str | None:
+def _vote_screen(entry: LoggedChange, details: dict) -> str | None:
     if "group" not in details:
         return None
     if details["group"] is None:
@@ -401,7 +493,7 @@ def _vote_screen(entry: ChangeLog, details: dict) -> str | None:
     return _("Projector shows the vote round for %(group)s", group=_group_label(details["group"]))
 
 
-def _ballot(entry: ChangeLog, details: dict) -> str | None:
+def _ballot(entry: LoggedChange, details: dict) -> str | None:
     village = _village_label(details.get("village_id"))
     return None if village is None else _("A ballot of village %(label)s was cast", label=village)
 
@@ -437,8 +529,10 @@ WORDS = {
 }
 
 
-def describe(entry: ChangeLog) -> str:
+def describe(entry: LoggedChange | ChangeLog) -> str:
     """One change in words (without who and when: the panel adds those)."""
+    if not isinstance(entry, LoggedChange):
+        entry = LoggedChange.of(entry)
     action = entry.action
     if action == "undo":
         details = dict(entry.details or {})
@@ -446,15 +540,9 @@ def describe(entry: ChangeLog) -> str:
         if undid is None:  # an older undo: an edit's snapshot always carries the note
             state = _project_state(entry.before, entry.project_id)
             undid = "edit" if "note" in state else "move"
-        inner = ChangeLog(
-            action=undid,
-            project_id=entry.project_id,
-            before=entry.after,
-            after=entry.before,
-            summary=entry.summary,
-            details=details or None,
+        inner = replace(
+            entry, action=undid, before=entry.after, after=entry.before, details=details or None
         )
-        inner.project = entry.project
         return _("Undone: %(change)s", change=describe(inner))
     if action == CONFIRM_ACTION:
         count = len((entry.after or {}).get("projects") or {})

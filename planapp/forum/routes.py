@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from planapp import live, ranking, strategies
 from planapp.accounts import current_user, login_required, plan_for_editing
@@ -49,16 +49,16 @@ URGENCY_REGIONS = "forum/_urgency_view.html"  # the urgency view's regions, rend
 # --- the board ----------------------------------------------------------------------------
 
 
-def board_plan(plan_id: int, *options) -> Plan:
+def board_plan(plan_id: int, *joined) -> Plan:
     """The plan, for a signed-in user who may change it, with its funding groups' rows (locks,
     ceilings) in the same statement: every column of the request reads them from there."""
-    return plan_for_editing(plan_id, joinedload(Plan.groups), *options)
+    return plan_for_editing(plan_id, Plan.groups, *joined)
 
 
 @bp.get("/plans/<int:plan_id>/board")
 @login_required
 def board(plan_id: int):
-    plan = board_plan(plan_id, joinedload(Plan.tambon))  # the page names the tambon
+    plan = board_plan(plan_id, Plan.tambon)  # the page names the tambon
     filters = BoardFilter.from_values(request.args)
     if is_htmx():
         return region(REGIONS, "board", full_board(plan, filters))

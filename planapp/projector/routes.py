@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from planapp import fragments, live
 from planapp.accounts import current_user, plan_for_editing
+from planapp.cards import village_choices
 from planapp.changes import Regions
 from planapp.extensions import db
 from planapp.fragments import region
@@ -228,7 +229,8 @@ def qr_code(token: str):
 
 def _control_response(plan: Plan, error=None, status: int = 200):
     if request.headers.get("HX-Request"):
-        return region(REGIONS, "screen_control", plan, error=error or ""), status
+        villages = village_choices(plan.tambon_id)
+        return region(REGIONS, "screen_control", plan, villages, error=error or ""), status
     if error:
         flash(error, "error")
     return redirect(url_for("projector.screen_control", plan_id=plan.id))
@@ -237,7 +239,8 @@ def _control_response(plan: Plan, error=None, status: int = 200):
 @bp.route("/plans/<int:plan_id>/screen")
 def screen_control(plan_id: int):
     plan = plan_for_editing(plan_id)
-    return render_template("projector/screen.html", plan=plan)
+    villages = village_choices(plan.tambon_id)
+    return render_template("projector/screen.html", plan=plan, villages=villages)
 
 
 @bp.route("/plans/<int:plan_id>/screen", methods=["POST"])
