@@ -137,10 +137,17 @@ def plan_cards(plan_id: int, ids=None, groups=None) -> list[Card]:
 def village_choices(tambon_id: int) -> list:
     """The tambon's villages as (id, number, name) rows in number order, for the board's village
     filter and the screen control (rows, not ORM objects: read on every board page)."""
+    return db.session.execute(_villages_query(), {"tambon": tambon_id}).all()
+
+
+@functools.cache
+def _villages_query():
     V = villages_table.c
-    return db.session.execute(
-        select(V.id, V.number, V.name).where(V.tambon_id == tambon_id).order_by(V.number)
-    ).all()
+    return (
+        select(V.id, V.number, V.name)
+        .where(V.tambon_id == bindparam("tambon", type_=Integer))
+        .order_by(V.number)
+    )
 
 
 def columns_of(cards: list[Card], groups) -> dict[str, list[Card]]:

@@ -21,7 +21,7 @@ from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, Integer, bindparam, case, func, select
 
 from planapp import live
 from planapp.cards import Card, columns_of, next_cards, on_board, plan_cards, village_choices
@@ -356,21 +356,44 @@ def column_heads(plan: Plan, groups) -> tuple[dict[str, dict], dict[str, int]]:
     """Count and budget (satang) of the active cards of each of `groups`, and for those with a
     budget ceiling the card its cut line sits above (the first whose running total passes the
     ceiling): one statement, reading only those columns."""
-    P, BP = projects_table.c, board_places.c
-    rows = plan_groups(plan)
-    ceilings = {g: rows[g].ceiling_satang for g in groups if g in rows}
-    whens = [(BP.funding_group == g, c) for g, c in ceilings.items() if c is not None]
+    rows = plan_groups(plan)  # this request's rows: a ceiling it just set counts
+    ceilings = {g: rows[g].ceiling_satang for g in FUNDING_GROUPS if g in groups}
     totals = {group: {"count": 0, "budget": 0} for group in groups}
-    if not whens:  # no cut line: the counts and budgets alone
-        for group, count, budget in db.session.execute(
+    cuts = {}
+    with_cuts = any(ceiling is not None for ceiling in ceilings.values())
+    params = {"plan": plan.id, "groups": list(groups)}
+    if with_cuts:
+        params.update({f"c{g}": ceilings.get(g) for g in FUNDING_GROUPS})
+    for group, count, budget, *cut in db.session.execute(_heads_query(with_cuts), params):
+        totals[group] = {"count": count, "budget": int(budget)}
+        if cut and cut[0] is not None:
+            cuts[group] = cut[0]
+    return totals, cuts
+
+
+@functools.cache
+def _heads_query(with_cuts: bool):
+    """Built once for each shape (a move asks it every time): the columns' counts and budgets
+    (:plan, :groups), and with the ceilings (:c1, :c2, :c3, NULL for none) each cut line."""
+    P, BP = projects_table.c, board_places.c
+    plan_id = bindparam("plan", type_=Integer)
+    rows = board_places.join(projects_table, P.id == BP.project_id)
+    active = (
+        BP.plan_id == plan_id,
+        *on_board(plan_id),
+        BP.funding_group.in_(bindparam("groups", expanding=True)),
+    )
+    if not with_cuts:  # the counts and budgets alone
+        return (
             select(BP.funding_group, func.count(), func.coalesce(func.sum(P.budget_satang), 0))
-            .select_from(board_places.join(projects_table, P.id == BP.project_id))
-            .where(BP.plan_id == plan.id, *on_board(plan.id), BP.funding_group.in_(list(groups)))
+            .select_from(rows)
+            .where(*active)
             .group_by(BP.funding_group)
-        ):
-            totals[group] = {"count": count, "budget": int(budget)}
-        return totals, {}
-    ceiling = case(*whens, else_=None)
+        )
+    ceiling = case(
+        *((BP.funding_group == g, bindparam(f"c{g}", type_=BigInteger)) for g in FUNDING_GROUPS),
+        else_=None,
+    )
     running = func.sum(P.budget_satang).over(
         partition_by=BP.funding_group, order_by=(BP.rank, BP.project_id)
     )
@@ -382,25 +405,18 @@ def column_heads(plan: Plan, groups) -> tuple[dict[str, dict], dict[str, int]]:
             running.label("running"),
             ceiling.label("ceiling"),
         )
-        .select_from(board_places.join(projects_table, P.id == BP.project_id))
-        .where(BP.plan_id == plan.id, *on_board(plan.id), BP.funding_group.in_(list(groups)))
+        .select_from(rows)
+        .where(*active)
         .subquery()
     )
     c = inner.c
     crossing = (c.running > c.ceiling) & (c.running - c.budget <= c.ceiling)
-    cuts = {}
-    for group, count, budget, cut in db.session.execute(
-        select(
-            c.g,
-            func.count(),
-            func.coalesce(func.sum(c.budget), 0),
-            func.max(case((crossing, c.pid))),
-        ).group_by(c.g)
-    ):
-        totals[group] = {"count": count, "budget": int(budget)}
-        if cut is not None:
-            cuts[group] = cut
-    return totals, cuts
+    return select(
+        c.g,
+        func.count(),
+        func.coalesce(func.sum(c.budget), 0),
+        func.max(case((crossing, c.pid))),
+    ).group_by(c.g)
 
 
 def head_status(plan: Plan, group: str, total: dict, cut_before_id: int | None) -> GroupStatus:
