@@ -182,24 +182,37 @@ class Board:
 
     def cards(self, group: str) -> Markup:
         """A column's cards in order, with its cut line above the first card over the ceiling
-        (or, as a hidden slot, at the end): each a region rendered by name."""
+        (or, as a hidden slot, at the end): each a region rendered by name. Kept whole too, by
+        everything it shows: between two pages most columns do not change at all."""
         status = self.statuses.get(group)
         cut = status.cut_before_id if status is not None else None
         line = region(REGIONS, "cut_line", self, group)
-        parts = []
-        for card in self.columns[group]:
-            if card.id == cut:
+        cards = tuple(self.columns[group])
+        hidden = tuple(card.id for card in cards if card.id in self.hidden) if self.hidden else ()
+        key = (self.locale, self.plan.fiscal_year, hidden, line, cut, cards)
+        html = COLUMNS.get(key)
+        if html is None:
+            parts = []
+            for card in cards:
+                if card.id == cut:
+                    parts.append(line)
+                parts.append(self.card(card))
+            if cut is None:
                 parts.append(line)
-            parts.append(self.card(card))
-        if cut is None:
-            parts.append(line)
-        return Markup("\n").join(parts)  # rendered regions: markup already, never re-read
+            if len(COLUMNS) >= COLUMNS_KEPT:
+                COLUMNS.clear()
+            # Rendered regions: markup already, never re-read.
+            html = COLUMNS[key] = Markup("\n").join(parts)
+        return html
 
 
 # Rendered cards by (language, collapsed by the filters, everything the card shows): shared by
 # every request of the process. Bounded: cleared whole when full (a few MB at most).
 CARDS: dict[tuple, Markup] = {}
 CARDS_KEPT = 20_000
+# Rendered columns by (language, plan's years, collapsed cards, cut line, its card, the cards).
+COLUMNS: dict[tuple, Markup] = {}
+COLUMNS_KEPT = 500
 
 
 def board_url(name: str, plan_id: int, filters: BoardFilter) -> str:
