@@ -74,7 +74,10 @@ class LoggedChange:
 
     @classmethod
     def of(cls, entry: ChangeLog) -> LoggedChange:
-        """An entry already loaded (just saved, or read whole elsewhere)."""
+        """An entry already loaded (just saved, or read whole elsewhere). Its author's name only
+        if the entry has its user loaded: wording never needs it (the minutes word entries
+        without loading their users)."""
+        user = entry.__dict__.get("user")
         return cls(
             id=entry.id,
             action=entry.action,
@@ -87,7 +90,7 @@ class LoggedChange:
             undone=entry.undone,
             regions=entry.regions,
             plan_version=entry.plan_version,
-            user_name=entry.user.name if entry.user is not None else "",
+            user_name=user.name if user is not None else "",
             project_title=entry.project.title if entry.project is not None else None,
         )
 
@@ -158,6 +161,8 @@ def history_item(entry: LoggedChange | ChangeLog, text: str | None = None) -> Hi
     """The entry as the panel shows it (`text` when the caller has just described it)."""
     if isinstance(entry, LoggedChange):
         user_name = entry.user_name
+        if text is None:
+            text = _kept_words(entry)
     else:
         user_name = entry.user.name if entry.user is not None else ""
     return HistoryItem(
@@ -170,21 +175,18 @@ def history_item(entry: LoggedChange | ChangeLog, text: str | None = None) -> Hi
 
 
 def recent_changes(plan: Plan, limit: int = 15) -> list[HistoryItem]:
-    locale = str(get_locale())
-    return [
-        history_item(entry, _move_words(entry, locale)) for entry in latest_changes(plan.id, limit)
-    ]
+    return [history_item(entry) for entry in latest_changes(plan.id, limit)]
 
 
-def _move_words(entry: LoggedChange, locale: str) -> str | None:
-    """A move's words, kept: the board shows the last fifteen changes on every page, most of
-    them moves, whose words come from their snapshots (never changed once written), the
-    project's title now and the language alone. None for other changes (worded each time: some
-    name an agency or a village as it is called now)."""
+def _kept_words(entry: LoggedChange) -> str:
+    """A move's words are kept: the board shows the last fifteen changes on every page and
+    every tablet words each new one, most of them moves, whose words come from their snapshots
+    (never changed once written), the project's title now and the language alone. Other
+    changes are worded each time (some name an agency or a village as it is called now)."""
     if entry.action != "move":
-        return None
+        return describe(entry)
     # The time too: the tests' databases each count their ids from 1.
-    key = (locale, entry.id, entry.at, entry.project_title)
+    key = (str(get_locale()), entry.id, entry.at, entry.project_title)
     words = MOVE_WORDS.get(key)
     if words is None:
         if len(MOVE_WORDS) >= MOVE_WORDS_KEPT:
