@@ -100,7 +100,7 @@ def _logged_query(question: str):
     """Built once per question (the board asks them on every page and every change)."""
     log = ChangeLog.__table__.c
     query = (
-        select(
+        select(  # LoggedChange's fields in order, then the names it is given (`_logged`)
             log.id,
             log.action,
             log.project_id,
