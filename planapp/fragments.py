@@ -24,6 +24,25 @@ def region(template: str, name: str, /, *args, **kwargs) -> Markup:
     return get_template_attribute(template, name)(*args, **kwargs)
 
 
+class Kept:
+    """What a render made, kept by a key that holds everything it shows (so a key never
+    names a stale render), shared by every request of the process. Bounded: cleared whole when
+    full. The board keeps its cards and columns, the history its moves' words."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self._kept: dict = {}
+
+    def get(self, key, make):
+        """The kept value of `key`, or `make()`'s, kept from now on."""
+        value = self._kept.get(key)
+        if value is None:
+            if len(self._kept) >= self.most:
+                self._kept.clear()
+            value = self._kept[key] = make()
+        return value
+
+
 def event(version: int, kind: str, html: str) -> bytes:
     """A server-sent event carrying out-of-band swaps. The templates' indentation and blank lines
     stay home (no region holds a <pre>). An event without a data line is never delivered, so a

@@ -43,7 +43,7 @@ from planapp.forum.history import (
     history_item,
     recent_changes,
 )
-from planapp.fragments import region
+from planapp.fragments import Kept, region
 from planapp.htmx import answer, version_field
 from planapp.intake.values import whole_number_or_none
 from planapp.meeting.groups import GroupStatus, group_status, plan_groups
@@ -173,12 +173,7 @@ class Board:
         renders thousands, and between two pages only the moved ones change)."""
         # The plan's years too: whether the card is flagged as outside them.
         key = (self.locale, card.id in self.hidden, self.plan.fiscal_year, card)
-        html = CARDS.get(key)
-        if html is None:
-            if len(CARDS) >= CARDS_KEPT:
-                CARDS.clear()
-            html = CARDS[key] = region(REGIONS, "card", self, card)
-        return html
+        return CARDS.get(key, lambda: region(REGIONS, "card", self, card))
 
     def cards(self, group: str) -> Markup:
         """A column's cards in order, with its cut line above the first card over the ceiling
@@ -190,8 +185,8 @@ class Board:
         cards = tuple(self.columns[group])
         hidden = tuple(card.id for card in cards if card.id in self.hidden) if self.hidden else ()
         key = (self.locale, self.plan.fiscal_year, hidden, line, cut, cards)
-        html = COLUMNS.get(key)
-        if html is None:
+
+        def join() -> Markup:
             parts = []
             for card in cards:
                 if card.id == cut:
@@ -199,20 +194,16 @@ class Board:
                 parts.append(self.card(card))
             if cut is None:
                 parts.append(line)
-            if len(COLUMNS) >= COLUMNS_KEPT:
-                COLUMNS.clear()
-            # Rendered regions: markup already, never re-read.
-            html = COLUMNS[key] = Markup("\n").join(parts)
-        return html
+            return Markup("\n").join(parts)  # rendered regions: markup already, never re-read
+
+        return COLUMNS.get(key, join)
 
 
-# Rendered cards by (language, collapsed by the filters, everything the card shows): shared by
-# every request of the process. Bounded: cleared whole when full (a few MB at most).
-CARDS: dict[tuple, Markup] = {}
-CARDS_KEPT = 20_000
+# Rendered cards by (language, collapsed by the filters, plan's years, everything the card
+# shows): a few MB at most.
+CARDS = Kept(20_000)
 # Rendered columns by (language, plan's years, collapsed cards, cut line, its card, the cards).
-COLUMNS: dict[tuple, Markup] = {}
-COLUMNS_KEPT = 500
+COLUMNS = Kept(500)
 
 
 def board_url(name: str, plan_id: int, filters: BoardFilter) -> str:

@@ -24,6 +24,7 @@ from planapp.domain import (
 )
 from planapp.extensions import db
 from planapp.formatting import baht
+from planapp.fragments import Kept
 from planapp.meeting.rules import STEP_LABELS
 from planapp.models import Agency, ChangeLog, Plan, Project, User, Village
 from planapp.strategies import CONFIRM_ACTION
@@ -187,18 +188,11 @@ def _kept_words(entry: LoggedChange) -> str:
         return describe(entry)
     # The time too: the tests' databases each count their ids from 1.
     key = (str(get_locale()), entry.id, entry.at, entry.project_title)
-    words = MOVE_WORDS.get(key)
-    if words is None:
-        if len(MOVE_WORDS) >= MOVE_WORDS_KEPT:
-            MOVE_WORDS.clear()
-        words = MOVE_WORDS[key] = describe(entry)
-    return words
+    return MOVE_WORDS.get(key, lambda: describe(entry))
 
 
-# Moves' words by (language, entry, its time, the project's title): shared by every request of
-# the process, bounded (cleared whole when full).
-MOVE_WORDS: dict[tuple, str] = {}
-MOVE_WORDS_KEPT = 5_000
+# Moves' words by (language, entry, its time, the project's title).
+MOVE_WORDS = Kept(5_000)
 
 
 def _title(entry: LoggedChange) -> str:
