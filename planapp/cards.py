@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import Integer, Text, bindparam, cast, func, select
 
 from planapp.extensions import db
 from planapp.models import (
     Agency,
+    ChangeLog,
+    Plan,
     Village,
     board_places,
     project_supporting_agencies,
@@ -132,6 +135,64 @@ def plan_cards(plan_id: int, ids=None, groups=None) -> list[Card]:
     elif groups is not None:
         by, params["groups"] = "groups", list(groups)
     return [_card(row) for row in db.session.execute(_query(dialect, by), params).all()]
+
+
+# Plans whose card lists an app keeps (`kept_plan_cards`; cleared whole when full): a 3,000-card
+# list is about 1 MB.
+MOST_KEPT_PLANS = 32
+
+
+def kept_plan_cards(plan) -> tuple[Card, ...]:
+    """The plan's active cards, as `plan_cards` reads them, read again only when something they
+    show may have changed: the board page and the projector read the whole list on every page,
+    though between two pages it rarely changes. Kept by a stamp of all it is read from:
+    - the plan's version: every change to its projects and their places bumps it (the live views
+      rely on that too);
+    - its newest change-log entry (id and time): a backup put back gives a version number again
+      to what may become other content;
+    - the names of its lead agencies and the numbers of its tambon's villages, which are renamed
+      and renumbered without touching the plan (a deleted one drops out of the stamp too).
+    The stamp is one small statement; a stamp that differs only ever costs a read. Kept by the
+    app (its database), one list a plan, shared by all its requests: a tuple, never changed."""
+    dialect = db.session.get_bind().dialect.name
+    stamp = (plan.version, *db.session.execute(_stamp_query(dialect), {"plan": plan.id}).one())
+    kept_lists = current_app.extensions.setdefault("planapp.kept_cards", {})
+    kept = kept_lists.get(plan.id)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    cards = tuple(plan_cards(plan.id))
+    if len(kept_lists) >= MOST_KEPT_PLANS:
+        kept_lists.clear()
+    kept_lists[plan.id] = (stamp, cards)
+    return cards
+
+
+@functools.cache
+def _stamp_query(dialect: str):
+    """Built once per database: what `kept_plan_cards` keys the plan's cards by."""
+    plan_id = bindparam("plan", type_=Integer)
+    log = ChangeLog.__table__.c
+    newest = select(log.id).where(log.plan_id == plan_id).order_by(log.id.desc()).limit(1)
+    newest_at = select(log.at).where(log.plan_id == plan_id).order_by(log.id.desc()).limit(1)
+    A, V = agencies_table.c, villages_table.c
+    agencies = A.id.in_(select(P.lead_agency_id).where(P.plan_id == plan_id))
+    # A project's villages are its tambon's (intake, the importer and plan files all pick them
+    # from the tambon by number): its twelve or so rows, by the index.
+    villages = V.tambon_id == select(Plan.tambon_id).where(Plan.id == plan_id).scalar_subquery()
+    if dialect == "postgresql":
+        joined = func.string_agg
+    else:
+        joined = func.group_concat
+    agency_names = select(joined(cast(A.id, Text) + ":" + A.name, ",")).where(agencies)
+    village_numbers = select(joined(cast(V.id, Text) + ":" + cast(V.number, Text), ",")).where(
+        villages
+    )
+    return select(
+        newest.scalar_subquery(),
+        newest_at.scalar_subquery(),
+        agency_names.scalar_subquery(),
+        village_numbers.scalar_subquery(),
+    )
 
 
 def village_choices(tambon_id: int) -> list:

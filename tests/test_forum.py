@@ -542,3 +542,60 @@ def test_a_move_runs_at_most_ten_sql_statements(facilitator_client, demo_plan, c
     assert response.status_code == 200, response.get_data(as_text=True)
     print(f"{case}: {len(statements)} statements")
     assert len(statements) <= 10, "\n\n".join(statements)
+
+
+def test_the_board_reads_its_cards_again_only_when_something_they_show_changed(
+    facilitator_client, demo_plan
+):
+    """The board page keeps the plan's card list (planapp.cards.kept_plan_cards): a page of an
+    unchanged plan does not read the cards again, and whatever a card shows reaches the next page:
+    a decision (a plan change), an agency renamed and a village renumbered (no plan change)."""
+    from sqlalchemy import event
+
+    from planapp.models import Village
+
+    project = db.session.get(Project, ranked(demo_plan, "unsorted")[0])
+    agency = db.session.scalars(select(Agency)).first()
+    village = project.villages[0]
+    board = f"/plans/{demo_plan.id}/board"
+
+    def card_of(page: str) -> str:
+        return page.split(f'id="card-{project.id}"', 1)[1].split("</li>", 1)[0]
+
+    card_reads = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "board_places.rank" in statement and "projects.title" in statement:
+            card_reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        facilitator_client.get(board)
+        facilitator_client.get(board)
+        assert len(card_reads) == 1  # the second page took the kept list
+
+        saved = facilitator_client.post(
+            f"/plans/{demo_plan.id}/projects/{project.id}",
+            data={"version": demo_plan.version, "panel_version": 0, "feasibility": "feasible"}
+            | {"lead_agency_id": agency.id},
+            headers={"HX-Request": "true"},
+        )
+        assert saved.status_code == 200, saved.get_data(as_text=True)
+        assert agency.name in card_of(facilitator_client.get(board).get_data(as_text=True))
+
+        admin = facilitator_client.application.test_client()
+        make_user("admin", "admin")
+        admin.login("admin")
+        renamed = admin.post(
+            f"/setup/agencies/{agency.id}/edit", data={"name": "เทศบาลหนองบัว", "kind": "local"}
+        )
+        assert renamed.status_code == 302
+        renumbered = admin.post(
+            f"/villages/{village.id}/edit", data={"number": 42, "name": village.name}
+        )
+        assert renumbered.status_code == 302
+        card = card_of(facilitator_client.get(board).get_data(as_text=True))
+        assert "เทศบาลหนองบัว" in card and "42" in card
+        assert db.session.get(Village, village.id).number == 42
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

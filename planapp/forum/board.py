@@ -24,7 +24,15 @@ from markupsafe import Markup, escape
 from sqlalchemy import BigInteger, Integer, bindparam, case, func, select
 
 from planapp import live
-from planapp.cards import Card, columns_of, next_cards, on_board, plan_cards, village_choices
+from planapp.cards import (
+    Card,
+    columns_of,
+    kept_plan_cards,
+    next_cards,
+    on_board,
+    plan_cards,
+    village_choices,
+)
 from planapp.changes import Regions
 from planapp.domain import (
     FEASIBILITY_LABELS,
@@ -215,7 +223,7 @@ def board_url(name: str, plan_id: int, filters: BoardFilter) -> str:
 def full_board(plan: Plan, filters: BoardFilter, message: str = "", alert: bool = False) -> Board:
     """Everything the board page shows of the plan now."""
     version = plan.version
-    cards = plan_cards(plan.id)
+    cards = kept_plan_cards(plan)
     columns = columns_of(cards, GROUPS)
     totals = {
         group: {"count": len(items), "budget": sum(card.budget_satang for card in items)}

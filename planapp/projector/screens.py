@@ -11,6 +11,7 @@ ever cut off and no length is estimated here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -18,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from planapp.ballots import rounds as ballot_rounds
-from planapp.cards import Card, on_board, plan_cards, supporting_names
+from planapp.cards import Card, kept_plan_cards, on_board, supporting_names
 from planapp.changes import Regions, record_change
 from planapp.domain import (
     FUNDING_GROUPS,
@@ -100,7 +101,7 @@ def _by_rank(cards):
     return sorted(cards, key=lambda c: (c.rank is None, c.rank or 0, c.id))
 
 
-def board_screen(screen: Screen, cards: list[Card]) -> None:
+def board_screen(screen: Screen, cards: Sequence[Card]) -> None:
     plan = screen.plan
     by_group: dict[str, list[Card]] = {group: [] for group in GROUPS}
     for card in cards:
@@ -119,7 +120,7 @@ def board_screen(screen: Screen, cards: list[Card]) -> None:
         ]
 
 
-def group_screen(screen: Screen, cards: list[Card]) -> None:
+def group_screen(screen: Screen, cards: Sequence[Card]) -> None:
     """One funding group across the wall, in rank order, with its totals and cut line: the
     hall sees the whole order of the group the forum is ranking."""
     plan = screen.plan
@@ -137,7 +138,7 @@ def shown_village(plan: Plan) -> Village | None:
     return village or (villages[0] if villages else None)  # the chosen one was removed
 
 
-def village_screen(screen: Screen, cards: list[Card]) -> None:
+def village_screen(screen: Screen, cards: Sequence[Card]) -> None:
     village = screen.village = shown_village(screen.plan)
     own = []
     if village is not None:
@@ -153,7 +154,7 @@ OUTCOME_ORDER = {group: index for index, group in enumerate(FUNDING_GROUPS)}
 OUTCOME_ORDER |= {"unsorted": len(FUNDING_GROUPS), "not-feasible": len(FUNDING_GROUPS) + 1}
 
 
-def outcome_screen(screen: Screen, cards: list[Card]) -> None:
+def outcome_screen(screen: Screen, cards: Sequence[Card]) -> None:
     """The close, village by village: each of the village's projects with its group and place
     in it (counted as the board shows it), or not feasible and why, its urgency and lead
     agency."""
@@ -173,7 +174,7 @@ def outcome_screen(screen: Screen, cards: list[Card]) -> None:
     screen.data["places"] = places
 
 
-def overview_screen(plan: Plan, cards: list[Card]) -> dict:
+def overview_screen(plan: Plan, cards: Sequence[Card]) -> dict:
     """Step 2: the tambon as a whole, by village and by sector, and its agreed profile."""
     villages = list(plan.tambon.villages)
     by_village = {v.number: {"village": v, "count": 0, "budget": 0} for v in villages}
@@ -205,7 +206,7 @@ def overview_screen(plan: Plan, cards: list[Card]) -> dict:
     }
 
 
-def urgency_screen(screen: Screen, cards: list[Card]) -> None:
+def urgency_screen(screen: Screen, cards: Sequence[Card]) -> None:
     taken_forward = [c for c in cards if c.funding_group in FUNDING_GROUPS]
     order = {group: i for i, group in enumerate(FUNDING_GROUPS)}
     for tier in URGENCY:
@@ -267,7 +268,7 @@ def screen(plan: Plan, layout: str) -> Screen:
     if mode == "summary":
         shown.data = summary_screen(plan)
         return shown
-    cards = plan_cards(plan.id)
+    cards = kept_plan_cards(plan)
     if mode == "board":
         board_screen(shown, cards)
     elif mode == "group":
