@@ -10,7 +10,9 @@ does (one gevent worker) on a free loopback port, signs in as a facilitator and 
 - sends `--moves` relative moves (random project, random column, random neighbour or the end,
   always with the current plan version), timing each POST /plans/<id>/moves round trip;
 - fetches the full board page `--renders` times (the first one after the moves is printed on
-  its own: the cards that moved render anew, the others come from the card cache);
+  its own: the cards that moved render anew, the others come from the card cache), and then
+  `--renders` times just after a move ("changed": the plan's card list is read anew, only the
+  columns the move changed render anew; a tablet that opens the board mid-forum);
 - counts the SQL statements of one move of each kind (in this process, on the same database);
 - weighs the board page: HTML bytes a card, and what goes over the wire gzipped.
 Requests ask for gzip as Chromium does over the hall's plain HTTP, so compression is measured,
@@ -261,7 +263,7 @@ class BoardRun:
         self.board_path = f"/plans/{self.plan_id}/board"
         self.columns, self.version = read_board(self.browser.get(self.board_path))
         self.rng = random.Random(seed)
-        self.samples: dict[str, list[float]] = {"move": [], "board": []}
+        self.samples: dict[str, list[float]] = {"move": [], "board": [], "changed": []}
         self.first_render = 0.0
         self.page_bytes = self.page_wire = 0
         self.statements: dict[str, int] = {}
@@ -296,7 +298,7 @@ class BoardRun:
         if read_board(self.browser.get(self.board_path)) != (self.columns, self.version):
             raise SystemExit("the board on the server differs from the moves sent")
 
-    def render(self, keep: bool) -> None:
+    def render(self, keep: bool, kind: str = "board") -> None:
         start = time.perf_counter()
         page = self.browser.get(self.board_path)
         elapsed = (time.perf_counter() - start) * 1000
@@ -304,7 +306,7 @@ class BoardRun:
             self.first_render = elapsed
             self.page_bytes, self.page_wire = len(page.encode()), self.browser.wire
         if keep:
-            self.samples["board"].append(elapsed)
+            self.samples[kind].append(elapsed)
 
     def count_statements(self) -> None:
         """One move of each kind in this process, on the same database, counting what reaches
@@ -385,7 +387,14 @@ def measure(
             for index in range(renders + 2):
                 for run in runs[index % len(runs) :] + runs[: index % len(runs)]:
                     run.render(keep=index >= 2)
+            for index in range(renders):  # each page just after a move of its plan
+                turn = runs[index % len(runs) :] + runs[: index % len(runs)]
+                for run in turn:
+                    run.move(keep=False)
+                for run in turn:
+                    run.render(keep=True, kind="changed")
             for run in runs:
+                run.check()
                 run.count_statements()
             results.update({run.size: run for run in runs})
         finally:
@@ -442,12 +451,13 @@ def main() -> None:
     if len(args.sizes) >= 2:
         small, large = args.sizes[0], args.sizes[-1]
         print()
-        for name in ("move", "board"):
+        for name in ("move", "board", "changed"):
             for label, fraction in (("p50", 0.5), ("p95", 0.95)):
                 ratio = percentile(results[large][name], fraction) / percentile(
                     results[small][name], fraction
                 )
                 print(f"{name} {label} {large}/{small}: {ratio:.2f}x")
+    print("\n(changed: the board page just after a move, when the plan's card list is read anew)")
     print(
         "\ntargets: board page p95 <= 15 ms at 300, <= 100 ms at 3,000; move p95 <= 10 ms at"
         " 300, <= 20 ms at 3,000; <= 10 SQL statements a move; <= 1 KB of HTML a card"
