@@ -60,6 +60,25 @@ class Card(NamedTuple):
     def villages_text(self) -> str:
         return ", ".join(map(str, self.village_numbers))
 
+    @property
+    def face(self) -> tuple:
+        """All that the card itself shows: not its place (group, rank, rank in its village),
+        which the list it is in gives. Moving a card changes the ranks of the cards below it,
+        not their faces (so the board's kept renders of those cards still hold)."""
+        return (
+            self.id,
+            self.title,
+            self.budget_satang,
+            self.sector,
+            self.feasibility,
+            self.feasibility_reason,
+            self.urgency,
+            self.votes,
+            self.lead,
+            self.village_numbers,
+            self.wanted_year,
+        )
+
 
 def _village_numbers(dialect: str):
     """The card's village numbers as one text ("3,5"), in a correlated subquery."""

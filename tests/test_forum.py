@@ -599,3 +599,61 @@ def test_the_board_reads_its_cards_again_only_when_something_they_show_changed(
         assert db.session.get(Village, village.id).number == 42
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_kept_cards_follow_the_plan_years_and_survive_moves_above_them(
+    facilitator_client, demo_plan
+):
+    """A card's kept render holds what it shows, not where it is: after a move no card renders
+    anew (the moved one and those whose rank it shifted alike), while a new start year for the
+    plan flags every card wanted outside its years on the next page."""
+    from planapp.forum import board as board_module
+
+    unsorted = ranked(demo_plan, "unsorted")
+    board = f"/plans/{demo_plan.id}/board"
+    assert "data-outside-plan-years" not in facilitator_client.get(board).get_data(as_text=True)
+
+    rendered = []
+    real_region = board_module.region
+
+    def counting_region(template, name, *args):
+        if name == "card":
+            rendered.append(args[1].id)
+        return real_region(template, name, *args)
+
+    board_module.region = counting_region
+    try:
+        assert (
+            move(facilitator_client, demo_plan, unsorted[-1], "unsorted", unsorted[0]).status_code
+            == 200
+        )
+        rendered.clear()
+        page = facilitator_client.get(board).get_data(as_text=True)
+        assert ids_in(page, "unsorted") == [unsorted[-1], *unsorted[:-1]]
+        assert rendered == []  # every card below the moved one kept its render
+    finally:
+        board_module.region = real_region
+
+    settings = facilitator_client.get(f"/plans/{demo_plan.id}/settings").get_data(as_text=True)
+    version = settings.split('name="version" type="hidden" value="')[1].split('"')[0]
+    saved = facilitator_client.post(
+        f"/plans/{demo_plan.id}/settings",
+        data={
+            "fiscal_year": str(demo_plan.fiscal_year),
+            "version": version,
+            "identity": demo_plan.identity,
+            "development_position": demo_plan.development_position,
+            "direction": demo_plan.direction,
+            "potential": demo_plan.potential,
+            "key_problems": demo_plan.key_problems,
+            "plan_start_year": str(demo_plan.fiscal_year + 1),
+            "grouping": "strategy",
+            "show_kpi": "y",
+        },
+    )
+    assert saved.status_code == 302
+    page = facilitator_client.get(board).get_data(as_text=True)
+    flagged = re.findall(
+        r'data-project-id="(\d+)"(?:(?!</li>).)*data-outside-plan-years', page, re.S
+    )
+    assert len(flagged) == len(demo_plan.active_projects()) > 0

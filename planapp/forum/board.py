@@ -170,6 +170,11 @@ class Board:
     def url(self, name: str) -> str:
         return board_url(name, self.plan.id, self.filters)
 
+    @property
+    def years(self) -> tuple:
+        """What a card's flag "outside the plan's years" is worked out from."""
+        return (self.plan.fiscal_year, self.plan.plan_start_year)
+
     @functools.cached_property
     def villages(self) -> list:
         """The tambon's villages as (id, number, name) rows: the filters and the screen control
@@ -179,8 +184,7 @@ class Board:
     def card(self, card: Card) -> Markup:
         """A card's region, rendered by name once for what it shows (and kept: a board page
         renders thousands, and between two pages only the moved ones change)."""
-        # The plan's years too: whether the card is flagged as outside them.
-        key = (self.locale, card.id in self.hidden, self.plan.fiscal_year, card)
+        key = (self.locale, card.id in self.hidden, self.years, card.face)
         return CARDS.get(key, lambda: region(REGIONS, "card", self, card))
 
     def cards(self, group: str) -> Markup:
@@ -192,7 +196,7 @@ class Board:
         line = region(REGIONS, "cut_line", self, group)
         cards = tuple(self.columns[group])
         hidden = tuple(card.id for card in cards if card.id in self.hidden) if self.hidden else ()
-        key = (self.locale, self.plan.fiscal_year, hidden, line, cut, cards)
+        key = (self.locale, self.years, hidden, line, cut, cards)
 
         def join() -> Markup:
             parts = []
@@ -207,8 +211,8 @@ class Board:
         return COLUMNS.get(key, join)
 
 
-# Rendered cards by (language, collapsed by the filters, plan's years, everything the card
-# shows): a few MB at most.
+# Rendered cards by (language, collapsed by the filters, the plan's years, the card's face): a
+# few MB at most.
 CARDS = Kept(20_000)
 # Rendered columns by (language, plan's years, collapsed cards, cut line, its card, the cards).
 COLUMNS = Kept(500)
