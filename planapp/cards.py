@@ -167,8 +167,9 @@ def kept_plan_cards(plan) -> tuple[Card, ...]:
     though between two pages it rarely changes. Kept by a stamp of all it is read from:
     - the plan's version: every change to its projects and their places bumps it (the live views
       rely on that too);
-    - its newest change-log entry (id and time): a backup put back gives a version number again
-      to what may become other content;
+    - its newest change-log entry (id and time): a version number can come again with other
+      content, after a backup is put back or when a change that was read before its commit (a
+      move's answer) is rolled back; its entry's time does not;
     - the names of its lead agencies and the numbers of its tambon's villages, which are renamed
       and renumbered without touching the plan (a deleted one drops out of the stamp too).
     The stamp is one small statement; a stamp that differs only ever costs a read. Kept by the
