@@ -80,15 +80,18 @@ class Card(NamedTuple):
         )
 
 
+def _joined(dialect: str, text):
+    """The texts of a group joined with commas (an aggregate: PostgreSQL and SQLite spell it
+    differently)."""
+    if dialect == "postgresql":
+        return func.string_agg(text, ",")
+    return func.group_concat(text, ",")
+
+
 def _village_numbers(dialect: str):
     """The card's village numbers as one text ("3,5"), in a correlated subquery."""
-    number = villages_table.c.number
-    if dialect == "postgresql":
-        joined = func.string_agg(cast(number, Text), ",")
-    else:
-        joined = func.group_concat(number)
     return (
-        select(joined)
+        select(_joined(dialect, cast(villages_table.c.number, Text)))
         .select_from(project_villages.join(villages_table))
         .where(project_villages.c.project_id == P.id)
         .scalar_subquery()
@@ -199,12 +202,8 @@ def _stamp_query(dialect: str):
     # A project's villages are its tambon's (intake, the importer and plan files all pick them
     # from the tambon by number): its twelve or so rows, by the index.
     villages = V.tambon_id == select(Plan.tambon_id).where(Plan.id == plan_id).scalar_subquery()
-    if dialect == "postgresql":
-        joined = func.string_agg
-    else:
-        joined = func.group_concat
-    agency_names = select(joined(cast(A.id, Text) + ":" + A.name, ",")).where(agencies)
-    village_numbers = select(joined(cast(V.id, Text) + ":" + cast(V.number, Text), ",")).where(
+    agency_names = select(_joined(dialect, cast(A.id, Text) + ":" + A.name)).where(agencies)
+    village_numbers = select(_joined(dialect, cast(V.id, Text) + ":" + cast(V.number, Text))).where(
         villages
     )
     return select(

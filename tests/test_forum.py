@@ -576,8 +576,12 @@ def test_the_board_reads_its_cards_again_only_when_something_they_show_changed(
 
         saved = facilitator_client.post(
             f"/plans/{demo_plan.id}/projects/{project.id}",
-            data={"version": demo_plan.version, "panel_version": 0, "feasibility": "feasible"}
-            | {"lead_agency_id": agency.id},
+            data={
+                "version": demo_plan.version,
+                "panel_version": 0,
+                "feasibility": "feasible",
+                "lead_agency_id": agency.id,
+            },
             headers={"HX-Request": "true"},
         )
         assert saved.status_code == 200, saved.get_data(as_text=True)
@@ -602,7 +606,7 @@ def test_the_board_reads_its_cards_again_only_when_something_they_show_changed(
 
 
 def test_kept_cards_follow_the_plan_years_and_survive_moves_above_them(
-    facilitator_client, demo_plan
+    facilitator_client, demo_plan, monkeypatch
 ):
     """A card's kept render holds what it shows, not where it is: after a move no card renders
     anew (the moved one and those whose rank it shifted alike), while a new start year for the
@@ -621,18 +625,13 @@ def test_kept_cards_follow_the_plan_years_and_survive_moves_above_them(
             rendered.append(args[1].id)
         return real_region(template, name, *args)
 
-    board_module.region = counting_region
-    try:
-        assert (
-            move(facilitator_client, demo_plan, unsorted[-1], "unsorted", unsorted[0]).status_code
-            == 200
-        )
-        rendered.clear()
-        page = facilitator_client.get(board).get_data(as_text=True)
-        assert ids_in(page, "unsorted") == [unsorted[-1], *unsorted[:-1]]
-        assert rendered == []  # every card below the moved one kept its render
-    finally:
-        board_module.region = real_region
+    monkeypatch.setattr(board_module, "region", counting_region)
+    moved = move(facilitator_client, demo_plan, unsorted[-1], "unsorted", unsorted[0])
+    assert moved.status_code == 200
+    rendered.clear()
+    page = facilitator_client.get(board).get_data(as_text=True)
+    assert ids_in(page, "unsorted") == [unsorted[-1], *unsorted[:-1]]
+    assert rendered == []  # every card below the moved one kept its render
 
     settings = facilitator_client.get(f"/plans/{demo_plan.id}/settings").get_data(as_text=True)
     version = settings.split('name="version" type="hidden" value="')[1].split('"')[0]
