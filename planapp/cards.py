@@ -23,6 +23,7 @@ from planapp.models import (
     project_supporting_agencies,
     project_villages,
     projects_table,
+    village_label,
 )
 
 P, BP = projects_table.c, board_places.c
@@ -214,10 +215,23 @@ def _stamp_query(dialect: str):
     )
 
 
-def village_choices(tambon_id: int) -> list:
-    """The tambon's villages as (id, number, name) rows in number order, for the board's village
-    filter and the screen control (rows, not ORM objects: read on every board page)."""
-    return db.session.execute(_villages_query(), {"tambon": tambon_id}).all()
+class VillageChoice(NamedTuple):
+    """A village as the board's filter and the screen control list it."""
+
+    id: int
+    number: int
+    name: str
+
+    @property
+    def label(self) -> str:
+        return village_label(self.number, self.name)
+
+
+def village_choices(tambon_id: int) -> list[VillageChoice]:
+    """The tambon's villages in number order, for the board's village filter and the screen
+    control (rows, not ORM objects: read on every board page)."""
+    rows = db.session.execute(_villages_query(), {"tambon": tambon_id})
+    return [VillageChoice(*row) for row in rows]
 
 
 @functools.cache

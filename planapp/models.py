@@ -201,6 +201,11 @@ class Tambon(db.Model):
     local_admin_agency: Mapped[Agency | None] = relationship()
 
 
+def village_label(number: int, name: str) -> str:
+    """How a village is named in lists and menus: its number (หมู่ที่), then its name."""
+    return f"{number} {name}"
+
+
 class Village(db.Model):
     __tablename__ = "villages"
     __table_args__ = (
@@ -218,7 +223,7 @@ class Village(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.number} {self.name}"
+        return village_label(self.number, self.name)
 
 
 # --- who does it, what it serves ----------------------------------------------------------

@@ -177,7 +177,7 @@ class Board:
 
     @functools.cached_property
     def villages(self) -> list:
-        """The tambon's villages as (id, number, name) rows: the filters and the screen control
+        """The tambon's villages (`VillageChoice` rows): the filters and the screen control
         show them (read when first shown, once a render)."""
         return village_choices(self.plan.tambon_id)
 
